@@ -1,0 +1,38 @@
+namespace Symphony.Terminology.Model;
+
+/// <summary>The kinds of tabular-list notes a coder reads next to a code.</summary>
+public enum NoteKind
+{
+    InclusionTerm,
+    Includes,
+    Excludes1,
+    Excludes2,
+    CodeFirst,
+    UseAdditionalCode,
+    CodeAlso,
+    Note,
+}
+
+public sealed record ConceptNote(NoteKind Kind, string Text);
+
+/// <summary>
+/// One code of a code system version. ICD-10-CM codes are kept dotted (E11.22) as in the
+/// tabular list and FHIR; ICD-10-PCS codes have no dot.
+/// </summary>
+public sealed class Concept
+{
+    public required string Code { get; init; }
+    public required string Display { get; set; }
+    public string? ShortDisplay { get; set; }
+    public string? ParentCode { get; set; }
+    public List<string> Children { get; } = [];
+    /// <summary>Valid for reporting (a leaf in ICD-10-CM, a full 7-character PCS code).</summary>
+    public bool IsBillable { get; set; }
+    /// <summary>Chapter, section, category, subcategory, code — or "concept" for generic systems.</summary>
+    public string Kind { get; set; } = "code";
+    public List<ConceptNote> Notes { get; } = [];
+    /// <summary>Further names: synonyms, other-language designations.</summary>
+    public List<string> Designations { get; } = [];
+    /// <summary>Named properties (e.g. PCS axis meanings "body-part" → "Kidney, Right").</summary>
+    public Dictionary<string, string> Properties { get; } = new(StringComparer.Ordinal);
+}
