@@ -35,4 +35,10 @@ public sealed class Concept
     public List<string> Designations { get; } = [];
     /// <summary>Named properties (e.g. PCS axis meanings "body-part" → "Kidney, Right").</summary>
     public Dictionary<string, string> Properties { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// ICD-10-CM <c>sevenChrDef</c> declared on this node (7th character → meaning), or null. It applies
+    /// to every code below this node unless a nearer node declares its own; the loader has already
+    /// generated the resulting 7-character codes as concepts.
+    /// </summary>
+    public IReadOnlyDictionary<char, string>? SeventhCharacters { get; set; }
 }
