@@ -383,7 +383,7 @@ public static partial class Icd10CmLoader
             {
                 case "title":
                     var nemods = new List<string>();
-                    var title = Xml.MixedText(r, nemods);
+                    var title = Xml.MixedText(r, nemods, "nemod");
                     path = [.. parentPath, title];
                     if (nemods.Count > 0) modifiers = [.. parentModifiers, .. nemods];
                     break;

@@ -36,10 +36,10 @@ internal static class Xml
     public static string Text(XmlReader r) => MixedText(r, null);
 
     /// <summary>
-    /// Text of the current element with the text of its <c>&lt;nemod&gt;</c> children taken out into
-    /// <paramref name="nemods"/>; whitespace collapsed.
+    /// Text of the current element with the text of its children named <paramref name="takeOut"/>
+    /// (e.g. <c>nemod</c>) moved into <paramref name="taken"/>; whitespace collapsed.
     /// </summary>
-    public static string MixedText(XmlReader r, List<string>? nemods)
+    public static string MixedText(XmlReader r, List<string>? taken, params string[] takeOut)
     {
         if (r.IsEmptyElement) { r.Read(); return ""; }
         var text = new StringBuilder();
@@ -47,10 +47,10 @@ internal static class Xml
         r.Read();
         while (!(r.Depth == depth && r.NodeType == XmlNodeType.EndElement) && !r.EOF)
         {
-            if (r.NodeType == XmlNodeType.Element && nemods is not null && r.LocalName == "nemod")
+            if (r.NodeType == XmlNodeType.Element && taken is not null && takeOut.Contains(r.LocalName))
             {
-                var nemod = Text(r);
-                if (nemod.Length > 0) nemods.Add(nemod);
+                var inner = Text(r);
+                if (inner.Length > 0) taken.Add(inner);
                 text.Append(' ');
                 continue;
             }
