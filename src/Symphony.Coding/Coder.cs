@@ -1,0 +1,275 @@
+using Symphony.Coding.Context;
+using Symphony.Coding.Lexicon;
+using Symphony.Coding.Rules;
+using Symphony.Coding.Text;
+using Symphony.Terminology.Model;
+
+namespace Symphony.Coding;
+
+/// <summary>
+/// The embedded coder: note text in, evidenced ICD-10-CM/PCS codes out. It works as a coder does —
+/// find each mention in the lexicon (terminology terms, per-language synonyms, the site lexicon),
+/// decide its status from the sentence, go to the most specific billable code the text supports,
+/// apply combination codes and Excludes1 — and keeps the spans and the named rules for every
+/// code. Deterministic, no network; immutable and safe to share between threads.
+/// </summary>
+public sealed class Coder
+{
+    /// <summary>Longer notes are refused (a clear error rather than unbounded time and memory).</summary>
+    public const int MaxTextLength = 2_000_000;
+
+    readonly TerminologyLexicon _terminology;
+    readonly Dictionary<Language, TermMatcher> _site;
+
+    public CodeSystemVersion? Icd10Cm => _terminology.Icd10Cm;
+    public CodeSystemVersion? Icd10Pcs => _terminology.Icd10Pcs;
+    public IReadOnlyList<SiteLexiconEntry> SiteLexiconEntries { get; }
+
+    public Coder(CodeSystemVersion? icd10Cm, CodeSystemVersion? icd10Pcs, IEnumerable<SiteLexiconEntry>? siteLexicon = null, TermSources sources = TermSources.Default)
+        : this(new TerminologyLexicon(icd10Cm, icd10Pcs, sources), siteLexicon ?? []) { }
+
+    Coder(TerminologyLexicon terminology, IEnumerable<SiteLexiconEntry> siteLexicon)
+    {
+        _terminology = terminology;
+        SiteLexiconEntries = siteLexicon.ToList();
+        _site = SiteLexiconEntries.GroupBy(e => e.Language).ToDictionary(
+            g => g.Key,
+            g => new TermMatcher(g.OrderByDescending(e => e.Weight).Select(e => new LexiconTerm(e.Term, e.System, e.Code, TermSource.SiteLexicon, e.Weight)), g.Key));
+    }
+
+    /// <summary>A coder with the same terminology and another site lexicon; the terminology index is shared, not rebuilt.</summary>
+    public Coder WithSiteLexicon(IEnumerable<SiteLexiconEntry> siteLexicon) => new(_terminology, siteLexicon);
+
+    /// <summary>Builds the terminology matcher for a language now rather than on the first note.</summary>
+    public void Warm(Language language) => _ = _terminology.Matcher(language);
+
+    public CodingResult Code(string text, CodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        options ??= CodingOptions.Default;
+        if (text.Length > MaxTextLength)
+            throw new ArgumentException($"The note has {text.Length:N0} characters; the coder accepts at most {MaxTextLength:N0}.", nameof(text));
+        if (string.IsNullOrWhiteSpace(text)) return CodingResult.Empty;
+
+        var tokens = Tokenizer.Tokenize(text, options.Language);
+        var context = ContextDetector.For(options.Language);
+        var matchers = new List<TermMatcher>(2);
+        if (_site.TryGetValue(options.Language, out var site)) matchers.Add(site);
+        matchers.Add(_terminology.Matcher(options.Language));
+
+        var draft = new CodeDraftSet(this);
+        foreach (var sentence in tokens.Sentences)
+        {
+            var mentions = FindMentions(tokens, sentence, matchers, draft);
+            if (mentions.Count == 0) continue;
+            var triggers = context.FindTriggers(tokens, sentence);
+            var episode = SpecificityRule.DetectEpisode(text.Substring(sentence.Start, sentence.Length));
+            foreach (var mention in mentions)
+            {
+                var (status, trigger) = context.Classify(tokens, triggers, mention.Match.First, mention.Match.Last);
+                draft.Add(mention, status, trigger, episode, tokens, options);
+            }
+        }
+        return draft.Finish(options);
+    }
+
+    sealed record Mention(TermMatch Match, LexiconTerm Term);
+
+    /// <summary>Matches of every matcher in the sentence; a match whose words are all inside a longer match is set aside (the longer term is more specific).</summary>
+    static List<Mention> FindMentions(TokenizedText tokens, Sentence sentence, List<TermMatcher> matchers, CodeDraftSet draft)
+    {
+        var all = new List<(Mention Mention, int Words)>();
+        foreach (var matcher in matchers)
+            foreach (var match in matcher.Match(tokens, sentence))
+                all.Add((new Mention(match, matcher[match.TermId]), matcher.WordCount(match.TermId)));
+        if (all.Count == 0) return [];
+        all.Sort((a, b) =>
+        {
+            var byWords = b.Words.CompareTo(a.Words);
+            if (byWords != 0) return byWords;
+            var bySource = a.Mention.Term.Source.CompareTo(b.Mention.Term.Source);
+            if (bySource != 0) return bySource;
+            var byWeight = b.Mention.Term.Weight.CompareTo(a.Mention.Term.Weight);
+            return byWeight != 0 ? byWeight : string.CompareOrdinal(a.Mention.Term.Code, b.Mention.Term.Code);
+        });
+        var accepted = new List<Mention>();
+        foreach (var (mention, _) in all)
+        {
+            Mention? coveredBy = null;
+            foreach (var a in accepted)
+            {
+                if (!IsSubset(mention.Match.Positions, a.Match.Positions)) continue;
+                var samePositions = mention.Match.Positions.Length == a.Match.Positions.Length;
+                // A site teaches that one phrase may carry several codes; keep each of them.
+                if (samePositions && mention.Term.Source == TermSource.SiteLexicon && a.Term.Source == TermSource.SiteLexicon) continue;
+                if (samePositions && mention.Term.Code == a.Term.Code) { coveredBy = a; break; }
+                coveredBy = a;
+                break;
+            }
+            if (coveredBy is null) accepted.Add(mention);
+            else if (coveredBy.Term.Code != mention.Term.Code)
+                draft.Reject(mention.Term.System, mention.Term.Code, $"less specific than '{coveredBy.Term.Text}' ({coveredBy.Term.Code})", tokens, mention.Match);
+        }
+        return accepted;
+    }
+
+    static bool IsSubset(int[] inner, int[] outer)
+    {
+        if (inner.Length > outer.Length) return false;
+        foreach (var p in inner)
+            if (Array.BinarySearch(outer, p) < 0) return false;
+        return true;
+    }
+
+    internal string DisplayOf(string system, string code, string fallback)
+    {
+        var cs = system == CodeSystems.Icd10Pcs ? Icd10Pcs : Icd10Cm;
+        return cs?.Find(code)?.Display ?? fallback;
+    }
+
+    internal TabularNotes? Notes => _terminology.Notes;
+
+    /// <summary>Collects the mentions of one note into codes, then applies the document-level rules.</summary>
+    sealed class CodeDraftSet(Coder coder)
+    {
+        sealed class Draft
+        {
+            public required string System;
+            public required string Code;
+            public required string Display;
+            public readonly List<EvidenceSpan> Spans = [];
+            public readonly List<string> Rules = [];
+            public readonly List<double> Weights = [];
+            public MentionStatus Status = MentionStatus.Negated;
+        }
+
+        readonly Dictionary<(string, string), Draft> _coded = [];
+        readonly List<RejectedCandidate> _rejected = [];
+
+        public void Reject(string system, string code, string reason, TokenizedText tokens, TermMatch match) =>
+            _rejected.Add(new RejectedCandidate(system, code, coder.DisplayOf(system, code, code), reason, Spans(tokens, match)));
+
+        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, TokenizedText tokens, CodingOptions options)
+        {
+            var term = mention.Term;
+            var (code, rules) = ResolveCode(term, episode);
+            var spans = Spans(tokens, mention.Match);
+            var display = coder.DisplayOf(term.System, code, term.Text);
+            var accepted = options.CodeEveryMention || status == MentionStatus.Affirmed
+                || (status == MentionStatus.Uncertain && options.Setting == CareSetting.Inpatient);
+            if (!accepted)
+            {
+                var reason = status switch
+                {
+                    MentionStatus.Uncertain => $"uncertain diagnosis, outpatient: '{trigger}'",
+                    MentionStatus.History => $"history of: '{trigger}'",
+                    MentionStatus.Family => $"family history: '{trigger}'",
+                    MentionStatus.Hypothetical => $"hypothetical: '{trigger}'",
+                    _ => $"negated: '{trigger}'",
+                };
+                _rejected.Add(new RejectedCandidate(term.System, code, display, reason, spans));
+                return;
+            }
+            if (!_coded.TryGetValue((term.System, code), out var draft))
+                _coded[(term.System, code)] = draft = new Draft { System = term.System, Code = code, Display = display };
+            foreach (var span in spans)
+                if (!draft.Spans.Contains(span)) draft.Spans.Add(span);
+            var matchedBy = $"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'";
+            if (!draft.Rules.Contains(matchedBy)) draft.Rules.Add(matchedBy);
+            foreach (var r in rules) if (!draft.Rules.Contains(r)) draft.Rules.Add(r);
+            if (status == MentionStatus.Uncertain) draft.Rules.Add("uncertain diagnosis coded as established (inpatient)");
+            draft.Weights.Add(status == MentionStatus.Affirmed ? term.Weight : term.Weight * 0.8);
+            if (status < draft.Status) draft.Status = status;
+        }
+
+        (string Code, List<string> Rules) ResolveCode(LexiconTerm term, Episode episode)
+        {
+            var cs = term.System == CodeSystems.Icd10Cm ? coder.Icd10Cm : null;
+            if (cs?.Find(term.Code) is not { } concept) return (term.Code, []);
+            // A 7-character code chosen for an initial encounter becomes its sibling for the episode the sentence states.
+            if (episode != Episode.Initial && concept.Code.Replace(".", "").Length == 7 && concept.ParentCode is { } parent && cs.Find(parent) is { } p)
+                concept = p;
+            if (concept.IsBillable) return (concept.Code, []);
+            var (leaf, rules) = SpecificityRule.Descend(cs, concept, episode);
+            return (leaf.Code, rules);
+        }
+
+        /// <summary>One span per mention, from its first to its last word, so the quote reads as the note does.</summary>
+        static List<EvidenceSpan> Spans(TokenizedText tokens, TermMatch match)
+        {
+            var start = tokens.Tokens[match.First].Start;
+            var end = tokens.Tokens[match.Last].End;
+            return [new EvidenceSpan(start, end - start, tokens.Text.Substring(start, end - start))];
+        }
+
+        public CodingResult Finish(CodingOptions options)
+        {
+            if (options.ApplyCombinations) ApplyCombinations();
+            if (options.ResolveExcludes1 && coder.Notes is { } notes) ResolveExcludes1(notes);
+            if (coder.Notes is { } n) AnnotatePairs(n);
+            var codes = _coded.Values
+                .Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status, d.Rules))
+                .OrderByDescending(c => c.Confidence).ThenBy(c => c.Spans[0].Start).ThenBy(c => c.Code, StringComparer.Ordinal)
+                .ToList();
+            return new CodingResult(codes, _rejected);
+        }
+
+        static double Confidence(List<double> weights)
+        {
+            var missing = 1.0;
+            foreach (var w in weights) missing *= 1 - Math.Clamp(w, 0, 0.99);
+            return Math.Round(1 - missing, 4);
+        }
+
+        void ApplyCombinations()
+        {
+            for (var guard = 0; guard < 10; guard++)
+            {
+                var diagnoses = _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm).Select(d => d.Code).ToList();
+                if (CombinationRule.FindApplicable(diagnoses) is not { } found) return;
+                var first = _coded[(CodeSystems.Icd10Cm, found.First)];
+                var second = _coded[(CodeSystems.Icd10Cm, found.Second)];
+                var combined = new Draft { System = CodeSystems.Icd10Cm, Code = found.Rule.Combined, Display = coder.DisplayOf(CodeSystems.Icd10Cm, found.Rule.Combined, found.Rule.Combined), Status = MentionStatus.Affirmed };
+                combined.Spans.AddRange(first.Spans.Concat(second.Spans).Distinct());
+                combined.Rules.Add($"combination:{found.Rule.Name} ({found.First} + {found.Second} → {found.Rule.Combined})");
+                combined.Weights.Add(Math.Max(Confidence(first.Weights), Confidence(second.Weights)));
+                _coded.Remove((CodeSystems.Icd10Cm, found.First));
+                _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, first.Code, first.Display, $"combined into {found.Rule.Combined} ({found.Rule.Name})", first.Spans));
+                if (!found.Rule.KeepSecond)
+                {
+                    _coded.Remove((CodeSystems.Icd10Cm, found.Second));
+                    _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, second.Code, second.Display, $"combined into {found.Rule.Combined} ({found.Rule.Name})", second.Spans));
+                }
+                else second.Rules.Add($"use-additional-code with {found.Rule.Combined} ({found.Rule.Name})");
+                _coded[(CodeSystems.Icd10Cm, combined.Code)] = combined;
+            }
+        }
+
+        void ResolveExcludes1(TabularNotes notes)
+        {
+            var ranked = _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm).OrderByDescending(d => Confidence(d.Weights)).ThenBy(d => d.Code, StringComparer.Ordinal).ToList();
+            var kept = new List<Draft>();
+            foreach (var d in ranked)
+            {
+                var conflict = kept.FirstOrDefault(k => notes.Excludes1(k.Code, d.Code));
+                if (conflict is null) { kept.Add(d); continue; }
+                _coded.Remove((d.System, d.Code));
+                _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"Excludes1 with {conflict.Code}", d.Spans));
+                conflict.Rules.Add($"excludes1:kept over {d.Code}");
+            }
+        }
+
+        void AnnotatePairs(TabularNotes notes)
+        {
+            var codes = _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm).Select(d => d.Code).ToList();
+            foreach (var d in _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm))
+                foreach (var (partner, kind) in notes.Partners(d.Code, codes))
+                    d.Rules.Add(kind switch
+                    {
+                        NoteKind.CodeFirst => $"code-first:{partner}",
+                        NoteKind.CodeAlso => $"code-also:{partner}",
+                        _ => $"use-additional-code:{partner}",
+                    });
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using Symphony.Coding.Text;
+
+namespace Symphony.Coding.Lexicon;
+
+/// <summary>A term found in a sentence: which term, and the token indices of its words in the note.</summary>
+public sealed record TermMatch(int TermId, int[] Positions)
+{
+    public int First => Positions[0];
+    public int Last => Positions[^1];
+}
+
+/// <summary>
+/// Finds lexicon terms in text. A term matches a sentence when every one of its content words
+/// (normalised: case, accents, plural, gender) occurs close together, in any order — so
+/// "colic, renal" matches "renal colic" and "estenosis de la unión pieloureteral" matches
+/// "unión pieloureteral ... estenosis". Each term is filed under its rarest word, so a sentence
+/// only checks the terms whose rarest word it contains. Immutable and thread-safe once built.
+/// </summary>
+public sealed class TermMatcher
+{
+    sealed record CompiledTerm(LexiconTerm Term, string[] Keys);
+
+    readonly List<CompiledTerm> _terms = [];
+    readonly Dictionary<string, List<int>> _byAnchor = new(StringComparer.Ordinal);
+
+    public Language Language { get; }
+    public int Count => _terms.Count;
+
+    /// <param name="abbreviations">Each abbreviation becomes a variant of every term that contains its expansion ("CKD" for "chronic kidney disease").</param>
+    public TermMatcher(IEnumerable<LexiconTerm> terms, Language language, IEnumerable<(string Abbreviation, string Expansion)>? abbreviations = null)
+    {
+        var expansions = (abbreviations ?? [])
+            .Select(a => (Key: TextNormalizer.Normalize(a.Abbreviation, language), Expansion: ContentKeys(a.Expansion, language)))
+            .Where(a => a.Expansion.Length > 0)
+            .ToList();
+        Language = language;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var compiled = new List<CompiledTerm>();
+        foreach (var term in terms)
+        {
+            var keys = ContentKeys(term.Text, language);
+            if (keys.Length == 0) continue;
+            // One entry per (word set, code): the first source given wins, so callers pass the best sources first.
+            if (!seen.Add(string.Join(' ', keys.Order(StringComparer.Ordinal)) + "\t" + term.Code)) continue;
+            compiled.Add(new CompiledTerm(term, keys));
+            foreach (var (key, expansion) in expansions)
+            {
+                if (!expansion.All(keys.Contains)) continue;
+                var variant = keys.Except(expansion).Append(key).ToArray();
+                if (seen.Add(string.Join(' ', variant.Order(StringComparer.Ordinal)) + "\t" + term.Code))
+                    compiled.Add(new CompiledTerm(term, variant));
+            }
+        }
+        var frequency = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var c in compiled)
+            foreach (var key in c.Keys)
+                frequency[key] = frequency.GetValueOrDefault(key) + 1;
+        foreach (var c in compiled)
+        {
+            var anchor = c.Keys.MinBy(k => frequency[k])!;
+            if (!_byAnchor.TryGetValue(anchor, out var list)) _byAnchor[anchor] = list = [];
+            list.Add(_terms.Count);
+            _terms.Add(c);
+        }
+    }
+
+    public LexiconTerm this[int termId] => _terms[termId].Term;
+    public int WordCount(int termId) => _terms[termId].Keys.Length;
+
+    /// <summary>The distinct content-word keys of a phrase, as the matcher compares them.</summary>
+    public static string[] ContentKeys(string phrase, Language language)
+    {
+        var tokens = Tokenizer.Tokenize(phrase, language).Tokens;
+        return tokens.Where(t => !t.IsStopword).Select(t => t.Key).Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Every term match in the sentence (possibly overlapping; the coder resolves overlaps).</summary>
+    public List<TermMatch> Match(TokenizedText text, Sentence sentence)
+    {
+        var matches = new List<TermMatch>();
+        var stop = sentence.FirstToken + sentence.TokenCount;
+        var positions = new Dictionary<string, List<int>>(sentence.TokenCount, StringComparer.Ordinal);
+        for (var i = sentence.FirstToken; i < stop; i++)
+        {
+            var token = text.Tokens[i];
+            if (token.IsStopword) continue;
+            if (!positions.TryGetValue(token.Key, out var list)) positions[token.Key] = list = [];
+            list.Add(i);
+        }
+        var found = new HashSet<(int, int)>();
+        foreach (var (key, anchorPositions) in positions)
+        {
+            if (!_byAnchor.TryGetValue(key, out var termIds)) continue;
+            foreach (var termId in termIds)
+            {
+                var keys = _terms[termId].Keys;
+                foreach (var anchor in anchorPositions)
+                {
+                    var matched = TryMatchAround(keys, anchor, positions);
+                    if (matched is not null && found.Add((termId, matched[0])))
+                        matches.Add(new TermMatch(termId, matched));
+                }
+            }
+        }
+        return matches;
+    }
+
+    /// <summary>For each word of the term the occurrence nearest the anchor; null when a word is missing or the words are spread too far.</summary>
+    static int[]? TryMatchAround(string[] keys, int anchor, Dictionary<string, List<int>> positions)
+    {
+        var result = new int[keys.Length];
+        for (var k = 0; k < keys.Length; k++)
+        {
+            if (!positions.TryGetValue(keys[k], out var list)) return null;
+            var best = list[0];
+            foreach (var p in list)
+                if (Math.Abs(p - anchor) < Math.Abs(best - anchor)) best = p;
+            result[k] = best;
+        }
+        Array.Sort(result);
+        // Allow intervening words ("stenosis in the right pyeloureteral junction") but not a whole clause.
+        if (result[^1] - result[0] + 1 > 2 * keys.Length + 3) return null;
+        return result;
+    }
+}

@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using Symphony.Coding.Rules;
+using Symphony.Coding.Text;
+using Symphony.Terminology.Model;
+
+namespace Symphony.Coding.Lexicon;
+
+/// <summary>
+/// The terms every site shares, per language: code-system terms (English), then the language's
+/// synonym file, with clinical abbreviations added as variants. Built once per language on first
+/// use and shared by every <see cref="Coder"/> made from it.
+/// </summary>
+internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemVersion? icd10Pcs, TermSources sources)
+{
+    readonly ConcurrentDictionary<Language, Lazy<TermMatcher>> _matchers = new();
+
+    public CodeSystemVersion? Icd10Cm => icd10Cm;
+    public CodeSystemVersion? Icd10Pcs => icd10Pcs;
+    public TabularNotes? Notes { get; } = icd10Cm is null ? null : new TabularNotes(icd10Cm);
+
+    public TermMatcher Matcher(Language language) =>
+        _matchers.GetOrAdd(language, l => new Lazy<TermMatcher>(() => Build(l))).Value;
+
+    TermMatcher Build(Language language)
+    {
+        var terms = new List<LexiconTerm>(Synonyms(language));
+        if (language == Language.English) terms.AddRange(TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources));
+        return new TermMatcher(terms, language, Abbreviations(language));
+    }
+
+    /// <summary>Data/synonyms-{lang}.tsv: term, system, code — common clinical names the code titles do not use.</summary>
+    public static IEnumerable<LexiconTerm> Synonyms(Language language) =>
+        LanguageData.ReadLines($"synonyms-{language.ToCode()}.tsv")
+            .Select(line => line.Split('\t'))
+            .Select(f => new LexiconTerm(f[0], CodeSystems.Parse(f[1]), SiteLexicon.NormalizeCode(f[2], CodeSystems.Parse(f[1])), TermSource.Synonym, 0.7));
+
+    /// <summary>Data/abbreviations-{lang}.tsv: abbreviation, expansion.</summary>
+    public static IEnumerable<(string Abbreviation, string Expansion)> Abbreviations(Language language) =>
+        LanguageData.ReadLines($"abbreviations-{language.ToCode()}.tsv")
+            .Select(line => line.Split('\t'))
+            .Select(f => (f[0], f[1]));
+}

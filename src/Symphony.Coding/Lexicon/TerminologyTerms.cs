@@ -1,0 +1,170 @@
+using System.Text.RegularExpressions;
+using Symphony.Coding.Rules;
+using Symphony.Terminology.Model;
+
+namespace Symphony.Coding.Lexicon;
+
+/// <summary>Which kinds of code-system terms to extract (each can be switched off to measure what it adds).</summary>
+[Flags]
+public enum TermSources
+{
+    None = 0,
+    Descriptions = 1,
+    InclusionTerms = 2,
+    NoteTerms = 4,
+    IndexTables = 8,
+    CategoryHeads = 16,
+    ExternalCauseIndex = 32,
+    Procedures = 64,
+    Default = Descriptions | InclusionTerms | NoteTerms | IndexTables | CategoryHeads | Procedures,
+}
+
+/// <summary>
+/// The English terms a coder looks codes up by, derived from the loaded code systems: tabular
+/// descriptions (nonessential modifiers in parentheses optional), inclusion terms, the
+/// "term (code)" pairs inside tabular notes, the neoplasm and drug tables, and category heads
+/// ("hypertension" → the first category titled by that word). A term naming a non-billable
+/// code leads to its unspecified default child (<see cref="SpecificityRule"/>).
+/// </summary>
+public static partial class TerminologyTerms
+{
+    [GeneratedRegex(@"\s*\([^()]*\)")] private static partial Regex Parenthetical();
+    [GeneratedRegex(@",?\s+(without|except|excluding|not elsewhere classified)\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingQualifier();
+    [GeneratedRegex(@"\s*\[[^\]]*\]")] private static partial Regex Bracketed();
+
+    public static IEnumerable<LexiconTerm> Extract(CodeSystemVersion? icd10Cm, CodeSystemVersion? icd10Pcs, TermSources sources = TermSources.Default)
+    {
+        if (icd10Cm is not null)
+            foreach (var term in ExtractCm(icd10Cm, sources)) yield return term;
+        if (icd10Pcs is not null && sources.HasFlag(TermSources.Procedures))
+            foreach (var term in ExtractPcs(icd10Pcs)) yield return term;
+    }
+
+    /// <summary>The phrasings of one title: as printed, without parenthesised modifiers, without a trailing "without …"/"except …" clause.</summary>
+    public static IEnumerable<string> Variants(string title)
+    {
+        var clean = Bracketed().Replace(title, "");
+        var withoutModifiers = Parenthetical().Replace(clean, "");
+        yield return withoutModifiers;
+        var withModifiers = clean.Replace("(", " ").Replace(")", " ");
+        if (withModifiers != withoutModifiers) yield return withModifiers;
+        var shortened = TrailingQualifier().Replace(withoutModifiers, "");
+        if (shortened != withoutModifiers && shortened.Length > 2) yield return shortened;
+    }
+
+    static IEnumerable<LexiconTerm> ExtractCm(CodeSystemVersion cs, TermSources sources)
+    {
+        var system = CodeSystems.Icd10Cm;
+        var leafCache = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? Target(string code)
+        {
+            if (leafCache.TryGetValue(code, out var cached)) return cached;
+            var concept = cs.Find(code);
+            if (concept is null) return null;
+            return leafCache[code] = SpecificityRule.Descend(cs, concept).Concept.Code;
+        }
+        var concepts = cs.Concepts.Values.Where(c => c.Kind is not ("chapter" or "section")).OrderBy(c => c.Code, StringComparer.Ordinal).ToList();
+        if (sources.HasFlag(TermSources.Descriptions))
+            foreach (var c in concepts)
+            {
+                // 7th-character expansions repeat their parent's title plus an episode; the parent's terms cover them.
+                if (c.Code.Replace(".", "").Length == 7 && c.ParentCode is not null) continue;
+                var target = Target(c.Code)!;
+                foreach (var v in Variants(c.Display)) yield return new LexiconTerm(v, system, target, TermSource.Description, c.IsBillable ? 0.6 : 0.5);
+                foreach (var d in c.Designations)
+                    foreach (var v in Variants(d)) yield return new LexiconTerm(v, system, target, TermSource.Description, 0.5);
+            }
+        if (sources.HasFlag(TermSources.InclusionTerms))
+            foreach (var c in concepts)
+                foreach (var note in c.Notes)
+                    if (note.Kind == NoteKind.InclusionTerm)
+                        foreach (var v in Variants(note.Text)) yield return new LexiconTerm(v, system, Target(c.Code)!, TermSource.InclusionTerm, 0.5);
+        if (sources.HasFlag(TermSources.IndexTables))
+            foreach (var entry in cs.IndexEntries)
+                foreach (var term in IndexTerms(entry, sources))
+                    if (Target(term.Code) is { } target) yield return term with { Code = target };
+        if (sources.HasFlag(TermSources.NoteTerms))
+            foreach (var c in concepts)
+                foreach (var note in c.Notes)
+                    if (note.Kind != NoteKind.InclusionTerm && NoteCodes.TermAndCode(note.Text) is { } pair && Target(pair.Code) is { } target)
+                        foreach (var v in Variants(pair.Term)) yield return new LexiconTerm(v, system, target, TermSource.NoteTerm, 0.4);
+        if (sources.HasFlag(TermSources.CategoryHeads))
+            foreach (var (head, code) in CategoryHeads(concepts))
+                yield return new LexiconTerm(head, system, Target(code)!, TermSource.CategoryHead, 0.35);
+    }
+
+    /// <summary>
+    /// The head word of category titles: for a word that ends the title of 3-character categories
+    /// ("Essential (primary) hypertension", "Secondary hypertension"), the first such category in
+    /// code order with the shortest title, so a bare "hypertension" reaches I10.
+    /// </summary>
+    static IEnumerable<(string Head, string Code)> CategoryHeads(List<Concept> concepts)
+    {
+        var best = new Dictionary<string, (string Code, int Words)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var c in concepts)
+        {
+            if (c.Code.Length != 3) continue;
+            var title = Parenthetical().Replace(c.Display, "");
+            title = TrailingQualifier().Replace(title, "");
+            var words = title.Split([' ', ',', '-'], StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 0 || words.Length > 3) continue;
+            var head = words[^1];
+            if (head.Length < 5 || head.Equals("unspecified", StringComparison.OrdinalIgnoreCase) || head.Equals("disorders", StringComparison.OrdinalIgnoreCase) || head.Equals("diseases", StringComparison.OrdinalIgnoreCase)) continue;
+            if (!best.TryGetValue(head, out var current) || words.Length < current.Words) best[head] = (c.Code, words.Length);
+        }
+        return best.Select(kv => (kv.Key, kv.Value.Code));
+    }
+
+    static IEnumerable<LexiconTerm> IndexTerms(IndexEntry entry, TermSources sources)
+    {
+        if (string.IsNullOrEmpty(entry.Code)) yield break;
+        var code = entry.Code.TrimEnd('-', '.');
+        if (code.Length < 3) yield break;
+        var path = string.Join(" ", entry.Path);
+        var system = CodeSystems.Icd10Cm;
+        switch (entry.Index)
+        {
+            case "neoplasm":
+                var site = string.Join(" ", entry.Path.Skip(entry.Path.Count > 1 && entry.Path[0].StartsWith("Neoplasm", StringComparison.OrdinalIgnoreCase) ? 1 : 0));
+                foreach (var phrase in NeoplasmPhrases(entry.Column ?? "", site))
+                    yield return new LexiconTerm(phrase, system, code, TermSource.IndexTerm, 0.45);
+                break;
+            case "drug":
+                if (entry.Column is { } column && column.StartsWith("Poisoning, Accidental", StringComparison.OrdinalIgnoreCase))
+                {
+                    yield return new LexiconTerm(path + " poisoning", system, code, TermSource.IndexTerm, 0.4);
+                    yield return new LexiconTerm(path + " intoxication", system, code, TermSource.IndexTerm, 0.4);
+                }
+                else if (entry.Column is { } c2 && c2.StartsWith("Adverse", StringComparison.OrdinalIgnoreCase))
+                    yield return new LexiconTerm(path + " adverse effect", system, code, TermSource.IndexTerm, 0.4);
+                break;
+            case "external-cause" or "eindex":
+                if (sources.HasFlag(TermSources.ExternalCauseIndex))
+                    yield return new LexiconTerm(path, system, code, TermSource.IndexTerm, 0.3);
+                break;
+            default:
+                yield return new LexiconTerm(path, system, code, TermSource.IndexTerm, 0.45);
+                break;
+        }
+    }
+
+    static IEnumerable<string> NeoplasmPhrases(string column, string site)
+    {
+        var c = column.ToLowerInvariant();
+        if (c.Contains("primary")) { yield return $"{site} carcinoma"; yield return $"{site} cancer"; yield return $"malignant neoplasm {site}"; yield return $"{site} adenocarcinoma"; }
+        else if (c.Contains("secondary")) { yield return $"{site} metastasis"; yield return $"{site} metastases"; yield return $"secondary malignant neoplasm {site}"; }
+        else if (c.Contains("situ")) yield return $"{site} carcinoma in situ";
+        else if (c.Contains("benign")) { yield return $"benign neoplasm {site}"; yield return $"benign {site} tumor"; }
+        else if (c.Contains("unspecified")) yield return $"{site} neoplasm";
+    }
+
+    static IEnumerable<LexiconTerm> ExtractPcs(CodeSystemVersion pcs)
+    {
+        foreach (var entry in pcs.IndexEntries)
+        {
+            var code = entry.Code.Replace(".", "").TrimEnd('-');
+            if (code.Length < 4) continue;
+            yield return new LexiconTerm(string.Join(" ", entry.Path), CodeSystems.Icd10Pcs, code.Length > 4 && code.Length < 7 ? code[..4] : code, TermSource.IndexTerm, 0.4);
+        }
+    }
+}

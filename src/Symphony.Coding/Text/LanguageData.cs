@@ -1,0 +1,45 @@
+using System.Collections.Frozen;
+using System.Reflection;
+
+namespace Symphony.Coding.Text;
+
+/// <summary>
+/// The per-language data files shipped inside the assembly (Data/*.txt|tsv): stopwords, context
+/// triggers, abbreviations and synonyms. Lines starting with '#' are comments.
+/// </summary>
+public sealed class LanguageData
+{
+    static readonly LanguageData English = new(Language.English);
+    static readonly LanguageData Spanish = new(Language.Spanish);
+
+    public static LanguageData For(Language language) => language == Language.Spanish ? Spanish : English;
+
+    public Language Language { get; }
+    public FrozenSet<string> Stopwords { get; }
+
+    LanguageData(Language language)
+    {
+        Language = language;
+        Stopwords = ReadLines($"stopwords-{language.ToCode()}.txt")
+            .Select(w => TextNormalizer.Normalize(w, language))
+            .ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Non-empty, non-comment lines of an embedded data file.</summary>
+    public static IEnumerable<string> ReadLines(string fileName)
+    {
+        var assembly = typeof(LanguageData).Assembly;
+        var name = $"Symphony.Coding.Data.{fileName}";
+        using var stream = assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"Embedded data file {name} is missing.");
+        using var reader = new StreamReader(stream);
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line)
+        {
+            var trimmed = line.TrimEnd();
+            if (trimmed.Length == 0 || trimmed.StartsWith('#')) continue;
+            lines.Add(trimmed);
+        }
+        return lines;
+    }
+}
