@@ -1,0 +1,86 @@
+using Hl7.Fhir.Model;
+using Symphony.Fhir.Server.Resources;
+using Symphony.Fhir.Server.Storage;
+
+namespace Symphony.Fhir.Server.Fhir;
+
+/// <summary>The server's CapabilityStatement: only the interactions and search parameters that are implemented.</summary>
+public static class CapabilityStatementBuilder
+{
+    private static readonly CapabilityStatement.TypeRestfulInteraction[] TypeInteractions =
+    [
+        CapabilityStatement.TypeRestfulInteraction.Read,
+        CapabilityStatement.TypeRestfulInteraction.Vread,
+        CapabilityStatement.TypeRestfulInteraction.Update,
+        CapabilityStatement.TypeRestfulInteraction.Delete,
+        CapabilityStatement.TypeRestfulInteraction.HistoryInstance,
+        CapabilityStatement.TypeRestfulInteraction.HistoryType,
+        CapabilityStatement.TypeRestfulInteraction.Create,
+        CapabilityStatement.TypeRestfulInteraction.SearchType,
+    ];
+
+    public static CapabilityStatement Build()
+    {
+        var version = typeof(CapabilityStatementBuilder).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        var rest = new CapabilityStatement.RestComponent
+        {
+            Mode = CapabilityStatement.RestfulCapabilityMode.Server,
+            Interaction =
+            [
+                new() { Code = CapabilityStatement.SystemRestfulInteraction.Transaction },
+                new() { Code = CapabilityStatement.SystemRestfulInteraction.Batch },
+                new() { Code = CapabilityStatement.SystemRestfulInteraction.HistorySystem },
+            ],
+        };
+        foreach (var type in ModelInfo.SupportedResources.Where(t => t is not ("Resource" or "DomainResource")).Order())
+            rest.Resource.Add(Resource(type));
+        return new CapabilityStatement
+        {
+            Status = PublicationStatus.Active,
+            Date = "2026-01-01",
+            Kind = CapabilityStatementKind.Instance,
+            Software = new CapabilityStatement.SoftwareComponent { Name = "Symphony.Fhir", Version = version },
+            Implementation = new CapabilityStatement.ImplementationComponent { Description = "Symphony.Fhir FHIR R4 server" },
+            FhirVersion = FHIRVersion.N4_0_1,
+            Format = ["json", "xml", KnownMediaTypes.FhirJson, KnownMediaTypes.FhirXml],
+            Rest = [rest],
+        };
+    }
+
+    private static CapabilityStatement.ResourceComponent Resource(string type)
+    {
+        var parameters = SearchParameters.For(type);
+        var component = new CapabilityStatement.ResourceComponent
+        {
+            TypeElement = new Code<ResourceType>(ModelInfo.FhirTypeNameToResourceType(type)),
+            Interaction = TypeInteractions.Select(code => new CapabilityStatement.ResourceInteractionComponent { Code = code }).ToList(),
+            Versioning = CapabilityStatement.ResourceVersionPolicy.VersionedUpdate,
+            ReadHistory = true,
+            UpdateCreate = true,
+            ConditionalCreate = true,
+            ConditionalUpdate = false,
+            ConditionalDelete = CapabilityStatement.ConditionalDeleteStatus.NotSupported,
+            SearchInclude = parameters.Values.Where(p => p.Kind == SearchParamKind.Reference).Select(p => $"{type}:{p.Name}").Order().ToList(),
+        };
+        foreach (var name in SearchRequest.Supported(type))
+        {
+            var kind = name switch
+            {
+                KnownParameters.Id => SearchParamKind.Token,
+                KnownParameters.LastUpdated => SearchParamKind.Date,
+                _ => parameters[name].Kind,
+            };
+            component.SearchParam.Add(new CapabilityStatement.SearchParamComponent
+            {
+                Name = name,
+                Type = kind switch
+                {
+                    SearchParamKind.Reference => SearchParamType.Reference,
+                    SearchParamKind.Date => SearchParamType.Date,
+                    _ => SearchParamType.Token,
+                },
+            });
+        }
+        return component;
+    }
+}

@@ -1,0 +1,63 @@
+using Firely.Fhir.Validation;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Specification.Source;
+using Hl7.Fhir.Specification.Terminology;
+
+namespace Symphony.Fhir.Server.Fhir;
+
+/// <summary>
+/// Validates incoming resources against FHIR R4 core, offline. Profiles a resource claims in meta.profile
+/// that are not available here (US Core, claimed by Synthea data) are reported as warnings, not errors:
+/// the resource is still checked against its core definition.
+/// </summary>
+public sealed class ResourceValidator
+{
+    // Firely's "unable to resolve reference to profile" issue.
+    private const string UnresolvableProfileCode = "4000";
+
+    // Loading the specification takes seconds; one validator serves the whole process (it is thread-safe).
+    private static readonly Lazy<Validator> Shared = new(() =>
+    {
+        var resolver = new CachedResolver(ZipSource.CreateValidationSource());
+        return new Validator(resolver, new LocalTerminologyService(resolver));
+    });
+
+    /// <summary>Issues of all severities; <see cref="HasErrors"/> tells whether to reject.</summary>
+    public OperationOutcome Validate(Resource resource)
+    {
+        var outcome = Shared.Value.Validate(resource);
+        foreach (var issue in outcome.Issue)
+        {
+            if (issue.Details?.Coding.Any(coding => coding.Code == UnresolvableProfileCode) == true)
+                issue.Severity = OperationOutcome.IssueSeverity.Warning;
+        }
+        return outcome;
+    }
+
+    public static bool HasErrors(OperationOutcome outcome) =>
+        outcome.Issue.Any(issue => issue.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal);
+
+    /// <summary>Validates one small instance of the types the product handles most, so the first real request is fast.</summary>
+    public void WarmUp()
+    {
+        Resource[] samples =
+        [
+            new Patient(), new Encounter(), new DocumentReference(), new Condition(), new Claim(), new Provenance(),
+            new Bundle { Type = Bundle.BundleType.Transaction },
+        ];
+        foreach (var sample in samples)
+            Validate(sample);
+    }
+}
+
+/// <summary>Warms the validator up after start, without holding up the server.</summary>
+public sealed class ValidatorWarmUp(ResourceValidator validator, ILogger<ValidatorWarmUp> logger) : BackgroundService
+{
+    protected override System.Threading.Tasks.Task ExecuteAsync(CancellationToken stoppingToken) =>
+        System.Threading.Tasks.Task.Run(() =>
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            validator.WarmUp();
+            logger.LogInformation("Validator ready in {Elapsed} ms", started.ElapsedMilliseconds);
+        }, stoppingToken);
+}

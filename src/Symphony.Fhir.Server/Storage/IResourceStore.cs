@@ -1,0 +1,91 @@
+using System.Data.Common;
+using Hl7.Fhir.Model;
+
+namespace Symphony.Fhir.Server.Storage;
+
+/// <summary>Versioned FHIR resource storage. Two backends (SQLite, PostgreSQL) with the same behaviour.</summary>
+public interface IResourceStore
+{
+    /// <summary>Creates the schema or brings it up to date. Safe to call more than once.</summary>
+    System.Threading.Tasks.Task MigrateAsync(CancellationToken ct = default);
+
+    /// <summary>The current version, including a deleted one (IsDeleted, no Json); null if the id never existed.</summary>
+    Task<StoredResource?> ReadAsync(string resourceType, string id, CancellationToken ct = default);
+
+    Task<StoredResource?> ReadVersionAsync(string resourceType, string id, int versionId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Applies all writes in one transaction, in order, and runs <paramref name="alsoInTransaction"/> inside it
+    /// before commit: either everything is stored or nothing is. Resources get their id and meta set.
+    /// </summary>
+    Task<IReadOnlyList<WriteResult>> WriteAsync(
+        IReadOnlyList<ResourceWrite> writes,
+        Func<DbTransaction, CancellationToken, System.Threading.Tasks.Task>? alsoInTransaction = null,
+        CancellationToken ct = default);
+
+    Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct = default);
+
+    /// <summary>Versions newest first; resourceType and id narrow it to a type or one resource.</summary>
+    Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken ct = default);
+}
+
+public sealed record StoredResource(
+    string ResourceType, string Id, int VersionId, DateTimeOffset LastUpdated, bool IsDeleted, string? Json)
+{
+    public string VersionedReference => $"{ResourceType}/{Id}/_history/{VersionId}";
+}
+
+public enum WriteKind
+{
+    /// <summary>A new resource with a server-assigned id.</summary>
+    Create,
+
+    /// <summary>Create-or-update with the given id; unchanged content keeps the current version.</summary>
+    Upsert,
+
+    Delete,
+}
+
+public sealed record ResourceWrite(WriteKind Kind, string ResourceType, string Id, Resource? Resource, int? IfMatchVersion = null)
+{
+    public static ResourceWrite Create(Resource resource) =>
+        new(WriteKind.Create, resource.TypeName, Guid.NewGuid().ToString(), resource);
+
+    public static ResourceWrite Upsert(Resource resource, int? ifMatchVersion = null) =>
+        new(WriteKind.Upsert, resource.TypeName,
+            resource.Id ?? throw new ArgumentException("An upsert needs the resource id.", nameof(resource)),
+            resource, ifMatchVersion);
+
+    public static ResourceWrite Delete(string resourceType, string id, int? ifMatchVersion = null) =>
+        new(WriteKind.Delete, resourceType, id, null, ifMatchVersion);
+}
+
+public enum WriteStatus { Created, Updated, Unchanged, Deleted, NotFound }
+
+public sealed record WriteResult(WriteStatus Status, StoredResource Stored);
+
+/// <summary>Thrown when If-Match names a version that is not the current one; the transaction is rolled back.</summary>
+public sealed class VersionConflictException(string message) : Exception(message);
+
+public enum SearchParamKind { Token, Reference, Date }
+
+/// <summary>One search value. Token: System (null = any, "" = none) and Code. Reference: System = target type (null = any), Code = id. Date: Prefix with Low..High.</summary>
+public sealed record SearchValue(
+    string? System = null, string? Code = null, string Prefix = "eq", DateTimeOffset? Low = null, DateTimeOffset? High = null);
+
+/// <summary>A parameter with values OR-ed together; criteria are AND-ed. Names "_id" and "_lastUpdated" address the resource row.</summary>
+public sealed record SearchCriterion(string Name, SearchParamKind Kind, IReadOnlyList<SearchValue> AnyOf);
+
+public sealed record SearchQuery(
+    string ResourceType,
+    IReadOnlyList<SearchCriterion> Criteria,
+    int Count = 20,
+    int Offset = 0,
+    bool NewestFirst = false,
+    IReadOnlyList<string>? IncludeParams = null);
+
+public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, IReadOnlyList<StoredResource> Included, int Total);
+
+public sealed record HistoryQuery(string? ResourceType = null, string? Id = null, int Count = 20, int Offset = 0, DateTimeOffset? Since = null);
+
+public sealed record HistoryPage(IReadOnlyList<StoredResource> Versions, int Total);

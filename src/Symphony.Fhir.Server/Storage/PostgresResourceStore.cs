@@ -1,0 +1,33 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Symphony.Fhir.Server.Storage;
+
+/// <summary>The PostgreSQL backend: jsonb content, timestamptz, a transaction-scoped advisory lock per resource id.</summary>
+public sealed class PostgresResourceStore(NpgsqlDataSource dataSource) : SqlResourceStore
+{
+    protected override string MigrationFolder => "Postgres";
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken ct) =>
+        await dataSource.OpenConnectionAsync(ct);
+
+    protected override ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
+
+    protected override async System.Threading.Tasks.Task LockAsync(DbTransaction transaction, string key, CancellationToken ct)
+    {
+        await using var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))";
+        command.Parameters.Add(new NpgsqlParameter("key", key));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    protected override string JsonValue(string parameterName) => $"{parameterName}::jsonb";
+
+    protected override string JsonText(string alias) => $"{alias}.content::text";
+
+    protected override object ToDb(DateTimeOffset value) => value.ToUniversalTime();
+
+    protected override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
+        reader.GetFieldValue<DateTimeOffset>(ordinal);
+}

@@ -1,0 +1,430 @@
+using System.Data.Common;
+using System.Reflection;
+using System.Text;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+
+namespace Symphony.Fhir.Server.Storage;
+
+/// <summary>
+/// The storage logic both backends share: tables <c>resource</c> (current versions), <c>resource_history</c>
+/// (every version) and <c>search_index</c> (extracted search values), written in one transaction per call.
+/// Subclasses supply connections, locking and the few SQL spellings that differ.
+/// </summary>
+public abstract class SqlResourceStore : IResourceStore
+{
+    private readonly FhirJsonSerializer _serializer = new();
+    private readonly FhirJsonDeserializer _deserializer = new();
+    private readonly SemaphoreSlim _migrationGate = new(1, 1);
+    private volatile bool _migrated;
+
+    /// <summary>Folder under Storage/Migrations holding this backend's numbered .sql files.</summary>
+    protected abstract string MigrationFolder { get; }
+
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
+
+    /// <summary>Serialises writers that could touch the same rows; disposed after commit.</summary>
+    protected abstract ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct);
+
+    /// <summary>Locks one resource id for the rest of the transaction (no-op where writers are already serialised).</summary>
+    protected abstract System.Threading.Tasks.Task LockAsync(DbTransaction transaction, string key, CancellationToken ct);
+
+    /// <summary>SQL for a JSON parameter as stored in the content column.</summary>
+    protected abstract string JsonValue(string parameterName);
+
+    /// <summary>SQL that reads the content column as text.</summary>
+    protected abstract string JsonText(string alias);
+
+    protected abstract object ToDb(DateTimeOffset value);
+
+    protected abstract DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal);
+
+    public async System.Threading.Tasks.Task MigrateAsync(CancellationToken ct = default)
+    {
+        if (_migrated)
+            return;
+        await _migrationGate.WaitAsync(ct);
+        try
+        {
+            if (_migrated)
+                return;
+            using var writeLock = await EnterWriteAsync(ct);
+            await using var connection = await OpenAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await LockAsync(transaction, "schema_migrations", ct);
+            await ExecuteAsync(transaction,
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at text NOT NULL)", ct);
+            var applied = new HashSet<string>();
+            await using (var command = Command(transaction, "SELECT version FROM schema_migrations"))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                    applied.Add(reader.GetString(0));
+            }
+            foreach (var (version, sql) in Migrations())
+            {
+                if (applied.Contains(version))
+                    continue;
+                await ExecuteAsync(transaction, sql, ct);
+                await using var record = Command(transaction,
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, @at)");
+                Add(record, "@version", version);
+                Add(record, "@at", DateTimeOffset.UtcNow.ToString("O"));
+                await record.ExecuteNonQueryAsync(ct);
+            }
+            await transaction.CommitAsync(ct);
+            _migrated = true;
+        }
+        finally
+        {
+            _migrationGate.Release();
+        }
+    }
+
+    /// <summary>The embedded migration scripts of this backend, ordered by their file name ("0001_initial.sql" …).</summary>
+    public IReadOnlyList<(string Version, string Sql)> Migrations()
+    {
+        var assembly = typeof(SqlResourceStore).Assembly;
+        var prefix = $"{typeof(SqlResourceStore).Namespace}.Migrations.{MigrationFolder}.";
+        return assembly.GetManifestResourceNames()
+            .Where(name => name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(name => (name[prefix.Length..^4], ReadResource(assembly, name)))
+            .ToList();
+    }
+
+    public async Task<StoredResource?> ReadAsync(string resourceType, string id, CancellationToken ct = default)
+    {
+        await MigrateAsync(ct);
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection,
+            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r WHERE r.resource_type = @type AND r.id = @id");
+        Add(command, "@type", resourceType);
+        Add(command, "@id", id);
+        return (await ReadAllAsync(command, ct)).SingleOrDefault();
+    }
+
+    public async Task<StoredResource?> ReadVersionAsync(string resourceType, string id, int versionId, CancellationToken ct = default)
+    {
+        await MigrateAsync(ct);
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection,
+            $"SELECT h.resource_type, h.id, h.version_id, h.last_updated, h.is_deleted, {JsonText("h")} FROM resource_history h WHERE h.resource_type = @type AND h.id = @id AND h.version_id = @version");
+        Add(command, "@type", resourceType);
+        Add(command, "@id", id);
+        Add(command, "@version", versionId);
+        return (await ReadAllAsync(command, ct)).SingleOrDefault();
+    }
+
+    public async Task<IReadOnlyList<WriteResult>> WriteAsync(
+        IReadOnlyList<ResourceWrite> writes,
+        Func<DbTransaction, CancellationToken, System.Threading.Tasks.Task>? alsoInTransaction = null,
+        CancellationToken ct = default)
+    {
+        await MigrateAsync(ct);
+        using var writeLock = await EnterWriteAsync(ct);
+        await using var connection = await OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Millisecond precision: meta.lastUpdated in the JSON and the column must agree exactly.
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var results = new List<WriteResult>(writes.Count);
+        foreach (var write in writes)
+            results.Add(await ApplyAsync(transaction, write, now, ct));
+        if (alsoInTransaction is not null)
+            await alsoInTransaction(transaction, ct);
+        await transaction.CommitAsync(ct);
+        return results;
+    }
+
+    public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct = default)
+    {
+        await MigrateAsync(ct);
+        await using var connection = await OpenAsync(ct);
+
+        await using var count = Command(connection, "");
+        count.CommandText = $"SELECT COUNT(*) FROM resource r WHERE {Where(query, count)}";
+        var total = Convert.ToInt32(await count.ExecuteScalarAsync(ct));
+
+        await using var select = Command(connection, "");
+        var order = query.NewestFirst ? "DESC" : "ASC";
+        select.CommandText =
+            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r " +
+            $"WHERE {Where(query, select)} ORDER BY r.last_updated {order}, r.id {order} LIMIT @limit OFFSET @offset";
+        Add(select, "@limit", query.Count);
+        Add(select, "@offset", query.Offset);
+        var matches = await ReadAllAsync(select, ct);
+
+        var included = query.IncludeParams is { Count: > 0 } && matches.Count > 0
+            ? await ReadIncludedAsync(connection, query.ResourceType, query.IncludeParams, matches, ct)
+            : [];
+        return new SearchPage(matches, included, total);
+    }
+
+    public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken ct = default)
+    {
+        await MigrateAsync(ct);
+        await using var connection = await OpenAsync(ct);
+        string Where(DbCommand command)
+        {
+            var where = new StringBuilder("1 = 1");
+            if (query.ResourceType is not null)
+            {
+                where.Append(" AND h.resource_type = @type");
+                Add(command, "@type", query.ResourceType);
+            }
+            if (query.Id is not null)
+            {
+                where.Append(" AND h.id = @id");
+                Add(command, "@id", query.Id);
+            }
+            if (query.Since is { } since)
+            {
+                where.Append(" AND h.last_updated >= @since");
+                Add(command, "@since", ToDb(since));
+            }
+            return where.ToString();
+        }
+
+        await using var count = Command(connection, "");
+        count.CommandText = $"SELECT COUNT(*) FROM resource_history h WHERE {Where(count)}";
+        var total = Convert.ToInt32(await count.ExecuteScalarAsync(ct));
+
+        await using var select = Command(connection, "");
+        select.CommandText =
+            $"SELECT h.resource_type, h.id, h.version_id, h.last_updated, h.is_deleted, {JsonText("h")} FROM resource_history h " +
+            $"WHERE {Where(select)} ORDER BY h.last_updated DESC, h.version_id DESC, h.id LIMIT @limit OFFSET @offset";
+        Add(select, "@limit", query.Count);
+        Add(select, "@offset", query.Offset);
+        return new HistoryPage(await ReadAllAsync(select, ct), total);
+    }
+
+    private async Task<WriteResult> ApplyAsync(DbTransaction transaction, ResourceWrite write, DateTimeOffset now, CancellationToken ct)
+    {
+        StoredResource? current = null;
+        if (write.Kind != WriteKind.Create)
+        {
+            await LockAsync(transaction, $"{write.ResourceType}/{write.Id}", ct);
+            await using var read = Command(transaction,
+                $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r WHERE r.resource_type = @type AND r.id = @id");
+            Add(read, "@type", write.ResourceType);
+            Add(read, "@id", write.Id);
+            current = (await ReadAllAsync(read, ct)).SingleOrDefault();
+        }
+
+        if (write.IfMatchVersion is { } expected && (current is null || current.IsDeleted || current.VersionId != expected))
+        {
+            throw new VersionConflictException(
+                $"{write.ResourceType}/{write.Id} is at version {(current is null ? "none" : current.VersionId.ToString())}, not {expected}.");
+        }
+
+        if (write.Kind == WriteKind.Delete)
+        {
+            if (current is null)
+                return new WriteResult(WriteStatus.NotFound, new StoredResource(write.ResourceType, write.Id, 0, now, true, null));
+            if (current.IsDeleted)
+                return new WriteResult(WriteStatus.Deleted, current);
+            var tombstone = new StoredResource(write.ResourceType, write.Id, current.VersionId + 1, now, true, null);
+            await StoreVersionAsync(transaction, tombstone, [], replaceIndex: true, ct);
+            return new WriteResult(WriteStatus.Deleted, tombstone);
+        }
+
+        var resource = write.Resource ?? throw new ArgumentException("A create or upsert needs a resource.", nameof(write));
+        resource.Id = write.Id;
+        if (current is { IsDeleted: false } && IsUnchanged(resource, current))
+            return new WriteResult(WriteStatus.Unchanged, current);
+
+        var version = (current?.VersionId ?? 0) + 1;
+        resource.Meta ??= new Meta();
+        resource.Meta.VersionId = version.ToString();
+        resource.Meta.LastUpdated = now;
+        var stored = new StoredResource(write.ResourceType, write.Id, version, now, false, _serializer.SerializeToString(resource));
+        await StoreVersionAsync(transaction, stored, SearchParameters.Extract(resource), replaceIndex: current is not null, ct);
+        return new WriteResult(current is null or { IsDeleted: true } ? WriteStatus.Created : WriteStatus.Updated, stored);
+    }
+
+    /// <summary>Equal but for meta.versionId and meta.lastUpdated, so re-writing the same content makes no new version.</summary>
+    private bool IsUnchanged(Resource incoming, StoredResource current)
+    {
+        var candidate = (Resource)incoming.DeepCopy();
+        candidate.Meta ??= new Meta();
+        candidate.Meta.VersionId = current.VersionId.ToString();
+        candidate.Meta.LastUpdated = current.LastUpdated;
+        if (!candidate.IsExactly(_deserializer.DeserializeResource(current.Json!)))
+            return false;
+        incoming.Meta = candidate.Meta;
+        return true;
+    }
+
+    private async System.Threading.Tasks.Task StoreVersionAsync(
+        DbTransaction transaction, StoredResource version, IReadOnlyList<IndexRow> index, bool replaceIndex, CancellationToken ct)
+    {
+        await using var command = Command(transaction, "");
+        var sql = new StringBuilder();
+        sql.Append("INSERT INTO resource_history (resource_type, id, version_id, last_updated, is_deleted, content) ")
+            .Append($"VALUES (@type, @id, @version, @updated, @deleted, {JsonValue("@content")});\n")
+            .Append("INSERT INTO resource (resource_type, id, version_id, last_updated, is_deleted, content) ")
+            .Append($"VALUES (@type, @id, @version, @updated, @deleted, {JsonValue("@content")}) ")
+            .Append("ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id, ")
+            .Append("last_updated = excluded.last_updated, is_deleted = excluded.is_deleted, content = excluded.content;\n");
+        Add(command, "@type", version.ResourceType);
+        Add(command, "@id", version.Id);
+        Add(command, "@version", version.VersionId);
+        Add(command, "@updated", ToDb(version.LastUpdated));
+        Add(command, "@deleted", version.IsDeleted);
+        Add(command, "@content", version.Json);
+        if (replaceIndex)
+            sql.Append("DELETE FROM search_index WHERE resource_type = @type AND resource_id = @id;\n");
+        if (index.Count > 0)
+        {
+            sql.Append("INSERT INTO search_index (resource_type, resource_id, name, system, value, low, high) VALUES ");
+            for (var i = 0; i < index.Count; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ").Append($"(@type, @id, @n{i}, @s{i}, @v{i}, @l{i}, @h{i})");
+                Add(command, $"@n{i}", index[i].Name);
+                Add(command, $"@s{i}", index[i].System);
+                Add(command, $"@v{i}", index[i].Value);
+                Add(command, $"@l{i}", index[i].Low is { } low ? ToDb(low) : null);
+                Add(command, $"@h{i}", index[i].High is { } high ? ToDb(high) : null);
+            }
+            sql.Append(";\n");
+        }
+        command.CommandText = sql.ToString();
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private string Where(SearchQuery query, DbCommand command)
+    {
+        var where = new StringBuilder("r.resource_type = @type AND NOT r.is_deleted");
+        Add(command, "@type", query.ResourceType);
+        var next = 0;
+        string Parameter(object? value)
+        {
+            var name = $"@p{next++}";
+            Add(command, name, value);
+            return name;
+        }
+
+        string DateCondition(string lowColumn, string highColumn, SearchValue value)
+        {
+            var low = Parameter(value.Low is { } l ? ToDb(l) : null);
+            var high = Parameter(value.High is { } h ? ToDb(h) : null);
+            return value.Prefix switch
+            {
+                "ne" => $"NOT ({lowColumn} >= {low} AND {highColumn} <= {high})",
+                "gt" => $"({highColumn} IS NULL OR {highColumn} > {high})",
+                "ge" => $"({highColumn} IS NULL OR {highColumn} >= {low})",
+                "lt" => $"({lowColumn} IS NULL OR {lowColumn} < {low})",
+                "le" => $"({lowColumn} IS NULL OR {lowColumn} <= {high})",
+                "sa" => $"{lowColumn} > {high}",
+                "eb" => $"{highColumn} < {low}",
+                _ => $"{lowColumn} >= {low} AND {highColumn} <= {high}",
+            };
+        }
+
+        string Condition(SearchCriterion criterion, SearchValue value) => (criterion.Name, criterion.Kind) switch
+        {
+            ("_id", _) => $"r.id = {Parameter(value.Code)}",
+            ("_lastUpdated", _) => DateCondition("r.last_updated", "r.last_updated", value),
+            (_, SearchParamKind.Date) => DateCondition("s.low", "s.high", value),
+            (_, SearchParamKind.Token) when value.System == "" => $"s.value = {Parameter(value.Code)} AND s.system IS NULL",
+            (_, SearchParamKind.Token) when value.Code is null => $"s.system = {Parameter(value.System)}",
+            _ when value.System is null => $"s.value = {Parameter(value.Code)}",
+            _ => $"s.value = {Parameter(value.Code)} AND s.system = {Parameter(value.System)}",
+        };
+
+        foreach (var criterion in query.Criteria)
+        {
+            var anyOf = string.Join(" OR ", criterion.AnyOf.Select(value => $"({Condition(criterion, value)})"));
+            if (criterion.Name.StartsWith('_'))
+            {
+                where.Append($" AND ({anyOf})");
+            }
+            else
+            {
+                where.Append(" AND EXISTS (SELECT 1 FROM search_index s WHERE s.resource_type = r.resource_type")
+                    .Append($" AND s.resource_id = r.id AND s.name = {Parameter(criterion.Name)} AND ({anyOf}))");
+            }
+        }
+        return where.ToString();
+    }
+
+    private async Task<IReadOnlyList<StoredResource>> ReadIncludedAsync(
+        DbConnection connection, string resourceType, IReadOnlyList<string> includeParams,
+        IReadOnlyList<StoredResource> matches, CancellationToken ct)
+    {
+        var targets = new List<(string Type, string Id)>();
+        await using (var references = Command(connection, ""))
+        {
+            Add(references, "@type", resourceType);
+            var names = string.Join(", ", includeParams.Select((name, i) => { Add(references, $"@n{i}", name); return $"@n{i}"; }));
+            var ids = string.Join(", ", matches.Select((match, i) => { Add(references, $"@m{i}", match.Id); return $"@m{i}"; }));
+            references.CommandText =
+                "SELECT DISTINCT s.system, s.value FROM search_index s WHERE s.resource_type = @type " +
+                $"AND s.name IN ({names}) AND s.resource_id IN ({ids}) AND s.system IS NOT NULL";
+            await using var reader = await references.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                targets.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        if (targets.Count == 0)
+            return [];
+        await using var select = Command(connection, "");
+        var pairs = string.Join(" OR ", targets.Select((target, i) =>
+        {
+            Add(select, $"@t{i}", target.Type);
+            Add(select, $"@i{i}", target.Id);
+            return $"(r.resource_type = @t{i} AND r.id = @i{i})";
+        }));
+        select.CommandText =
+            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r " +
+            $"WHERE NOT r.is_deleted AND ({pairs})";
+        return await ReadAllAsync(select, ct);
+    }
+
+    private async Task<IReadOnlyList<StoredResource>> ReadAllAsync(DbCommand command, CancellationToken ct)
+    {
+        var rows = new List<StoredResource>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(new StoredResource(
+                reader.GetString(0), reader.GetString(1), reader.GetInt32(2), ReadTimestamp(reader, 3),
+                reader.GetBoolean(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+        return rows;
+    }
+
+    private static async System.Threading.Tasks.Task ExecuteAsync(DbTransaction transaction, string sql, CancellationToken ct)
+    {
+        await using var command = Command(transaction, sql);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static DbCommand Command(DbTransaction transaction, string sql)
+    {
+        var command = Command(transaction.Connection!, sql);
+        command.Transaction = transaction;
+        return command;
+    }
+
+    private static DbCommand Command(DbConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static void Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static string ReadResource(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,67 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Symphony.Fhir.Server.Storage;
+
+/// <summary>The embedded backend: one SQLite file in WAL mode; JSON as text, timestamps as sortable UTC text.</summary>
+public sealed class SqliteResourceStore : SqlResourceStore
+{
+    private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
+    private readonly string _connectionString;
+
+    // SQLite allows one writer at a time; queueing writers here avoids busy retries inside the database.
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    public SqliteResourceStore(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    protected override string MigrationFolder => "Sqlite";
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+        await pragma.ExecuteNonQueryAsync(ct);
+        return connection;
+    }
+
+    protected override async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct)
+    {
+        await _writer.WaitAsync(ct);
+        return new Releaser(_writer);
+    }
+
+    protected override System.Threading.Tasks.Task LockAsync(DbTransaction transaction, string key, CancellationToken ct) =>
+        System.Threading.Tasks.Task.CompletedTask;
+
+    protected override string JsonValue(string parameterName) => parameterName;
+
+    protected override string JsonText(string alias) => $"{alias}.content";
+
+    protected override object ToDb(DateTimeOffset value) =>
+        value.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+
+    protected override DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) =>
+        DateTimeOffset.ParseExact(reader.GetString(ordinal), TimestampFormat, CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private sealed class Releaser(SemaphoreSlim semaphore) : IDisposable
+    {
+        public void Dispose() => semaphore.Release();
+    }
+}
