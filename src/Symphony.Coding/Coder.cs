@@ -184,7 +184,8 @@ public sealed class Coder
 
         (string Code, List<string> Rules) ResolveCode(LexiconTerm term, Episode episode)
         {
-            var cs = term.System == CodeSystems.Icd10Cm ? coder.Icd10Cm : null;
+            // A site's accepted code is reported as the site wrote it.
+            var cs = term.System == CodeSystems.Icd10Cm && term.Source != TermSource.SiteLexicon ? coder.Icd10Cm : null;
             if (cs?.Find(term.Code) is not { } concept) return (term.Code, []);
             // A 7-character code chosen for an initial encounter becomes its sibling for the episode the sentence states.
             if (episode != Episode.Initial && concept.Code.Replace(".", "").Length == 7 && concept.ParentCode is { } parent && cs.Find(parent) is { } p)

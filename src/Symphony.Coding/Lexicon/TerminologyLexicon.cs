@@ -23,7 +23,7 @@ internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemV
 
     TermMatcher Build(Language language)
     {
-        var terms = new List<LexiconTerm>(Synonyms(language));
+        var terms = new List<LexiconTerm>(sources.HasFlag(TermSources.NoSynonyms) ? [] : Synonyms(language));
         if (language == Language.English) terms.AddRange(TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources));
         return new TermMatcher(terms, language, Abbreviations(language));
     }

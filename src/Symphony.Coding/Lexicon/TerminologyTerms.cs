@@ -16,6 +16,8 @@ public enum TermSources
     CategoryHeads = 16,
     ExternalCauseIndex = 32,
     Procedures = 64,
+    /// <summary>Leave out the per-language synonym files (Data/synonyms-*.tsv).</summary>
+    NoSynonyms = 128,
     Default = Descriptions | InclusionTerms | NoteTerms | IndexTables | CategoryHeads | Procedures,
 }
 
@@ -77,7 +79,7 @@ public static partial class TerminologyTerms
         if (sources.HasFlag(TermSources.InclusionTerms))
             foreach (var c in concepts)
                 foreach (var note in c.Notes)
-                    if (note.Kind == NoteKind.InclusionTerm)
+                    if (note.Kind is NoteKind.InclusionTerm or NoteKind.Includes && !note.Text.EndsWith(':'))
                         foreach (var v in Variants(note.Text)) yield return new LexiconTerm(v, system, Target(c.Code)!, TermSource.InclusionTerm, 0.5);
         if (sources.HasFlag(TermSources.IndexTables))
             foreach (var entry in cs.IndexEntries)
@@ -86,7 +88,7 @@ public static partial class TerminologyTerms
         if (sources.HasFlag(TermSources.NoteTerms))
             foreach (var c in concepts)
                 foreach (var note in c.Notes)
-                    if (note.Kind != NoteKind.InclusionTerm && NoteCodes.TermAndCode(note.Text) is { } pair && Target(pair.Code) is { } target)
+                    if (note.Kind is not (NoteKind.InclusionTerm or NoteKind.Includes) && NoteCodes.TermAndCode(note.Text) is { } pair && Target(pair.Code) is { } target)
                         foreach (var v in Variants(pair.Term)) yield return new LexiconTerm(v, system, target, TermSource.NoteTerm, 0.4);
         if (sources.HasFlag(TermSources.CategoryHeads))
             foreach (var (head, code) in CategoryHeads(concepts))
@@ -130,12 +132,12 @@ public static partial class TerminologyTerms
                     yield return new LexiconTerm(phrase, system, code, TermSource.IndexTerm, 0.45);
                 break;
             case "drug":
-                if (entry.Column is { } column && column.StartsWith("Poisoning, Accidental", StringComparison.OrdinalIgnoreCase))
+                if (entry.Column is { } column && column.Contains("Accidental", StringComparison.OrdinalIgnoreCase))
                 {
                     yield return new LexiconTerm(path + " poisoning", system, code, TermSource.IndexTerm, 0.4);
                     yield return new LexiconTerm(path + " intoxication", system, code, TermSource.IndexTerm, 0.4);
                 }
-                else if (entry.Column is { } c2 && c2.StartsWith("Adverse", StringComparison.OrdinalIgnoreCase))
+                else if (entry.Column is { } c2 && c2.Contains("Adverse", StringComparison.OrdinalIgnoreCase))
                     yield return new LexiconTerm(path + " adverse effect", system, code, TermSource.IndexTerm, 0.4);
                 break;
             case "external-cause" or "eindex":
@@ -160,6 +162,10 @@ public static partial class TerminologyTerms
 
     static IEnumerable<LexiconTerm> ExtractPcs(CodeSystemVersion pcs)
     {
+        // 4-character prefixes ("Resection, Kidney, Right") name an operation on a body part.
+        foreach (var c in pcs.Concepts.Values)
+            if (c.Code.Length == 4)
+                yield return new LexiconTerm(c.Display, CodeSystems.Icd10Pcs, c.Code, TermSource.Description, 0.3);
         foreach (var entry in pcs.IndexEntries)
         {
             var code = entry.Code.Replace(".", "").TrimEnd('-');

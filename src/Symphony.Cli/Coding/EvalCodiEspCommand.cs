@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Symphony.Coding;
+using Symphony.Coding.Evaluation;
+using Symphony.Coding.Lexicon;
+using Symphony.Coding.Text;
+
+namespace Symphony.Cli.Coding;
+
+/// <summary>
+/// <c>symphony eval codiesp --data &lt;dir&gt; --split dev --language en|es [--adapt-from train[,…]] --out &lt;dir&gt;</c>:
+/// codes every document of a CodiEsp split, writes D.tsv/P.tsv/X.tsv and, when gold is present, prints the scores.
+/// </summary>
+public static class EvalCodiEspCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<DirectoryInfo>("--data") { Description = "CodiEsp folder (<split>/text_files, <split>/text_files_en, <split>/<split>{D,P,X}.tsv).", Required = true };
+        var split = new Option<string>("--split") { Description = "Split to code and score (e.g. dev).", Required = true };
+        var language = new Option<string>("--language") { Description = "en reads text_files_en, es reads text_files.", DefaultValueFactory = _ => "en" };
+        language.AcceptOnlyFromAmong("en", "es");
+        var adaptFrom = new Option<string?>("--adapt-from") { Description = "Build a site lexicon from these splits' X annotations (comma separated)." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for D.tsv, P.tsv, X.tsv.", Required = true };
+        var everyMention = new Option<bool?>("--code-every-mention") { Description = "Code negated/historical mentions too, as CodiEsp annotators did (default: on)." };
+        var minWeight = new Option<double>("--min-lexicon-weight") { Description = "Leave out site phrases that carried their code in fewer than this share of the documents where they occur.", DefaultValueFactory = _ => 0.3 };
+        var disable = new Option<string?>("--disable") { Description = "Switch components off to measure them: descriptions,inclusion,notes,index,heads,procedures,synonyms,combinations,excludes1." };
+        var writeLexicon = new Option<FileInfo?>("--write-lexicon") { Description = "Also write the site lexicon built by --adapt-from to this TSV." };
+        var command = new Command("codiesp", "Code a CodiEsp split, write CodiEsp-format predictions and print P/R/F1/MAP.")
+            { data, split, language, adaptFrom, output, everyMention, minWeight, disable, writeLexicon };
+        command.SetAction(parse =>
+        {
+            var lang = LanguageCodes.Parse(parse.GetValue(language)!);
+            var dataDir = parse.GetValue(data)!.FullName;
+            var splitName = parse.GetValue(split)!;
+            var disabled = (parse.GetValue(disable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var clock = Stopwatch.StartNew();
+            var corpus = CodiEspSplit.Load(dataDir, splitName, lang);
+
+            List<SiteLexiconEntry>? site = null;
+            if (parse.GetValue(adaptFrom) is { Length: > 0 } adapt)
+            {
+                site = BuildSiteLexicon(dataDir, adapt.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), parse.GetValue(minWeight));
+                Console.WriteLine($"site lexicon: {site.Count:N0} phrases from {adapt} X annotations");
+                if (parse.GetValue(writeLexicon) is { } lexiconFile)
+                {
+                    using var writer = new StreamWriter(lexiconFile.FullName);
+                    SiteLexicon.Write(writer, site);
+                }
+            }
+            var coder = CoderFactory.Create(site, Sources(disabled));
+            coder.Warm(lang);
+            Console.WriteLine($"loaded {corpus.Texts.Count} documents and the terminology in {clock.Elapsed.TotalSeconds:0.0} s");
+
+            var options = new CodingOptions
+            {
+                Language = lang,
+                Setting = CareSetting.Inpatient,
+                CodeEveryMention = parse.GetValue(everyMention) ?? true,
+                ApplyCombinations = !disabled.Contains("combinations"),
+                ResolveExcludes1 = !disabled.Contains("excludes1"),
+            };
+            clock.Restart();
+            var predictions = corpus.Texts
+                .AsParallel().AsOrdered()
+                .Select(kv => CodiEspPrediction.From(kv.Key, kv.Value, coder.Code(kv.Value, options)))
+                .ToList();
+            Console.WriteLine($"coded {predictions.Count} documents in {clock.Elapsed.TotalSeconds:0.00} s");
+            var outDir = parse.GetValue(output)!.FullName;
+            CodiEspWriter.Write(outDir, predictions);
+            Console.WriteLine($"wrote {Path.Combine(outDir, "D.tsv")}, P.tsv, X.tsv");
+
+            if (corpus.GoldD is { } goldD)
+                Console.WriteLine($"D  {CodiEspScorer.ScoreCodes(predictions.ToDictionary(p => p.Document, p => p.Diagnoses), goldD)}");
+            if (corpus.GoldP is { } goldP)
+                Console.WriteLine($"P  {CodiEspScorer.ScoreCodes(predictions.ToDictionary(p => p.Document, p => p.Procedures), goldP)}");
+            if (corpus.GoldX is { } goldX)
+            {
+                var x = CodiEspScorer.ScoreMentions(predictions.SelectMany(p => p.Mentions), goldX);
+                Console.WriteLine($"X  {x}" + (lang == Language.English ? "   (gold X offsets index the Spanish texts; not meaningful for en)" : ""));
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    static TermSources Sources(HashSet<string> disabled)
+    {
+        var sources = TermSources.Default;
+        if (disabled.Contains("descriptions")) sources &= ~TermSources.Descriptions;
+        if (disabled.Contains("inclusion")) sources &= ~TermSources.InclusionTerms;
+        if (disabled.Contains("notes")) sources &= ~TermSources.NoteTerms;
+        if (disabled.Contains("index")) sources &= ~TermSources.IndexTables;
+        if (disabled.Contains("heads")) sources &= ~TermSources.CategoryHeads;
+        if (disabled.Contains("procedures")) sources &= ~TermSources.Procedures;
+        if (disabled.Contains("synonyms")) sources |= TermSources.NoSynonyms;
+        return sources;
+    }
+
+    /// <summary>The accepted codes of the given splits, with their quoted Spanish phrases, through the site-lexicon builder.</summary>
+    static List<SiteLexiconEntry> BuildSiteLexicon(string dataDir, string[] splits, double minWeight)
+    {
+        var annotations = new List<AcceptedAnnotation>();
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in splits)
+        {
+            var s = CodiEspSplit.Load(dataDir, name, Language.Spanish);
+            if (s.GoldX is null) throw new FileNotFoundException($"{name}X.tsv not found: --adapt-from needs X annotations.");
+            foreach (var (doc, text) in s.Texts) texts[doc] = text;
+            annotations.AddRange(s.GoldX.Select(m => new AcceptedAnnotation(m.Document, m.Reference,
+                m.IsProcedure ? CodeSystems.Icd10Pcs : CodeSystems.Icd10Cm,
+                SiteLexicon.NormalizeCode(m.Code, m.IsProcedure ? CodeSystems.Icd10Pcs : CodeSystems.Icd10Cm))));
+        }
+        return SiteLexiconBuilder.Build(annotations, texts, Language.Spanish, minWeight);
+    }
+}

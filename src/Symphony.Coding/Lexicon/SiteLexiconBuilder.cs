@@ -1,0 +1,56 @@
+using Symphony.Coding.Text;
+
+namespace Symphony.Coding.Lexicon;
+
+/// <summary>A phrase a site's coders accepted as evidence for a code in one document.</summary>
+public sealed record AcceptedAnnotation(string Document, string Term, string System, string Code);
+
+/// <summary>
+/// Builds a site lexicon from the codes a site's coders accepted, with the phrases they quoted.
+/// Each (phrase, code) gets a weight: of the site's documents where the phrase occurs, the share
+/// that were given that code. Phrases that mostly occur without their code (a word used in
+/// passing) fall under <paramref name="minWeight"/> and are left out.
+/// </summary>
+public static class SiteLexiconBuilder
+{
+    public static List<SiteLexiconEntry> Build(IEnumerable<AcceptedAnnotation> annotations, IReadOnlyDictionary<string, string> texts, Language language, double minWeight = 0.3)
+    {
+        var list = annotations.Where(a => a.Term.Trim().Length > 1).ToList();
+        var codesByDocument = list.GroupBy(a => a.Document).ToDictionary(g => g.Key, g => g.Select(a => (a.System, a.Code)).ToHashSet());
+        // One candidate per (word set, code); the most frequent surface form names it.
+        var candidates = list
+            .GroupBy(a => (Keys: string.Join(' ', TermMatcher.ContentKeys(a.Term, language).Order(StringComparer.Ordinal)), a.System, a.Code))
+            .Where(g => g.Key.Keys.Length > 0)
+            .Select(g => (Term: g.GroupBy(a => a.Term.Trim().ToLowerInvariant()).OrderByDescending(t => t.Count()).ThenBy(t => t.Key, StringComparer.Ordinal).First().Key, g.Key.System, g.Key.Code))
+            .ToList();
+        var matcher = new TermMatcher(candidates.Select(c => new LexiconTerm(c.Term, c.System, c.Code, TermSource.SiteLexicon)), language);
+        var occurs = new Dictionary<(string, string), int>();
+        var confirmed = new Dictionary<(string, string), int>();
+        foreach (var (document, text) in texts)
+        {
+            var tokens = Tokenizer.Tokenize(text, language);
+            var seen = new HashSet<(string Term, string Code, string System)>();
+            foreach (var sentence in tokens.Sentences)
+                foreach (var match in matcher.Match(tokens, sentence))
+                {
+                    var term = matcher[match.TermId];
+                    seen.Add((term.Text, term.Code, term.System));
+                }
+            var accepted = codesByDocument.GetValueOrDefault(document);
+            foreach (var (term, code, system) in seen)
+            {
+                occurs[(term, code)] = occurs.GetValueOrDefault((term, code)) + 1;
+                if (accepted is not null && accepted.Contains((system, code))) confirmed[(term, code)] = confirmed.GetValueOrDefault((term, code)) + 1;
+            }
+        }
+        var entries = new List<SiteLexiconEntry>();
+        foreach (var (term, system, code) in candidates)
+        {
+            var n = occurs.GetValueOrDefault((term, code));
+            // A phrase that never matched its own document (e.g. split by a line break) keeps a neutral weight.
+            var weight = n == 0 ? 0.5 : (double)confirmed.GetValueOrDefault((term, code)) / n;
+            if (weight >= minWeight) entries.Add(new SiteLexiconEntry(term, system, code, language, Math.Round(weight, 3)));
+        }
+        return entries.OrderBy(e => e.Term, StringComparer.Ordinal).ThenBy(e => e.Code, StringComparer.Ordinal).ToList();
+    }
+}
