@@ -1,0 +1,35 @@
+using Symphony.Terminology.Model;
+
+namespace Symphony.Terminology.Loaders;
+
+/// <summary>
+/// Reads whatever an administrator hands over — an ICD-10-CM or ICD-10-PCS release (zip or folder),
+/// a FHIR CodeSystem/ValueSet/Bundle (JSON or XML) or a FHIR package (.tgz) — deciding by content.
+/// </summary>
+public static class TerminologySource
+{
+    public static TerminologyBundle Read(string path, string? version = null)
+    {
+        if (File.Exists(path) && (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)
+            || path.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || (path.EndsWith(".xml", StringComparison.OrdinalIgnoreCase) && IsFhirXml(path))))
+            return FhirTerminologyLoader.LoadFile(path);
+
+        var files = ReleaseFiles.From(path);
+        var roots = files.Where(f => f.Name.EndsWith(".xml", StringComparison.OrdinalIgnoreCase)).Select(ReleaseFiles.XmlRootName).ToHashSet();
+        CodeSystemVersion loaded = roots.Contains("ICD10PCS.tabular")
+            ? Icd10PcsLoader.Load(files, version)
+            : Icd10CmLoader.Load(files, version);
+        return new TerminologyBundle(path, [loaded], []);
+    }
+
+    /// <summary>The shipped releases: ICD-10-CM 2021, 2022, 2024 and ICD-10-PCS 2026.</summary>
+    public static IEnumerable<Func<TerminologyBundle>> Shipped() =>
+        ShippedTerminology.Icd10CmVersions.Select(v => (Func<TerminologyBundle>)(() => new TerminologyBundle($"shipped ICD-10-CM {v}", [ShippedTerminology.LoadIcd10Cm(v)], [])))
+            .Append(() => new TerminologyBundle("shipped ICD-10-PCS 2026", [ShippedTerminology.LoadIcd10Pcs()], []));
+
+    static bool IsFhirXml(string path)
+    {
+        using var reader = System.Xml.XmlReader.Create(path, new System.Xml.XmlReaderSettings { DtdProcessing = System.Xml.DtdProcessing.Ignore });
+        return reader.MoveToContent() == System.Xml.XmlNodeType.Element && reader.NamespaceURI == "http://hl7.org/fhir";
+    }
+}
