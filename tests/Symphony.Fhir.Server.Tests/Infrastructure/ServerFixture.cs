@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+
+namespace Symphony.Fhir.Server.Tests.Infrastructure;
+
+/// <summary>The real server (in memory) over a fresh database of one backend, shared by the tests of a class.</summary>
+public abstract class ServerFixture : IAsyncLifetime
+{
+    /// <summary>Small enough that a test can exceed it cheaply, larger than any Synthea resource.</summary>
+    public const int MaxBodyBytes = 1_000_000;
+
+    private TestBackend? _backend;
+    private WebApplicationFactory<Program>? _factory;
+
+    public HttpClient Client => _factory?.CreateClient() ?? throw new InvalidOperationException("The backend is not available.");
+
+    protected abstract Task<TestBackend?> CreateBackendAsync();
+
+    public async Task InitializeAsync()
+    {
+        _backend = await CreateBackendAsync();
+        if (_backend is null)
+            return;
+        var settings = new Dictionary<string, string?>(_backend.ServerSettings)
+        {
+            ["Fhir:MaxBodyBytes"] = MaxBodyBytes.ToString(),
+        };
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+            builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings)));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null)
+            await _factory.DisposeAsync();
+        if (_backend is not null)
+            await _backend.DisposeAsync();
+    }
+}
+
+public sealed class SqliteServerFixture : ServerFixture
+{
+    protected override Task<TestBackend?> CreateBackendAsync() => Task.FromResult<TestBackend?>(new SqliteTestBackend());
+}
+
+public sealed class PostgresServerFixture : ServerFixture
+{
+    protected override async Task<TestBackend?> CreateBackendAsync()
+    {
+        if (PostgresTestBackend.ConnectionString is null)
+            return null;
+        var backend = new PostgresTestBackend();
+        await backend.CreateAsync();
+        return backend;
+    }
+}

@@ -1,0 +1,200 @@
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Symphony.Fhir.Server.Storage;
+using Symphony.Fhir.Server.Tests.Infrastructure;
+using Task = System.Threading.Tasks.Task;
+
+namespace Symphony.Fhir.Server.Tests.Storage;
+
+/// <summary>The same behaviour on every backend: each subclass runs these against its own fresh database.</summary>
+public abstract class ResourceStoreTests : IAsyncLifetime
+{
+    private static readonly FhirJsonDeserializer Deserializer = new();
+    private TestBackend? _backend;
+    private IResourceStore _store = null!;
+
+    protected abstract System.Threading.Tasks.Task<TestBackend> CreateBackendAsync();
+
+    public async Task InitializeAsync()
+    {
+        _backend = await CreateBackendAsync();
+        _store = _backend.CreateStore();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_backend is not null)
+            await _backend.DisposeAsync();
+    }
+
+    [BackendFact]
+    public async Task GivenANewResource_WhenCreated_ThenItReadsBackAsVersion1WithMeta()
+    {
+        var patient = NewPatient("Ada");
+
+        var result = (await _store.WriteAsync([ResourceWrite.Create(patient)]))[0];
+        var read = await _store.ReadAsync("Patient", result.Stored.Id);
+
+        Assert.Equal(WriteStatus.Created, result.Status);
+        Assert.NotNull(read);
+        Assert.Equal(1, read.VersionId);
+        var stored = Deserializer.DeserializeResource(read.Json!);
+        Assert.Equal(result.Stored.Id, stored.Id);
+        Assert.Equal("1", stored.Meta!.VersionId);
+        Assert.Equal(read.LastUpdated, stored.Meta.LastUpdated);
+        Assert.True(patient.IsExactly(stored));
+    }
+
+    [BackendFact]
+    public async Task GivenUnchangedContent_WhenUpserted_ThenNoNewVersionIsWritten()
+    {
+        var id = Guid.NewGuid().ToString();
+        var first = (await _store.WriteAsync([ResourceWrite.Upsert(NewPatient("Bo", id))]))[0];
+        var again = (await _store.WriteAsync([ResourceWrite.Upsert(NewPatient("Bo", id))]))[0];
+        var changed = (await _store.WriteAsync([ResourceWrite.Upsert(NewPatient("Bob", id))]))[0];
+
+        Assert.Equal(WriteStatus.Created, first.Status);
+        Assert.Equal((WriteStatus.Unchanged, 1), (again.Status, again.Stored.VersionId));
+        Assert.Equal((WriteStatus.Updated, 2), (changed.Status, changed.Stored.VersionId));
+        var history = await _store.HistoryAsync(new HistoryQuery("Patient", id));
+        Assert.Equal([2, 1], history.Versions.Select(v => v.VersionId));
+        var version1 = (Patient)Deserializer.DeserializeResource((await _store.ReadVersionAsync("Patient", id, 1))!.Json!);
+        Assert.Equal("Bo", version1.Name[0].Family);
+    }
+
+    [BackendFact]
+    public async Task GivenAStaleIfMatch_WhenWritingSeveralResources_ThenNothingIsStored()
+    {
+        var id = Guid.NewGuid().ToString();
+        await _store.WriteAsync([ResourceWrite.Upsert(NewPatient("Cy", id))]);
+        await _store.WriteAsync([ResourceWrite.Upsert(NewPatient("Cyd", id))]);
+        var other = NewPatient("Di");
+
+        await Assert.ThrowsAsync<VersionConflictException>(() =>
+            _store.WriteAsync([ResourceWrite.Create(other), ResourceWrite.Upsert(NewPatient("Cyril", id), ifMatchVersion: 1)]));
+
+        Assert.Null(await _store.ReadAsync("Patient", other.Id!));
+        Assert.Equal(2, (await _store.ReadAsync("Patient", id))!.VersionId);
+    }
+
+    [BackendFact]
+    public async Task GivenExtraWork_WhenItFails_ThenTheResourceWritesAreRolledBack()
+    {
+        var patient = NewPatient("Ed");
+        var seenInsideTransaction = 0L;
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _store.WriteAsync([ResourceWrite.Create(patient)],
+            async (transaction, ct) =>
+            {
+                await using var command = transaction.Connection!.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = $"SELECT COUNT(*) FROM resource WHERE id = '{patient.Id}'";
+                seenInsideTransaction = Convert.ToInt64(await command.ExecuteScalarAsync(ct));
+                throw new InvalidOperationException("extra work failed");
+            }));
+
+        Assert.Equal(1, seenInsideTransaction);
+        Assert.Null(await _store.ReadAsync("Patient", patient.Id!));
+    }
+
+    [BackendFact]
+    public async Task GivenADeletedResource_ThenReadShowsTheDeletionHistoryKeepsVersionsAndSearchSkipsIt()
+    {
+        var patient = NewPatient("Flo");
+        await _store.WriteAsync([ResourceWrite.Create(patient)]);
+
+        var deleted = (await _store.WriteAsync([ResourceWrite.Delete("Patient", patient.Id!)]))[0];
+        var missing = (await _store.WriteAsync([ResourceWrite.Delete("Patient", Guid.NewGuid().ToString())]))[0];
+
+        Assert.Equal((WriteStatus.Deleted, 2), (deleted.Status, deleted.Stored.VersionId));
+        Assert.Equal(WriteStatus.NotFound, missing.Status);
+        Assert.True((await _store.ReadAsync("Patient", patient.Id!))!.IsDeleted);
+        Assert.Equal(2, (await _store.HistoryAsync(new HistoryQuery("Patient", patient.Id))).Total);
+        var search = await _store.SearchAsync(new SearchQuery("Patient", [new SearchCriterion("_id", SearchParamKind.Token, [new SearchValue(Code: patient.Id)])]));
+        Assert.Empty(search.Matches);
+    }
+
+    [BackendFact]
+    public async Task GivenConditions_WhenSearchingByTokenReferenceAndDate_ThenOnlyMatchesReturn()
+    {
+        var encounter = new Encounter { Status = Encounter.EncounterStatus.Finished, Class = new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB") };
+        await _store.WriteAsync([ResourceWrite.Create(encounter)]);
+        var patient = Guid.NewGuid().ToString();
+        Condition NewCondition(string code, string onset) => new()
+        {
+            Subject = new ResourceReference($"Patient/{patient}"),
+            Encounter = new ResourceReference($"Encounter/{encounter.Id}"),
+            Code = new CodeableConcept("http://hl7.org/fhir/sid/icd-10-cm", code),
+            RecordedDate = onset,
+        };
+        await _store.WriteAsync([ResourceWrite.Create(NewCondition("I10", "2020-03-01")), ResourceWrite.Create(NewCondition("E11.9", "2021-06-15T10:00:00Z"))]);
+
+        async System.Threading.Tasks.Task<string[]> Codes(params SearchCriterion[] criteria)
+        {
+            var page = await _store.SearchAsync(new SearchQuery("Condition",
+                [new SearchCriterion("patient", SearchParamKind.Reference, [new SearchValue("Patient", patient)]), .. criteria]));
+            return page.Matches.Select(m => ((Condition)Deserializer.DeserializeResource(m.Json!)).Code!.Coding[0].Code!).Order().ToArray();
+        }
+
+        Assert.Equal(["E11.9", "I10"], await Codes());
+        Assert.Equal(["I10"], await Codes(new SearchCriterion("code", SearchParamKind.Token, [new SearchValue("http://hl7.org/fhir/sid/icd-10-cm", "I10")])));
+        Assert.Equal(["E11.9"], await Codes(new SearchCriterion("code", SearchParamKind.Token, [new SearchValue(Code: "E11.9")])));
+        Assert.Empty(await Codes(new SearchCriterion("code", SearchParamKind.Token, [new SearchValue("http://snomed.info/sct", "I10")])));
+        Assert.Equal(["E11.9", "I10"], await Codes(new SearchCriterion("encounter", SearchParamKind.Reference, [new SearchValue(null, encounter.Id)])));
+    }
+
+    [BackendFact]
+    public async Task GivenManyMatches_WhenPaging_ThenTotalCountsAllAndPagesDoNotOverlap()
+    {
+        var family = Guid.NewGuid().ToString("N");
+        var identifier = new SearchCriterion("identifier", SearchParamKind.Token, [new SearchValue("urn:test", family)]);
+        for (var i = 0; i < 5; i++)
+        {
+            var patient = NewPatient(family);
+            patient.Identifier.Add(new Identifier("urn:test", family));
+            await _store.WriteAsync([ResourceWrite.Create(patient)]);
+        }
+
+        var first = await _store.SearchAsync(new SearchQuery("Patient", [identifier], Count: 2));
+        var second = await _store.SearchAsync(new SearchQuery("Patient", [identifier], Count: 2, Offset: 2));
+        var newest = await _store.SearchAsync(new SearchQuery("Patient", [identifier], Count: 5, NewestFirst: true));
+
+        Assert.Equal(5, first.Total);
+        Assert.Equal(2, first.Matches.Count);
+        Assert.Empty(first.Matches.Select(m => m.Id).Intersect(second.Matches.Select(m => m.Id)));
+        Assert.Equal(newest.Matches.Select(m => m.LastUpdated).OrderDescending(), newest.Matches.Select(m => m.LastUpdated));
+    }
+
+    [BackendFact]
+    public async Task GivenAnUpToDateSchema_WhenMigratedAgain_ThenNothingChanges()
+    {
+        await _store.MigrateAsync();
+        var second = _backend!.CreateStore();
+        await second.MigrateAsync();
+
+        Assert.NotEmpty(((SqlResourceStore)second).Migrations());
+        Assert.Null(await second.ReadAsync("Patient", "none"));
+    }
+
+    private static Patient NewPatient(string family, string? id = null) => new()
+    {
+        Id = id,
+        Name = [new HumanName { Family = family, Given = ["Test"] }],
+        Gender = AdministrativeGender.Unknown,
+    };
+}
+
+public sealed class SqliteResourceStoreTests : ResourceStoreTests
+{
+    protected override System.Threading.Tasks.Task<TestBackend> CreateBackendAsync() => System.Threading.Tasks.Task.FromResult<TestBackend>(new SqliteTestBackend());
+}
+
+public sealed class PostgresResourceStoreTests : ResourceStoreTests
+{
+    protected override async System.Threading.Tasks.Task<TestBackend> CreateBackendAsync()
+    {
+        var backend = new PostgresTestBackend();
+        await backend.CreateAsync();
+        return backend;
+    }
+}
