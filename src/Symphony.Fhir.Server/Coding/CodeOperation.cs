@@ -1,0 +1,163 @@
+extern alias coder;
+using System.Text;
+using coder::Symphony.Coding;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Microsoft.Extensions.Options;
+using Symphony.Fhir.Server.Fhir;
+using Symphony.Fhir.Server.Resources;
+using Symphony.Fhir.Server.Storage;
+
+namespace Symphony.Fhir.Server.CodingJobs;
+
+/// <summary>
+/// $code on a DocumentReference or Encounter (coded and written back) or at the system level on inline
+/// text (coded only). Synchronous by default; with Prefer: respond-async the answer is 202 and a
+/// Content-Location status URL (202 while running, 200 with the result, DELETE cancels).
+/// </summary>
+public static class CodeOperation
+{
+    public const string StatusRoute = "/$code-status/{id}";
+    public const string ServiceDateTag = "https://symphony-fhir.dev/CodeSystem/service-date";
+    static readonly TimeSpan SynchronousLimit = TimeSpan.FromSeconds(60);
+
+    public static WebApplication MapCodeOperation(this WebApplication app)
+    {
+        app.MapPost("/DocumentReference/{id}/$code", (string id, HttpRequest request, IServiceProvider services, CancellationToken ct) =>
+            CodeResourceAsync("DocumentReference", id, request, services, ct));
+        app.MapPost("/Encounter/{id}/$code", (string id, HttpRequest request, IServiceProvider services, CancellationToken ct) =>
+            CodeResourceAsync("Encounter", id, request, services, ct));
+        app.MapPost("/$code", CodeInlineAsync);
+        app.MapGet(StatusRoute, StatusAsync);
+        app.MapDelete(StatusRoute, CancelAsync);
+        return app;
+    }
+
+    static async Task<IResult> CodeResourceAsync(string type, string id, HttpRequest http, IServiceProvider services, CancellationToken ct)
+    {
+        var store = services.GetRequiredService<IResourceStore>();
+        var stored = await store.ReadAsync(type, id, ct);
+        if (stored is null || stored.IsDeleted) throw FhirException.NotFound($"{type}/{id} is not known.");
+        var requestId = CodingRequests.IdFor(type, id);
+        await store.WriteAsync([], (tx, c) => CodingRequests.RecordAsync(tx, type, id, stored.VersionId, c), ct);
+        return await AnswerAsync(requestId, http, services, ct);
+    }
+
+    static async Task<IResult> CodeInlineAsync(HttpRequest http, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct)
+    {
+        if (await FhirSerialization.ReadResourceAsync(http, fhir.Value.MaxBodyBytes, ct) is not Parameters input)
+            throw FhirException.BadRequest("$code takes a Parameters resource with 'text' (string) or 'attachment', and optionally 'setting' (inpatient|outpatient) and 'date'.");
+        var text = input.GetSingleValue<FhirString>("text")?.Value;
+        if (text is null && input.GetSingleValue<Attachment>("attachment") is { Data: { } data } attachment)
+        {
+            var decoded = Intake.NoteTextReader.Decode(data, attachment.ContentType);
+            text = decoded.Text ?? throw new FhirException(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.NotSupported, decoded.Error!));
+        }
+        if (string.IsNullOrWhiteSpace(text)) throw FhirException.BadRequest("$code needs a 'text' or 'attachment' parameter with the note.");
+        var inpatient = (input.GetSingleValue<Code>("setting")?.Value ?? input.GetSingleValue<FhirString>("setting")?.Value) == "inpatient";
+        var date = input.GetSingleValue<Date>("date")?.Value is { } d && DateOnly.TryParse(d, out var parsed) ? parsed : DateOnly.FromDateTime(DateTime.UtcNow);
+
+        if (!WantsAsync(http))
+        {
+            var (coder, versions) = services.GetRequiredService<CoderCatalog>().For(date);
+            var result = coder.Code(text, new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient });
+            return FhirResult.Of(StatusCodes.Status200OK, CodingParameters.Build(result, versions, []));
+        }
+
+        // Asynchronous: the text is kept as a Binary and coded by the jobs like any note.
+        var binary = new Binary
+        {
+            ContentType = "text/plain",
+            Data = Encoding.UTF8.GetBytes(text),
+            Meta = new Meta { Tag = [new Hl7.Fhir.Model.Coding("https://symphony-fhir.dev/CodeSystem/care-setting", inpatient ? "inpatient" : "outpatient"), new Hl7.Fhir.Model.Coding(ServiceDateTag, date.ToString("yyyy-MM-dd"))] },
+        };
+        var store = services.GetRequiredService<IResourceStore>();
+        var write = ResourceWrite.Create(binary);
+        await store.WriteAsync([write], (tx, c) => CodingRequests.RecordAsync(tx, "Binary", write.Id, 1, c), ct);
+        services.GetRequiredService<CodingSignal>().RequestDrain();
+        return Accepted(http, CodingRequests.IdFor("Binary", write.Id));
+    }
+
+    static async Task<IResult> AnswerAsync(string requestId, HttpRequest http, IServiceProvider services, CancellationToken ct)
+    {
+        var requests = services.GetRequiredService<CodingRequests>();
+        if (WantsAsync(http))
+        {
+            services.GetRequiredService<CodingSignal>().RequestDrain();
+            return Accepted(http, requestId);
+        }
+
+        // Synchronous: code it here unless a worker already has it, then wait for the outcome.
+        var deadline = DateTime.UtcNow + SynchronousLimit;
+        while (true)
+        {
+            foreach (var claimed in await requests.ClaimAsync(1, ct, onlyId: requestId))
+                await services.GetRequiredService<CodingPipeline>().ProcessAsync(claimed, ct);
+            var request = await requests.GetAsync(requestId, ct) ?? throw FhirException.NotFound($"No coding request {requestId}.");
+            if (request.Status == RequestStatus.Pending && request.FocusType == "Encounter") continue;
+            if (request.Status == RequestStatus.Done && request.FocusType == "Encounter")
+                return await EncounterAnswerAsync(request, http, services, ct);
+            if (request.Status is not (RequestStatus.Pending or RequestStatus.Running)) return Outcome(request);
+            if (DateTime.UtcNow > deadline) return Accepted(http, requestId);
+            await System.Threading.Tasks.Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>An encounter's $code answers with each of its notes' results, coding any still pending here.</summary>
+    static async Task<IResult> EncounterAnswerAsync(CodingRequest request, HttpRequest http, IServiceProvider services, CancellationToken ct)
+    {
+        var notes = new FhirJsonDeserializer().Deserialize<Parameters>(request.Result!).Parameter
+            .Select(p => ((ResourceReference)p.Value!).Reference!.Split('/')[1]).ToList();
+        var answer = new Parameters();
+        foreach (var noteId in notes)
+        {
+            var result = await AnswerAsync(CodingRequests.IdFor("DocumentReference", noteId), http, services, ct);
+            var part = new Parameters.ParameterComponent { Name = "note", Part = [new() { Name = "document", Value = new ResourceReference($"DocumentReference/{noteId}") }] };
+            var noteRequest = await services.GetRequiredService<CodingRequests>().GetAsync(CodingRequests.IdFor("DocumentReference", noteId), ct);
+            if (noteRequest?.Status == RequestStatus.Done)
+                part.Part.AddRange(new FhirJsonDeserializer().Deserialize<Parameters>(noteRequest.Result!).Parameter);
+            else
+                part.Part.Add(new() { Name = "error", Value = new FhirString(noteRequest?.Error ?? noteRequest?.Status ?? "unknown") });
+            answer.Parameter.Add(part);
+        }
+        return FhirResult.Of(StatusCodes.Status200OK, answer);
+    }
+
+    static async Task<IResult> StatusAsync(string id, HttpRequest http, CodingRequests requests, CancellationToken ct)
+    {
+        var request = await requests.GetAsync(id, ct) ?? throw FhirException.NotFound($"No coding request {id}.");
+        if (request.Status is RequestStatus.Pending or RequestStatus.Running)
+            return new WithHeaders(FhirResult.Of(StatusCodes.Status202Accepted, null), ("X-Progress", request.Status), ("Retry-After", "1"));
+        return Outcome(request);
+    }
+
+    static async Task<IResult> CancelAsync(string id, CodingRequests requests, CancellationToken ct)
+    {
+        if (await requests.CancelAsync(id, ct)) return FhirResult.Of(StatusCodes.Status202Accepted, null);
+        var request = await requests.GetAsync(id, ct) ?? throw FhirException.NotFound($"No coding request {id}.");
+        return FhirResult.Outcome(StatusCodes.Status409Conflict, Outcomes.Error(OperationOutcome.IssueType.Conflict, $"The coding request is already {request.Status}."));
+    }
+
+    static IResult Outcome(CodingRequest request) => request.Status switch
+    {
+        RequestStatus.Done => FhirResult.Of(StatusCodes.Status200OK, new FhirJsonDeserializer().Deserialize<Parameters>(request.Result!)),
+        RequestStatus.Cancelled => FhirResult.Outcome(StatusCodes.Status404NotFound, Outcomes.Error(OperationOutcome.IssueType.NotFound, "The coding request was cancelled.")),
+        _ => FhirResult.Outcome(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.Processing, request.Error ?? "Coding failed.")),
+    };
+
+    static IResult Accepted(HttpRequest http, string requestId) =>
+        new WithHeaders(FhirResult.Of(StatusCodes.Status202Accepted, null),
+            ("Content-Location", $"{ResultBundles.BaseUrl(http)}{StatusRoute.Replace("{id}", requestId)}"));
+
+    static bool WantsAsync(HttpRequest http) =>
+        http.Headers[KnownHeaders.Prefer].Any(v => v?.Contains("respond-async", StringComparison.OrdinalIgnoreCase) == true);
+
+    sealed class WithHeaders(IResult inner, params (string Name, string Value)[] headers) : IResult
+    {
+        public System.Threading.Tasks.Task ExecuteAsync(HttpContext context)
+        {
+            foreach (var (name, value) in headers) context.Response.Headers[name] = value;
+            return inner.ExecuteAsync(context);
+        }
+    }
+}

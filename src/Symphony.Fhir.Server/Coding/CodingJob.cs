@@ -1,0 +1,87 @@
+using Hangfire;
+
+namespace Symphony.Fhir.Server.CodingJobs;
+
+/// <summary>
+/// The Hangfire job: drains pending coding requests in batches (no arguments: the requests are rows, so
+/// Hangfire's per-job cost is paid per batch, not per note). A job whose batch was full starts another
+/// before coding it, so every free worker, in every worker process, joins a burst.
+/// </summary>
+public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, CodingSignal signal, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options)
+{
+    [AutomaticRetry(Attempts = 0)] // a failed drain leaves its requests to the lease and the sweeper
+    [Queue("coding")]
+    public async System.Threading.Tasks.Task DrainAsync(CancellationToken ct)
+    {
+        using var _ = signal.DrainStarted();
+        while (!ct.IsCancellationRequested)
+        {
+            var batch = await requests.ClaimAsync(options.Value.BatchSize, ct);
+            if (batch.Count == 0) return;
+            if (batch.Count == options.Value.BatchSize) signal.RequestDrain(force: true);
+            foreach (var request in batch)
+                await pipeline.ProcessAsync(request, ct);
+        }
+    }
+}
+
+/// <summary>Wakes the coding jobs: enqueues a drain when requests arrive, at most one per short interval per process.</summary>
+public sealed class CodingSignal(IBackgroundJobClient jobs)
+{
+    static readonly long ThrottleTicks = TimeSpan.FromMilliseconds(50).Ticks;
+    long _lastEnqueued;
+    int _activeDrains;
+
+    public int ActiveDrains => Volatile.Read(ref _activeDrains);
+
+    public void RequestDrain(bool force = false)
+    {
+        var now = DateTime.UtcNow.Ticks;
+        var last = Interlocked.Read(ref _lastEnqueued);
+        if (!force && (now - last < ThrottleTicks || Interlocked.CompareExchange(ref _lastEnqueued, now, last) != last)) return;
+        Interlocked.Exchange(ref _lastEnqueued, now);
+        jobs.Enqueue<CodingJob>(job => job.DrainAsync(CancellationToken.None));
+    }
+
+    public IDisposable DrainStarted()
+    {
+        Interlocked.Increment(ref _activeDrains);
+        return new Finished(this);
+    }
+
+    sealed class Finished(CodingSignal signal) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref signal._activeDrains);
+    }
+}
+
+/// <summary>
+/// In worker processes: at start and then every SweepInterval, starts a drain when requests are claimable
+/// and none is running here — pending requests after a restart (the embedded queue is in memory),
+/// requests whose worker died (expired lease), requests recorded while the database was away.
+/// </summary>
+public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, CoderCatalog coders,
+    Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, ILogger<CodingSweeper> logger) : BackgroundService
+{
+    protected override async System.Threading.Tasks.Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await System.Threading.Tasks.Task.Yield();
+        // Load the coder before the first note rather than on it.
+        try { coders.For(DateOnly.FromDateTime(DateTime.UtcNow)); }
+        catch (Exception e) { logger.LogError(e, "Could not load the coder"); }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (signal.ActiveDrains == 0 && await requests.CountClaimableAsync(stoppingToken) > 0)
+                    signal.RequestDrain(force: true);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Coding sweep failed: {Error}", e.Message);
+            }
+            try { await System.Threading.Tasks.Task.Delay(options.Value.SweepInterval, stoppingToken); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+extern alias coder;
+using System.Data.Common;
+using coder::Symphony.Coding;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Symphony.Fhir.Server.Intake;
+using Symphony.Fhir.Server.Storage;
+using FhirTask = Hl7.Fhir.Model.Task;
+
+namespace Symphony.Fhir.Server.CodingJobs;
+
+/// <summary>A request that cannot succeed as it stands (unreadable note, missing encounter): it fails with this message on its Task.</summary>
+public sealed class CodingFailure(string message) : Exception(message);
+
+/// <summary>The request was cancelled or re-opened for a newer version while it was coded: its write-back is rolled back.</summary>
+public sealed class StaleRequest(string message) : Exception(message);
+
+/// <summary>
+/// Codes one claimed request: reads the note and its encounter, codes the text, and writes back the
+/// Conditions, Claim, Provenance and the request's Task in one transaction that also marks the request done.
+/// </summary>
+public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, ILogger<CodingPipeline> logger)
+{
+    public const int MaxAttempts = 5;
+    static readonly FhirJsonDeserializer Deserializer = new();
+
+    /// <summary>Codes the request; permanent failures are recorded on the request and its Task, transient ones hand it back.</summary>
+    public async System.Threading.Tasks.Task ProcessAsync(CodingRequest request, CancellationToken ct)
+    {
+        try
+        {
+            switch (request.FocusType)
+            {
+                case "DocumentReference": await CodeDocumentAsync(request, ct); break;
+                case "Encounter": await CodeEncounterNotesAsync(request, ct); break;
+                case "Binary": await CodeInlineTextAsync(request, ct); break;
+                default: throw new CodingFailure($"Cannot code a {request.FocusType}.");
+            }
+        }
+        catch (StaleRequest stale)
+        {
+            logger.LogInformation("{Request} not written: {Reason}", request.Id, stale.Message);
+        }
+        catch (Exception e) when (e is CodingFailure || (request.Attempts >= MaxAttempts && e is not OperationCanceledException))
+        {
+            logger.LogWarning("{Request} failed: {Error}", request.Id, e.Message);
+            await FailAsync(request, e.Message, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "{Request} attempt {Attempt} failed; it will be retried", request.Id, request.Attempts);
+            try { await new CodingRequests(store).ReleaseAsync(request, CancellationToken.None); }
+            catch (Exception releaseError) { logger.LogWarning("Could not hand back {Request} ({Error}); its lease will expire", request.Id, releaseError.Message); }
+        }
+    }
+
+    async System.Threading.Tasks.Task CodeDocumentAsync(CodingRequest request, CancellationToken ct)
+    {
+        var document = await ReadAsync<DocumentReference>("DocumentReference", request.FocusId, ct)
+            ?? throw new CodingFailure($"DocumentReference/{request.FocusId} no longer exists.");
+        var encounterReference = document.Context?.Encounter.FirstOrDefault()?.Reference
+            ?? throw new CodingFailure("DocumentReference.context.encounter is missing: the note needs its Encounter to be coded and written back.");
+        var encounterId = IdOf(encounterReference, "Encounter")
+            ?? throw new CodingFailure($"DocumentReference.context.encounter '{encounterReference}' is not a reference to an Encounter on this server.");
+        var encounter = await ReadAsync<Encounter>("Encounter", encounterId, ct)
+            ?? throw new CodingFailure($"Encounter/{encounterId} (the note's context.encounter) is not stored yet; the note is coded when it arrives.");
+        var patient = (document.Subject ?? encounter.Subject)?.Reference
+            ?? throw new CodingFailure("Neither the DocumentReference nor its Encounter names the patient (subject).");
+
+        var text = await NoteTextReader.ReadAsync(document, ReadBinaryAsync, ct);
+        if (text.Error is not null) throw new CodingFailure(text.Error);
+
+        var serviceDate = EncounterContext.ServiceDate(encounter, document);
+        var (coder, versions) = coders.For(serviceDate);
+        var result = coder.Code(text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter) });
+
+        var written = WriteBack.Map(new WriteBackInput(
+            document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
+            result, versions, CoderIdentity.Embedded, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow)).ToList();
+        var writtenIds = written.OfType<Condition>().Select(c => c.Id!).ToHashSet();
+        foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id)))
+            if (await ReadAsync<Condition>("Condition", earlier, ct) is { } superseded)
+                written.Add(WriteBack.Supersede(superseded));
+
+        var references = written.Where(r => r is Condition or Claim).Select(r => $"{r.TypeName}/{r.Id}").ToList();
+        var answer = CodingParameters.Build(result, versions, references);
+        written.Add(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null));
+        await WriteAndCompleteAsync(request, written, writtenIds, answer, ct);
+    }
+
+    /// <summary>An encounter's notes are coded one by one, each as its own request (so each succeeds or fails alone).</summary>
+    async System.Threading.Tasks.Task CodeEncounterNotesAsync(CodingRequest request, CancellationToken ct)
+    {
+        var notes = await store.SearchAsync(new SearchQuery("DocumentReference",
+            [new SearchCriterion("encounter", SearchParamKind.Reference, [new SearchValue("Encounter", request.FocusId)])], Count: 1000), ct);
+        var answer = new Parameters();
+        foreach (var note in notes.Matches)
+            answer.Parameter.Add(new Parameters.ParameterComponent { Name = "note", Value = new ResourceReference($"DocumentReference/{note.Id}") });
+        var task = TaskFor(request, null, FhirTask.TaskStatus.Completed, notes.Matches.Select(n => $"DocumentReference/{n.Id}").ToList(), null);
+        await store.WriteAsync([ResourceWrite.Upsert(task)], async (tx, c) =>
+        {
+            foreach (var note in notes.Matches)
+                await CodingRequests.RecordAsync(tx, "DocumentReference", note.Id, note.VersionId, c);
+            await CompleteOrRollBackAsync(tx, request, [], answer, c);
+        }, ct);
+    }
+
+    /// <summary>Inline text from a type-level $code: coded and answered, nothing written back.</summary>
+    async System.Threading.Tasks.Task CodeInlineTextAsync(CodingRequest request, CancellationToken ct)
+    {
+        var binary = await ReadAsync<Binary>("Binary", request.FocusId, ct) ?? throw new CodingFailure($"Binary/{request.FocusId} no longer exists.");
+        var text = NoteTextReader.Decode(binary.Data ?? [], binary.ContentType);
+        if (text.Error is not null) throw new CodingFailure(text.Error);
+        var setting = binary.Meta?.Tag.Any(t => t.Code == "inpatient") == true ? CareSetting.Inpatient : CareSetting.Outpatient;
+        var date = binary.Meta?.Tag.FirstOrDefault(t => t.System == CodeOperation.ServiceDateTag)?.Code is { } d && DateOnly.TryParse(d, out var parsed) ? parsed : DateOnly.FromDateTime(DateTime.UtcNow);
+        var (coder, versions) = coders.For(date);
+        var result = coder.Code(text.Text!, new CodingOptions { Setting = setting });
+        var answer = CodingParameters.Build(result, versions, []);
+        await store.WriteAsync([ResourceWrite.Upsert(TaskFor(request, null, FhirTask.TaskStatus.Completed, [], null))],
+            (tx, c) => CompleteOrRollBackAsync(tx, request, [], answer, c), ct);
+    }
+
+    async System.Threading.Tasks.Task WriteAndCompleteAsync(CodingRequest request, List<Resource> written, IEnumerable<string> writtenIds, Parameters answer, CancellationToken ct) =>
+        await store.WriteAsync(written.Select(r => ResourceWrite.Upsert(r)).ToList(),
+            (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c), ct);
+
+    static async System.Threading.Tasks.Task CompleteOrRollBackAsync(DbTransaction tx, CodingRequest request, IEnumerable<string> writtenIds, Parameters answer, CancellationToken ct)
+    {
+        if (!await CodingRequests.CompleteAsync(tx, request, string.Join(',', writtenIds), answer.ToJson(), ct))
+            throw new StaleRequest("cancelled, re-opened for a newer version, or claimed by another worker after the lease ran out");
+    }
+
+    async System.Threading.Tasks.Task FailAsync(CodingRequest request, string error, CancellationToken ct)
+    {
+        var outcome = Fhir.Outcomes.Error(OperationOutcome.IssueType.Processing, error);
+        var task = TaskFor(request, null, FhirTask.TaskStatus.Failed, [], outcome);
+        try
+        {
+            await store.WriteAsync([ResourceWrite.Upsert(task)], async (tx, c) =>
+            {
+                if (!await CodingRequests.FailAsync(tx, request, error, c)) throw new StaleRequest("no longer claimed");
+            }, ct);
+        }
+        catch (StaleRequest) { }
+    }
+
+    /// <summary>The Task that tracks a request (Task?focus=…): one per focus, its history holding each earlier request.</summary>
+    static FhirTask TaskFor(CodingRequest request, ResourceReference? patient, FhirTask.TaskStatus status, IReadOnlyList<string> outputs, OperationOutcome? failure)
+    {
+        var task = new FhirTask
+        {
+            Id = request.Id,
+            Status = status,
+            Intent = FhirTask.TaskIntent.Order,
+            Code = new CodeableConcept { Text = "Code the clinical note with ICD-10-CM/PCS" },
+            Focus = new ResourceReference(request.FocusReference),
+            For = patient is null ? null : new ResourceReference(patient.Reference),
+            Input = [new FhirTask.ParameterComponent { Type = new CodeableConcept { Text = "focus version" }, Value = new FhirString(request.FocusVersion.ToString()) }],
+            Output = outputs.Select(o => new FhirTask.OutputComponent { Type = new CodeableConcept { Text = "written" }, Value = new ResourceReference(o) }).ToList(),
+        };
+        if (failure is not null)
+        {
+            failure.Id = "outcome";
+            task.Contained.Add(failure);
+            task.StatusReason = new CodeableConcept { Text = failure.Issue[0].Diagnostics };
+            task.Output.Add(new FhirTask.OutputComponent { Type = new CodeableConcept { Text = "error" }, Value = new ResourceReference("#outcome") });
+        }
+        return task;
+    }
+
+    async Task<ResourceReference?> PatientCoverageAsync(string patientReference, CancellationToken ct)
+    {
+        if (IdOf(patientReference, "Patient") is not { } patientId) return null;
+        var page = await store.SearchAsync(new SearchQuery("Coverage",
+            [new SearchCriterion("patient", SearchParamKind.Reference, [new SearchValue("Patient", patientId)])], Count: 1), ct);
+        return page.Matches.Count == 0 ? null : new ResourceReference($"Coverage/{page.Matches[0].Id}");
+    }
+
+    async Task<Binary?> ReadBinaryAsync(string id, CancellationToken ct) => await ReadAsync<Binary>("Binary", id, ct);
+
+    async Task<T?> ReadAsync<T>(string type, string id, CancellationToken ct) where T : Resource
+    {
+        var stored = await store.ReadAsync(type, id, ct);
+        return stored is { IsDeleted: false, Json: { } json } ? Deserializer.Deserialize<T>(json) : null;
+    }
+
+    /// <summary>"Encounter/123" or "http://host/fhir/Encounter/123" → "123"; anything else (conditional, other type) → null.</summary>
+    static string? IdOf(string reference, string type)
+    {
+        var parts = reference.Split('/');
+        var at = Array.LastIndexOf(parts, type);
+        return at >= 0 && at + 1 < parts.Length && !parts[at + 1].Contains('?') ? parts[at + 1] : null;
+    }
+}

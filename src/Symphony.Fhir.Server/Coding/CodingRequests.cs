@@ -1,0 +1,173 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+using Symphony.Fhir.Server.Storage;
+
+namespace Symphony.Fhir.Server.CodingJobs;
+
+public static class RequestStatus
+{
+    public const string Pending = "pending";
+    public const string Running = "running";
+    public const string Done = "done";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+}
+
+/// <summary>A row of coding_request: what to code (the focus) and how far it got.</summary>
+public sealed record CodingRequest(
+    string Id, string FocusType, string FocusId, int FocusVersion, string Status, int Attempts,
+    string? ClaimToken, string? Error, string? WrittenIds, string? Result)
+{
+    public string FocusReference => $"{FocusType}/{FocusId}";
+}
+
+/// <summary>
+/// The coding_request table, reached through the store's own transactions (its migration lives with the
+/// store's). Requests are claimed with a lease: a worker that dies leaves them to be claimed again once
+/// the lease runs out, and the deterministic write-back makes the second run write the same resources.
+/// </summary>
+public sealed class CodingRequests(IResourceStore store)
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+    const string Columns = "id, focus_type, focus_id, focus_version, status, attempts, claim_token, error, written_ids, result";
+
+    /// <summary>One request per focus resource: a new version of the note re-opens the same request (and its Task).</summary>
+    public static string IdFor(string focusType, string focusId) =>
+        "code-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{focusType}/{focusId}")))[..32];
+
+    /// <summary>Records (or re-opens for a new version) the request inside the caller's transaction.</summary>
+    public static async Task RecordAsync(DbTransaction tx, string focusType, string focusId, int focusVersion, CancellationToken ct)
+    {
+        var now = Now();
+        await ExecuteAsync(tx, """
+            INSERT INTO coding_request (id, focus_type, focus_id, focus_version, status, attempts, created_at, updated_at)
+            VALUES (@id, @type, @focus, @version, 'pending', 0, @now, @now)
+            ON CONFLICT (id) DO UPDATE SET focus_version = excluded.focus_version, status = 'pending', attempts = 0,
+                claim_token = NULL, lease_until = NULL, error = NULL, updated_at = excluded.updated_at
+            WHERE coding_request.focus_version <> excluded.focus_version OR coding_request.status IN ('failed', 'cancelled')
+            """, ct, ("@id", IdFor(focusType, focusId)), ("@type", focusType), ("@focus", focusId), ("@version", focusVersion), ("@now", now));
+    }
+
+    /// <summary>Claims up to <paramref name="max"/> pending requests (or ones whose lease ran out); other workers skip the locked rows.</summary>
+    public async Task<IReadOnlyList<CodingRequest>> ClaimAsync(int max, CancellationToken ct, string? onlyId = null)
+    {
+        IReadOnlyList<CodingRequest> claimed = [];
+        var token = Guid.NewGuid().ToString("N");
+        await store.WriteAsync([], async (tx, token2) =>
+        {
+            var skipLocked = tx.Connection is NpgsqlConnection ? "FOR UPDATE SKIP LOCKED" : "";
+            var only = onlyId is null ? "" : "AND id = @only";
+            claimed = await QueryAsync(tx, $"""
+                UPDATE coding_request SET status = 'running', claim_token = @token, lease_until = @lease,
+                    attempts = attempts + 1, updated_at = @now
+                WHERE id IN (SELECT id FROM coding_request
+                             WHERE (status = 'pending' OR (status = 'running' AND lease_until < @now)) {only}
+                             ORDER BY created_at LIMIT @max {skipLocked})
+                RETURNING {Columns}
+                """, token2, ("@token", token), ("@lease", Now() + (long)Lease.TotalMilliseconds), ("@now", Now()), ("@max", max), ("@only", onlyId ?? ""));
+        }, ct);
+        return claimed;
+    }
+
+    /// <summary>Marks a claimed request done inside the write-back transaction; false if it was cancelled or re-opened meanwhile.</summary>
+    public static async Task<bool> CompleteAsync(DbTransaction tx, CodingRequest request, string writtenIds, string result, CancellationToken ct) =>
+        await ExecuteAsync(tx, """
+            UPDATE coding_request SET status = 'done', written_ids = @written, result = @result, error = NULL,
+                lease_until = NULL, updated_at = @now
+            WHERE id = @id AND claim_token = @token AND status = 'running' AND focus_version = @version
+            """, ct, ("@id", request.Id), ("@token", request.ClaimToken), ("@version", request.FocusVersion),
+            ("@written", writtenIds), ("@result", result), ("@now", Now())) == 1;
+
+    public static async Task<bool> FailAsync(DbTransaction tx, CodingRequest request, string error, CancellationToken ct) =>
+        await ExecuteAsync(tx, """
+            UPDATE coding_request SET status = 'failed', error = @error, lease_until = NULL, updated_at = @now
+            WHERE id = @id AND claim_token = @token AND status = 'running'
+            """, ct, ("@id", request.Id), ("@token", request.ClaimToken), ("@error", error), ("@now", Now())) == 1;
+
+    /// <summary>Hands a request back for another try (a transient failure such as a lost database connection).</summary>
+    public Task ReleaseAsync(CodingRequest request, CancellationToken ct) =>
+        store.WriteAsync([], (tx, c) => ExecuteAsync(tx, """
+            UPDATE coding_request SET status = 'pending', claim_token = NULL, lease_until = NULL, updated_at = @now
+            WHERE id = @id AND claim_token = @token AND status = 'running'
+            """, c, ("@id", request.Id), ("@token", request.ClaimToken), ("@now", Now())), ct);
+
+    public async Task<CodingRequest?> GetAsync(string id, CancellationToken ct)
+    {
+        CodingRequest? found = null;
+        await store.WriteAsync([], async (tx, c) =>
+            found = (await QueryAsync(tx, $"SELECT {Columns} FROM coding_request WHERE id = @id", c, ("@id", id))).SingleOrDefault(), ct);
+        return found;
+    }
+
+    /// <summary>Cancels a request not yet done; a running one is rolled back when its write-back finds it cancelled.</summary>
+    public async Task<bool> CancelAsync(string id, CancellationToken ct)
+    {
+        var cancelled = false;
+        await store.WriteAsync([], async (tx, c) => cancelled = await ExecuteAsync(tx, """
+            UPDATE coding_request SET status = 'cancelled', lease_until = NULL, updated_at = @now
+            WHERE id = @id AND status IN ('pending', 'running')
+            """, c, ("@id", id), ("@now", Now())) == 1, ct);
+        return cancelled;
+    }
+
+    /// <summary>How many requests wait to be claimed (pending, or running with an expired lease).</summary>
+    public async Task<int> CountClaimableAsync(CancellationToken ct)
+    {
+        var count = 0;
+        await store.WriteAsync([], async (tx, c) =>
+        {
+            await using var command = Command(tx, "SELECT COUNT(*) FROM coding_request WHERE status = 'pending' OR (status = 'running' AND lease_until < @now)", ("@now", Now()));
+            count = Convert.ToInt32(await command.ExecuteScalarAsync(c));
+        }, ct);
+        return count;
+    }
+
+    public async Task<IReadOnlyDictionary<string, int>> CountByStatusAsync(CancellationToken ct)
+    {
+        var counts = new Dictionary<string, int>();
+        await store.WriteAsync([], async (tx, c) =>
+        {
+            await using var command = Command(tx, "SELECT status, COUNT(*) FROM coding_request GROUP BY status");
+            await using var reader = await command.ExecuteReaderAsync(c);
+            while (await reader.ReadAsync(c)) counts[reader.GetString(0)] = Convert.ToInt32(reader.GetValue(1));
+        }, ct);
+        return counts;
+    }
+
+    static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    static DbCommand Command(DbTransaction tx, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = tx.Connection!.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
+    static async Task<int> ExecuteAsync(DbTransaction tx, string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        await using var command = Command(tx, sql, parameters);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    static async Task<IReadOnlyList<CodingRequest>> QueryAsync(DbTransaction tx, string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        await using var command = Command(tx, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new List<CodingRequest>();
+        string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+        while (await reader.ReadAsync(ct))
+            rows.Add(new CodingRequest(reader.GetString(0), reader.GetString(1), reader.GetString(2), Convert.ToInt32(reader.GetValue(3)),
+                reader.GetString(4), Convert.ToInt32(reader.GetValue(5)), Text(6), Text(7), Text(8), Text(9)));
+        return rows;
+    }
+}
