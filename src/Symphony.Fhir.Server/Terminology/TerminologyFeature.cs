@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Symphony.Fhir.Server.Storage;
+using Symphony.Terminology;
+using Symphony.Terminology.Loaders;
+using Symphony.Terminology.Services;
+using Symphony.Terminology.Storage;
+
+namespace Symphony.Fhir.Server.Terminology;
+
+public sealed class TerminologyOptions
+{
+    /// <summary>Load what the database holds and import the shipped releases (terminology/) at start.</summary>
+    public bool LoadAtStartup { get; set; } = true;
+
+    /// <summary>Import the shipped releases that the database does not hold yet.</summary>
+    public bool ImportShipped { get; set; } = true;
+}
+
+/// <summary>Whether the terminology is ready to answer; the endpoints answer 503 until it is.</summary>
+public sealed class TerminologyState
+{
+    volatile bool ready;
+    public bool IsReady => ready;
+    public void MarkReady() => ready = true;
+}
+
+public static class TerminologyFeature
+{
+    public static WebApplicationBuilder AddTerminology(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection("Terminology").Get<TerminologyOptions>() ?? new TerminologyOptions();
+        var storage = builder.Configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<TerminologyService>();
+        builder.Services.AddSingleton<TerminologyState>();
+        // The terminology tables live in the server's own database (term_* tables).
+        builder.Services.AddSingleton(_ => storage.Provider.Equals("postgres", StringComparison.OrdinalIgnoreCase)
+            ? TerminologyDatabase.Postgres(builder.Configuration.GetConnectionString("Postgres")
+                ?? throw new InvalidOperationException("Storage:Provider is postgres but ConnectionStrings:Postgres is not set."))
+            : TerminologyDatabase.Sqlite(Path.Combine(builder.Environment.ContentRootPath, storage.SqlitePath)));
+        builder.Services.AddHostedService<TerminologyStartup>();
+        return builder;
+    }
+
+    public static WebApplication MapTerminology(this WebApplication app)
+    {
+        TerminologyEndpoints.Map(app);
+        return app;
+    }
+}
+
+/// <summary>
+/// Loads terminology in the background so the server answers /metadata at once: first the versions
+/// the database holds, then each shipped release the database lacks (served from memory as soon as it
+/// is parsed, then stored).
+/// </summary>
+public sealed class TerminologyStartup(
+    TerminologyService service, TerminologyState state, TerminologyDatabase database, TerminologyOptions options, ILogger<TerminologyStartup> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        if (!options.LoadAtStartup)
+        {
+            state.MarkReady();
+            return;
+        }
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var stored = await database.ListAsync(stoppingToken);
+            foreach (var version in stored)
+            {
+                service.Add(await database.LoadAsync(version.Url, version.Version, stoppingToken));
+                logger.LogInformation("Terminology: loaded {Name} {Version} from the database ({Concepts} concepts)", version.Name, version.Version, version.Concepts);
+            }
+            foreach (var vs in await database.LoadValueSetsAsync(stoppingToken)) service.Add(vs);
+
+            if (options.ImportShipped && ShippedTerminology.FindDirectory() is not null)
+            {
+                var shipped = TerminologySource.Shipped().ToList();
+                for (var i = 0; i < shipped.Count; i++)
+                {
+                    var bundle = shipped[i]();
+                    var version = bundle.CodeSystems[0];
+                    if (stored.Any(s => s.Url == version.Url && s.Version == version.Version)) continue;
+                    service.Add(version);
+                    await database.ImportAsync(bundle, null, stoppingToken);
+                    logger.LogInformation("Terminology: imported shipped {Name} {Version} ({Done} of {Total}, {Concepts} concepts, {Seconds:F1} s so far)",
+                        version.Name, version.Version, i + 1, shipped.Count, version.Concepts.Count, clock.Elapsed.TotalSeconds);
+                }
+            }
+            state.MarkReady();
+            logger.LogInformation("Terminology: ready in {Seconds:F1} s ({Count} code system versions)", clock.Elapsed.TotalSeconds, service.CodeSystems.Count);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Terminology: loading failed; terminology operations stay unavailable");
+        }
+    }
+}
