@@ -1,15 +1,18 @@
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Resources;
 using Symphony.Fhir.Server.Storage;
+using Symphony.Fhir.Server.CodingJobs;
 using Symphony.Fhir.Server.Terminology;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFhirStorage();
 builder.AddFhirApi();
+builder.AddCoding();
 builder.AddTerminology();
 
 var app = builder.Build();
 app.UseFhirErrors();
+app.MapCoding();
 app.MapFhirApi();
 app.MapTerminology();
 app.Run();
