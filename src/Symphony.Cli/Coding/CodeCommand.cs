@@ -20,6 +20,7 @@ public static class CodeCommand
         var lexicon = new Option<FileInfo?>("--lexicon") { Description = "A site lexicon TSV (term, system, code, language[, weight])." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("code", "Code a clinical note: ICD-10-CM/PCS codes with evidence spans and the rules that fired.") { file, setting, language, lexicon, json };
+        var agent = Agent.AgentCliOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
@@ -35,10 +36,11 @@ public static class CodeCommand
                 Setting = parse.GetValue(setting) == "outpatient" ? CareSetting.Outpatient : CareSetting.Inpatient,
                 Language = LanguageCodes.Parse(parse.GetValue(language)!),
             };
-            var result = coder.Code(text, options);
+            if (agent.Code(parse, coder, text, options) is not { } coded) return 2;
+            var result = coded.Result;
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
+                Console.WriteLine(JsonSerializer.Serialize(Agent.AgentCliOptions.ForJson(coded), new JsonSerializerOptions { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
                 return 0;
             }
             foreach (var c in result.Codes)
@@ -50,6 +52,7 @@ public static class CodeCommand
             if (result.Rejected.Count > 0) Console.WriteLine("Rejected:");
             foreach (var r in result.Rejected.DistinctBy(r => (r.Code, r.Reason)))
                 Console.WriteLine($"    {r.Code,-9} {r.Reason}  \"{r.Spans.FirstOrDefault()?.Text}\"");
+            Agent.AgentCliOptions.Report(coded.Run);
             return 0;
         });
         return command;
