@@ -68,15 +68,25 @@ public sealed class CodiEspSplit
 /// <summary>Codes and spans predicted for one document, in CodiEsp form (codes lower case, CM dotted).</summary>
 public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, List<string> Procedures, List<CodiEspMention> Mentions)
 {
+    /// <summary>
+    /// CodiEsp writes ICD-10-CM codes without the 7th (episode) character: S72.001A → s72.001,
+    /// W19.XXXA → w19.xxx. A 7-character code loses its last character.
+    /// </summary>
+    public static string CodiEspCode(CodedConcept code)
+    {
+        var c = code.Code.ToLowerInvariant();
+        return code.System == CodeSystems.Icd10Cm && c.Replace(".", "").Length == 7 ? c[..^1] : c;
+    }
+
     public static CodiEspPrediction From(string document, string text, CodingResult result)
     {
         var mentions = new List<CodiEspMention>();
         foreach (var code in result.Codes)
             foreach (var span in code.Spans)
-                mentions.Add(new CodiEspMention(document, code.Code.ToLowerInvariant(), code.System == CodeSystems.Icd10Pcs, span.Text,
+                mentions.Add(new CodiEspMention(document, CodiEspCode(code), code.System == CodeSystems.Icd10Pcs, span.Text,
                     CodePointOffset(text, span.Start), CodePointOffset(text, span.Start + span.Length)));
         return new CodiEspPrediction(document,
-            result.Diagnoses.Select(c => c.Code.ToLowerInvariant()).ToList(),
+            result.Diagnoses.Select(CodiEspCode).Distinct().ToList(),
             result.Procedures.Select(c => c.Code.ToLowerInvariant()).ToList(),
             mentions);
     }

@@ -18,7 +18,7 @@ public enum TermSources
     Procedures = 64,
     /// <summary>Leave out the per-language synonym files (Data/synonyms-*.tsv).</summary>
     NoSynonyms = 128,
-    Default = Descriptions | InclusionTerms | NoteTerms | IndexTables | CategoryHeads | Procedures,
+    Default = Descriptions | InclusionTerms | NoteTerms | IndexTables | Procedures,
 }
 
 /// <summary>
@@ -34,12 +34,28 @@ public static partial class TerminologyTerms
     [GeneratedRegex(@",?\s+(without|except|excluding|not elsewhere classified)\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingQualifier();
     [GeneratedRegex(@"\s*\[[^\]]*\]")] private static partial Regex Bracketed();
 
+    [GeneratedRegex(@"(itis|osis|emia|aemia|oma|pathy|algia|iasis|ia|ism|ectomy|otomy|ostomy|plasty|scopy|uria|rrhea|rrhoea|rrhage|megaly|penia|ension|cele)$", RegexOptions.IgnoreCase)]
+    private static partial Regex DiseaseWord();
+
     public static IEnumerable<LexiconTerm> Extract(CodeSystemVersion? icd10Cm, CodeSystemVersion? icd10Pcs, TermSources sources = TermSources.Default)
     {
         if (icd10Cm is not null)
-            foreach (var term in ExtractCm(icd10Cm, sources)) yield return term;
+            foreach (var term in ExtractCm(icd10Cm, sources).Where(IsSpecificEnough)) yield return term;
         if (icd10Pcs is not null && sources.HasFlag(TermSources.Procedures))
             foreach (var term in ExtractPcs(icd10Pcs)) yield return term;
+    }
+
+    /// <summary>
+    /// A term left with one word once function words are dropped ("Type A blood" → "blood",
+    /// "lower (C03.1)" → "lower") only names a code when that word is itself a diagnosis or
+    /// procedure (hepatitis, nephrolithiasis, hypertension, appendectomy).
+    /// </summary>
+    static bool IsSpecificEnough(LexiconTerm term)
+    {
+        var words = term.Text.Split([' ', ',', '-', '(', ')', '/'], StringSplitOptions.RemoveEmptyEntries);
+        var content = words.Where(w => w.Length > 2 && !w.Equals("unspecified", StringComparison.OrdinalIgnoreCase) && !w.Equals("NOS", StringComparison.Ordinal)
+            && !w.Equals("and", StringComparison.OrdinalIgnoreCase) && !w.Equals("the", StringComparison.OrdinalIgnoreCase)).ToList();
+        return content.Count != 1 || DiseaseWord().IsMatch(content[0]);
     }
 
     /// <summary>The phrasings of one title: as printed, without parenthesised modifiers, without a trailing "without …"/"except …" clause.</summary>

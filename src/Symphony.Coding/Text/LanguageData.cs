@@ -16,13 +16,23 @@ public sealed class LanguageData
 
     public Language Language { get; }
     public FrozenSet<string> Stopwords { get; }
+    /// <summary>Word → canonical word with the same meaning for matching (Data/equivalents-{lang}.tsv).</summary>
+    public FrozenDictionary<string, string> Equivalents { get; }
 
     LanguageData(Language language)
     {
         Language = language;
         Stopwords = ReadLines($"stopwords-{language.ToCode()}.txt")
-            .Select(w => TextNormalizer.Normalize(w, language))
+            .Select(w => TextNormalizer.FoldAndStem(w, language))
             .ToFrozenSet(StringComparer.Ordinal);
+        var equivalents = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in ReadLines($"equivalents-{language.ToCode()}.tsv"))
+        {
+            var f = line.Split('\t');
+            var canonical = TextNormalizer.FoldAndStem(f[^1], language);
+            foreach (var word in f[..^1]) equivalents[TextNormalizer.FoldAndStem(word, language)] = canonical;
+        }
+        Equivalents = equivalents.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     /// <summary>Non-empty, non-comment lines of an embedded data file.</summary>

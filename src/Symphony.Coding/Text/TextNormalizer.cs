@@ -9,7 +9,15 @@ namespace Symphony.Coding.Text;
 /// </summary>
 public static class TextNormalizer
 {
+    /// <summary>The matching key of a word: folded, stemmed, then mapped to its canonical equivalent ("renal" → "kidney").</summary>
     public static string Normalize(ReadOnlySpan<char> word, Language language)
+    {
+        var key = FoldAndStem(word, language);
+        return LanguageData.For(language).Equivalents.GetValueOrDefault(key, key);
+    }
+
+    /// <summary>Lower case, accents removed, light plural/gender stem; no synonym mapping.</summary>
+    public static string FoldAndStem(ReadOnlySpan<char> word, Language language)
     {
         Span<char> buffer = word.Length <= 128 ? stackalloc char[word.Length] : new char[word.Length];
         var length = 0;
