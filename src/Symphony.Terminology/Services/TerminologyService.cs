@@ -163,7 +163,7 @@ public sealed class TerminologyService
         if (!string.IsNullOrWhiteSpace(filter))
         {
             var ranked = new List<(CompiledCodeSystem Cs, int Id, double Score)>();
-            foreach (var (cs, accept) in members)
+            foreach (var (cs, accept, _) in members)
                 ranked.AddRange(cs.Search(filter, accept).Select(r => (cs, r.Id, r.Score)));
             if (members.Count > 1) ranked.Sort((a, b) => b.Score.CompareTo(a.Score));
             total = ranked.Count;
@@ -172,9 +172,9 @@ public sealed class TerminologyService
         else
         {
             total = 0;
-            foreach (var (cs, accept) in members)
+            foreach (var (cs, accept, candidates) in members)
             {
-                for (var id = 0; id < cs.Concepts.Length; id++)
+                foreach (var id in candidates ?? Enumerable.Range(0, cs.Concepts.Length))
                 {
                     if (accept is not null && !accept(id)) continue;
                     if (total >= offset && page.Count < count) page.Add(Item(cs, id));
@@ -194,7 +194,7 @@ public sealed class TerminologyService
     public ValidationResult ValidateInValueSet(string valueSetUrl, string system, string code, string? display = null, DateOnly? date = null)
     {
         var vs = ResolveValueSet(valueSetUrl);
-        foreach (var (cs, accept) in Members(vs, date, depth: 0))
+        foreach (var (cs, accept, _) in Members(vs, date, depth: 0))
         {
             if (cs.Url != system) continue;
             var id = cs.IdOf(code);
@@ -208,42 +208,53 @@ public sealed class TerminologyService
         return ValidationResult.Invalid($"Code '{code}' from '{system}' is not in value set '{valueSetUrl}'");
     }
 
-    /// <summary>Per code system version the value set draws on: a membership test over concept ids (null = all).</summary>
-    List<(CompiledCodeSystem Cs, Func<int, bool>? Accept)> Members(ValueSetDefinition vs, DateOnly? date, int depth)
+    /// <summary>
+    /// What a value set draws from one code system version: a membership test over concept ids (null = all)
+    /// and, when every include narrows to a subtree or a code list, those ids in code-system order
+    /// (so an is-a expansion walks the subtree, not the whole system).
+    /// </summary>
+    sealed record Membership(CompiledCodeSystem Cs, Func<int, bool>? Accept, IReadOnlyList<int>? Candidates);
+
+    List<Membership> Members(ValueSetDefinition vs, DateOnly? date, int depth)
     {
         if (depth > 10) throw new InvalidOperationException($"Value set {vs.Url} includes itself");
-        var bySystem = new Dictionary<CompiledCodeSystem, (List<Func<int, bool>?> Include, List<Func<int, bool>> Exclude)>();
+        var bySystem = new Dictionary<CompiledCodeSystem, (List<Membership> Include, List<Func<int, bool>> Exclude)>();
         foreach (var rule in vs.Include)
         {
-            foreach (var (cs, test) in RuleMembers(rule, date, depth))
+            foreach (var member in RuleMembers(rule, date, depth))
             {
-                if (!bySystem.TryGetValue(cs, out var sets)) bySystem[cs] = sets = ([], []);
-                sets.Include.Add(test);
+                if (!bySystem.TryGetValue(member.Cs, out var sets)) bySystem[member.Cs] = sets = ([], []);
+                sets.Include.Add(member);
             }
         }
         foreach (var rule in vs.Exclude)
         {
-            foreach (var (cs, test) in RuleMembers(rule, date, depth))
-                if (bySystem.TryGetValue(cs, out var sets)) sets.Exclude.Add(test ?? (_ => true));
+            foreach (var member in RuleMembers(rule, date, depth))
+                if (bySystem.TryGetValue(member.Cs, out var sets)) sets.Exclude.Add(member.Accept ?? (_ => true));
         }
-        var result = new List<(CompiledCodeSystem, Func<int, bool>?)>();
+        var result = new List<Membership>();
         foreach (var (cs, (include, exclude)) in bySystem)
         {
-            Func<int, bool>? accept = include.Contains(null) ? null : id => include.Any(t => t!(id));
+            Func<int, bool>? accept = include.Any(m => m.Accept is null) ? null
+                : include.Count == 1 ? include[0].Accept
+                : id => include.Any(m => m.Accept!(id));
             if (exclude.Count > 0)
             {
                 var inner = accept;
                 accept = id => (inner is null || inner(id)) && !exclude.Any(t => t(id));
             }
-            result.Add((cs, accept));
+            IReadOnlyList<int>? candidates = include.All(m => m.Candidates is not null)
+                ? include.Count == 1 ? include[0].Candidates : include.SelectMany(m => m.Candidates!).Distinct().Order().ToList()
+                : null;
+            result.Add(new Membership(cs, accept, candidates));
         }
         return result;
     }
 
-    IEnumerable<(CompiledCodeSystem Cs, Func<int, bool>? Test)> RuleMembers(ValueSetRule rule, DateOnly? date, int depth)
+    IEnumerable<Membership> RuleMembers(ValueSetRule rule, DateOnly? date, int depth)
     {
         var tests = new List<Func<int, bool>>();
-        List<(CompiledCodeSystem Cs, Func<int, bool>? Accept)>? nested = null;
+        List<Membership>? nested = null;
         foreach (var url in rule.ValueSets)
         {
             var inner = Members(ResolveValueSet(url), date, depth + 1);
@@ -255,12 +266,20 @@ public sealed class TerminologyService
             return nested ?? [];
         }
         var cs = Resolve(rule.System, rule.Version, date);
+        IReadOnlyList<int>? candidates = null;
         if (rule.Codes.Count > 0)
         {
-            var ids = rule.Codes.Select(cs.IdOf).Where(id => id >= 0).ToHashSet();
-            tests.Add(ids.Contains);
+            var ids = rule.Codes.Select(cs.IdOf).Where(id => id >= 0).Distinct().Order().ToList();
+            var set = ids.ToHashSet();
+            tests.Add(set.Contains);
+            candidates = ids;
         }
-        foreach (var filter in rule.Filters) tests.Add(FilterTest(cs, filter));
+        foreach (var filter in rule.Filters)
+        {
+            tests.Add(FilterTest(cs, filter));
+            if (candidates is null && filter.Op is "is-a" or "descendent-of" && filter.Property is "concept" or "code")
+                candidates = cs.SelfAndDescendants(cs.IdOf(filter.Value)).Order().ToList();
+        }
         if (nested is not null)
         {
             var same = nested.Where(n => n.Cs == cs).ToList();
@@ -268,7 +287,7 @@ public sealed class TerminologyService
             tests.AddRange(same.Where(n => n.Accept is not null).Select(n => n.Accept!));
         }
         Func<int, bool>? test = tests.Count switch { 0 => null, 1 => tests[0], _ => id => tests.All(t => t(id)) };
-        return [(cs, test)];
+        return [new Membership(cs, test, candidates)];
     }
 
     static Func<int, bool> FilterTest(CompiledCodeSystem cs, ValueSetFilter filter)
