@@ -181,23 +181,25 @@ public sealed class AgentGuardTests(CoderFixture fixture)
     }
 
     [Fact]
-    public async Task GivenHybridMode_WhenTheModelDropsAnEmbeddedProposal_ThenItIsRejectedWithTheModelsReason()
+    public async Task GivenHybridMode_WhenTheModelAdjudicates_ThenUnconfirmedProposalsAreRejectedAndItsAdditionsKept()
     {
         var embedded = coder.Code(Fixtures.Note, Inpatient);
-        Assert.Contains(embedded.Codes, c => c.Code == "C03.1");  // 'lower' (lobe) read as lower gum
-
         var (coded, server) = await Run(Fixtures.Script("hybrid-run.json"), CodingMode.Hybrid);
         await using var _ = server;
 
         AssertProtocolKept(server);
         Assert.Equal("hybrid", coded.Run.Path);
-        Assert.Equal(["J18.9", "E11.9", "I10"], coded.Result.Codes.Select(c => c.Code));
-        Assert.All(coded.Result.Codes, c => Assert.Contains("agrees with the embedded coder", c.Rules));
-        var dropped = Assert.Single(coded.Result.Rejected, r => r.Code == "C03.1");
-        Assert.StartsWith("dropped by model test: 'lower' refers to the lung lobe", dropped.Reason);
+        Assert.Equal(["J18.9", "E11.9", "I10", "Z80.0"], coded.Result.Codes.Select(c => c.Code));
+        Assert.Contains("agrees with the embedded coder", coded.Result.Codes[0].Rules);
+        var added = coded.Result.Codes.Single(c => c.Code == "Z80.0");
+        Assert.DoesNotContain("agrees with the embedded coder", added.Rules);
+        Assert.Equal(EvidenceGuard.ModelOnlyConfidence, added.Confidence);
+        // Every other embedded proposal was adjudicated away, with the model named.
+        foreach (var proposal in embedded.Codes.Where(c => c.Code is not ("J18.9" or "E11.9" or "I10" or "Z80.0")))
+            Assert.Contains(coded.Result.Rejected, r => r.Code == proposal.Code && r.Reason.Contains("by model test"));
         // The proposals went to the model in the first message.
         var prompt = (string?)server.Requests[0]["messages"]!.AsArray().Last(m => (string?)m!["role"] == "user")!["content"];
-        Assert.Contains("C03.1", prompt);
+        Assert.All(embedded.Codes, c => Assert.Contains(c.Code, prompt));
     }
 
     static void AssertProtocolKept(ScriptedChatServer server) =>

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.SemanticKernel;
 using Symphony.Coding.Lexicon;
 using Symphony.Coding.Rules;
@@ -36,11 +38,11 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
 
     [KernelFunction("search")]
     [Description("Finds ICD-10-CM diagnosis and ICD-10-PCS procedure codes for a clinical phrase (as written in the note) or a code prefix: the coder's lexicon of index and tabular terms, then a text search of code titles. Best first.")]
-    public List<Hit> Search([Description("A clinical phrase such as 'type 2 diabetes with kidney disease', or a code prefix such as 'E11'")] string phrase)
+    public string Search([Description("A clinical phrase such as 'type 2 diabetes with kidney disease', or a code prefix such as 'E11'")] string phrase)
     {
         _calls.Enqueue("search");
         var hits = new List<Hit>();
-        if (string.IsNullOrWhiteSpace(phrase)) return hits;
+        if (string.IsNullOrWhiteSpace(phrase)) return Reply(hits);
         var lexicon = coder.Code(phrase, options with { CodeEveryMention = true, ApplyCombinations = false, ResolveExcludes1 = false });
         foreach (var c in lexicon.Codes)
             hits.Add(new Hit(c.Code, c.Display, _verifier.Check(c.Code) is null, "lexicon: " + string.Join("; ", c.Rules.Where(r => r.StartsWith("matched:", StringComparison.Ordinal)))));
@@ -53,7 +55,7 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
                 hits.Add(new Hit(concept.Code, concept.Display, concept.IsBillable, "title"));
             }
         }
-        return hits.DistinctBy(h => h.Code).Take(MaxResults).ToList();
+        return Reply(hits.DistinctBy(h => h.Code).Take(MaxResults).ToList());
     }
 
     public sealed record Related(string Code, string Display, bool Billable);
@@ -64,20 +66,20 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
 
     [KernelFunction("explore")]
     [Description("Shows a code's place in the tabular list: title, whether it is billable, its parent, its children (to descend to a billable code), its inclusion terms and its 7th-character values.")]
-    public Exploration Explore([Description("An ICD-10-CM or ICD-10-PCS code, e.g. 'E11' or 'E11.22'")] string code)
+    public string Explore([Description("An ICD-10-CM or ICD-10-PCS code, e.g. 'E11' or 'E11.22'")] string code)
     {
         _calls.Enqueue("explore");
         if (_verifier.Resolve(code) is not { } resolved)
-            return new Exploration(code, "", "", false, _verifier.Releases, null, [], [], null, $"{code} is not a code of {_verifier.Releases}; use search.");
+            return Reply(new Exploration(code, "", "", false, _verifier.Releases, null, [], [], null, $"{code} is not a code of {_verifier.Releases}; use search."));
         var (release, concept) = (resolved.Release, resolved.Concept);
         Related? Describe(string? c) => c is not null && release.Find(c) is { } r ? new Related(r.Code, r.Display, r.IsBillable) : null;
-        return new Exploration(
+        return Reply(new Exploration(
             concept.Code, concept.Display, concept.Kind, concept.IsBillable, $"{release.Name} {release.Version}",
             Describe(concept.ParentCode),
             concept.Children.Take(60).Select(Describe).OfType<Related>().ToList(),
             concept.Notes.Where(n => n.Kind == NoteKind.InclusionTerm).Select(n => n.Text).ToList(),
             SeventhCharacters(release, concept)?.ToDictionary(p => p.Key.ToString(), p => p.Value),
-            null);
+            null));
     }
 
     public sealed record Rule(string From, string Kind, string Text);
@@ -85,7 +87,7 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
 
     [KernelFunction("guidelines")]
     [Description("The rules that apply to a code or chapter: its tabular notes and those inherited from its category, section and chapter (Excludes1, Excludes2, code first, use additional code, code also), the combination codes it takes part in, and the general coding conventions for this encounter.")]
-    public Guidance Guidelines([Description("A code, category or section range, e.g. 'I10', 'E11.2' or 'E08-E13'")] string codeOrChapter)
+    public string Guidelines([Description("A code, category or section range, e.g. 'I10', 'E11.2' or 'E08-E13'")] string codeOrChapter)
     {
         _calls.Enqueue("guidelines");
         var notes = new List<Rule>();
@@ -100,7 +102,7 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
                 .Where(r => r.MatchesFirst(code) || r.MatchesSecond(code) || r.Combined.StartsWith(code, StringComparison.Ordinal))
                 .Select(r => $"{r.First}* with {r.Second}* is coded {r.Combined} ({r.Name}){(r.KeepSecond ? $", keeping {r.Second}* as an additional code" : "")}"));
         }
-        return new Guidance(codeOrChapter, notes.Take(60).ToList(), combinations, Conventions(options.Setting));
+        return Reply(new Guidance(codeOrChapter, notes.Take(60).ToList(), combinations, Conventions(options.Setting)));
     }
 
     ResolvedCode? ResolveHeading(string text) =>
@@ -110,11 +112,11 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
 
     [KernelFunction("verify")]
     [Description("Runs the coding rules on a proposed code set and returns the conflicts: unknown codes, codes that are not billable (with a billable code below), Excludes1 pairs; and suggestions such as combination codes. Call it on your final code set before answering.")]
-    public Verdict Verify([Description("The proposed codes, e.g. ['E11.9', 'I10']")] string[] codes)
+    public string Verify([Description("The proposed codes, e.g. ['E11.9', 'I10']")] string[] codes)
     {
         _calls.Enqueue("verify");
         var conflicts = _verifier.Verify(codes);
-        return new Verdict(conflicts.Count == 0, conflicts, _verifier.Suggestions(codes));
+        return Reply(new Verdict(conflicts.Count == 0, conflicts, _verifier.Suggestions(codes)));
     }
 
     public sealed record Proposal(string Code, string Display, double Confidence, IReadOnlyList<string> Quotes, IReadOnlyList<string> Rules);
@@ -123,15 +125,20 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
 
     [KernelFunction("candidates")]
     [Description("The embedded rule-based coder's proposals for this note: each code with its evidence quotes and the rules that fired, and the candidates it rejected with the reason (negated, uncertain, Excludes1...).")]
-    public Proposals GetCandidates()
+    public string GetCandidates()
     {
         _calls.Enqueue("candidates");
-        return Summarise(Candidates);
+        return Reply(Summarise(Candidates));
     }
 
     public static Proposals Summarise(CodingResult result) => new(
         result.Codes.Select(c => new Proposal(c.Code, c.Display, c.Confidence, c.Spans.Select(s => s.Text).Distinct().ToList(), c.Rules)).ToList(),
         result.Rejected.DistinctBy(r => (r.Code, r.Reason)).Take(40).Select(r => new Considered(r.Code, r.Reason, r.Spans.FirstOrDefault()?.Text)).ToList());
+
+    /// <summary>Tool results as the camelCase JSON models are used to, enums as names.</summary>
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    static string Reply<T>(T value) => JsonSerializer.Serialize(value, Json);
 
     /// <summary>The nearest <c>sevenChrDef</c> at or above the concept.</summary>
     static IReadOnlyDictionary<char, string>? SeventhCharacters(CodeSystemVersion release, Concept concept)
