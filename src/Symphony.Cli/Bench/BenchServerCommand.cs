@@ -30,7 +30,7 @@ public static class BenchServerCommand
 
     public static Command Create()
     {
-        var url = new Option<Uri>("--url") { Description = "Base URL of a running server", Required = true };
+        var url = new Option<string>("--url") { Description = "Base URL of a running server", Required = true };
         var creates = new Option<int>("--creates") { Description = "Number of POSTs", DefaultValueFactory = _ => 2000 };
         var reads = new Option<int>("--reads") { Description = "Number of GETs by id", DefaultValueFactory = _ => 10000 };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight", DefaultValueFactory = _ => 16 };
@@ -43,7 +43,7 @@ public static class BenchServerCommand
             url, creates, reads, concurrency, resource,
         };
         command.SetAction(async (parse, ct) => await RunAsync(
-            parse.GetValue(url)!, parse.GetValue(creates), parse.GetValue(reads), parse.GetValue(concurrency),
+            new Uri(parse.GetValue(url)!), parse.GetValue(creates), parse.GetValue(reads), parse.GetValue(concurrency),
             parse.GetValue(resource), ct));
         return command;
     }
