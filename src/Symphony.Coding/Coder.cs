@@ -13,7 +13,7 @@ namespace Symphony.Coding;
 /// apply combination codes and Excludes1 — and keeps the spans and the named rules for every
 /// code. Deterministic, no network; immutable and safe to share between threads.
 /// </summary>
-public sealed class Coder
+public sealed partial class Coder
 {
     /// <summary>Longer notes are refused (a clear error rather than unbounded time and memory).</summary>
     public const int MaxTextLength = 2_000_000;

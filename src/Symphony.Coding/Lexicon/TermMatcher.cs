@@ -74,6 +74,16 @@ public sealed class TermMatcher
         return tokens.Where(t => !t.IsStopword).Select(t => t.Key).Distinct(StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>Terms whose words include all the given keys (a lexicon search), fewest words first.</summary>
+    public IEnumerable<int> Containing(string[] keys, int limit)
+    {
+        if (keys.Length == 0) return [];
+        return Enumerable.Range(0, _terms.Count)
+            .Where(i => keys.All(_terms[i].Keys.Contains))
+            .OrderBy(i => _terms[i].Keys.Length).ThenBy(i => i)
+            .Take(limit);
+    }
+
     /// <summary>Every term match in the sentence (possibly overlapping; the coder resolves overlaps).</summary>
     public List<TermMatch> Match(TokenizedText text, Sentence sentence)
     {

@@ -33,6 +33,7 @@ public static partial class TerminologyTerms
     [GeneratedRegex(@"\s*\([^()]*\)")] private static partial Regex Parenthetical();
     [GeneratedRegex(@",?\s+(without|except|excluding|not elsewhere classified)\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingQualifier();
     [GeneratedRegex(@"\s*\[[^\]]*\]")] private static partial Regex Bracketed();
+    [GeneratedRegex(@",\s*unspecified\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingUnspecified();
 
     [GeneratedRegex(@"(itis|osis|emia|aemia|oma|pathy|algia|iasis|ia|ism|ectomy|otomy|ostomy|plasty|scopy|uria|rrhea|rrhoea|rrhage|megaly|penia|ension|cele)$", RegexOptions.IgnoreCase)]
     private static partial Regex DiseaseWord();
@@ -55,7 +56,10 @@ public static partial class TerminologyTerms
         var words = term.Text.Split([' ', ',', '-', '(', ')', '/'], StringSplitOptions.RemoveEmptyEntries);
         var content = words.Where(w => w.Length > 2 && !w.Equals("unspecified", StringComparison.OrdinalIgnoreCase) && !w.Equals("NOS", StringComparison.Ordinal)
             && !w.Equals("and", StringComparison.OrdinalIgnoreCase) && !w.Equals("the", StringComparison.OrdinalIgnoreCase)).ToList();
-        return content.Count != 1 || DiseaseWord().IsMatch(content[0]);
+        if (content.Count != 1 || DiseaseWord().IsMatch(content[0])) return true;
+        // A title that is one word ("Colic", "Constipation, unspecified") names its code; a one-word
+        // fragment of a note, or an external-cause/status title ("Activity, unspecified"), does not.
+        return term.Source is TermSource.Description or TermSource.InclusionTerm && content[0].Length >= 5 && term.Code[0] is not ('V' or 'W' or 'X' or 'Y' or 'Z');
     }
 
     /// <summary>The phrasings of one title: as printed, without parenthesised modifiers, without a trailing "without …"/"except …" clause.</summary>
@@ -66,7 +70,7 @@ public static partial class TerminologyTerms
         yield return withoutModifiers;
         var withModifiers = clean.Replace("(", " ").Replace(")", " ");
         if (withModifiers != withoutModifiers) yield return withModifiers;
-        var shortened = TrailingQualifier().Replace(withoutModifiers, "");
+        var shortened = TrailingUnspecified().Replace(TrailingQualifier().Replace(withoutModifiers, ""), "");
         if (shortened != withoutModifiers && shortened.Length > 2) yield return shortened;
     }
 

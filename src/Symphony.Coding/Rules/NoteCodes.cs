@@ -19,7 +19,7 @@ public readonly record struct CodeRange(string From, string To)
 /// <summary>Reads the codes a tabular note refers to, and the "term (code)" pairs it contains.</summary>
 public static partial class NoteCodes
 {
-    [GeneratedRegex(@"\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)[.\-]*(?:\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)[.\-]*)?")]
+    [GeneratedRegex(@"\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-(?![A-Z]))?(?:\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-(?![A-Z]))?)?")]
     private static partial Regex CodeOrRange();
 
     [GeneratedRegex(@"^(?<term>[^()]*?(?:\([^()]*\)[^()]*?)*)\s*\((?<code>[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)[.\-]*\)\s*$")]

@@ -1,0 +1,66 @@
+using Symphony.Coding.Evaluation;
+using Symphony.Coding.Lexicon;
+using Symphony.Coding.Text;
+
+namespace Symphony.Coding.Tests;
+
+public class EvaluationTests
+{
+    [Fact]
+    public void Micro_scores_and_map_follow_the_ranked_lists()
+    {
+        var gold = new Dictionary<string, HashSet<string>> { ["a"] = ["x", "y"], ["b"] = ["z"] };
+        var ranked = new Dictionary<string, List<string>> { ["a"] = ["x", "q", "y"], ["b"] = ["w"] };
+        var s = CodiEspScorer.ScoreCodes(ranked, gold);
+        Assert.Equal(2, s.TruePositives);
+        Assert.Equal(2.0 / 4, s.Precision, 6);
+        Assert.Equal(2.0 / 3, s.Recall, 6);
+        // a: (1/1 + 2/3) / 2; b: 0.
+        Assert.Equal((1 + 2.0 / 3) / 2 / 2, s.MeanAveragePrecision!.Value, 6);
+    }
+
+    [Fact]
+    public void A_predicted_span_counts_when_it_contains_the_gold_span_within_ten_characters_each_side()
+    {
+        var gold = new List<CodiEspMention> { new("d", "n23", false, "cólico renal", 100, 112) };
+        Scores Score(int start, int end, string code = "n23") => CodiEspScorer.ScoreMentions([new("d", code, false, "", start, end)], gold);
+        Assert.Equal(1, Score(100, 112).TruePositives);
+        Assert.Equal(1, Score(90, 122).TruePositives);
+        Assert.Equal(0, Score(89, 112).TruePositives);
+        Assert.Equal(0, Score(101, 112).TruePositives);
+        Assert.Equal(0, Score(100, 112, "r52").TruePositives);
+    }
+
+    [Fact]
+    public void X_lines_with_discontinuous_references_keep_their_outer_bounds()
+    {
+        var m = CodiEspSplit.ReadMentions(["S1\tPROCEDIMIENTO\tbt41zzz\tecografía renal derecha\t307 316;348 361"]).Single();
+        Assert.Equal((307, 361, true), (m.Start, m.End, m.IsProcedure));
+    }
+
+    [Fact]
+    public void Site_lexicon_round_trips_through_its_tsv_form()
+    {
+        var entries = new List<SiteLexiconEntry> { new("crisis renoureteral", CodeSystems.Icd10Cm, "N23", Language.Spanish, 0.75), new("ecografía renal", CodeSystems.Icd10Pcs, "BT41ZZZ", Language.Spanish) };
+        var writer = new StringWriter();
+        SiteLexicon.Write(writer, entries);
+        Assert.Equal(entries, SiteLexicon.Read(new StringReader(writer.ToString())));
+        Assert.Throws<FormatException>(() => SiteLexicon.Read(new StringReader("only one column")));
+    }
+
+    [Fact]
+    public void Site_lexicon_weights_are_the_share_of_documents_where_the_phrase_carried_its_code()
+    {
+        var texts = new Dictionary<string, string>
+        {
+            ["d1"] = "Dolor en fosa renal.",
+            ["d2"] = "Refiere dolor en fosa renal derecha.",
+            ["d3"] = "Sin dolor en fosa renal.",
+            ["d4"] = "Dolor en fosa renal izquierda.",
+        };
+        AcceptedAnnotation[] accepted = [new("d1", "dolor en fosa renal", CodeSystems.Icd10Cm, "N23"), new("d2", "dolor en fosa renal", CodeSystems.Icd10Cm, "N23")];
+        var entry = Assert.Single(SiteLexiconBuilder.Build(accepted, texts, Language.Spanish));
+        Assert.Equal(0.5, entry.Weight);
+        Assert.Empty(SiteLexiconBuilder.Build(accepted, texts, Language.Spanish, minWeight: 0.6));
+    }
+}
