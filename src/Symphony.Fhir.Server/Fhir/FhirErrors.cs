@@ -41,24 +41,21 @@ public static class FhirErrors
                 await FhirResult.Outcome(status, outcome).ExecuteAsync(context);
             }
         });
-        // Errors produced without a body (405 from routing, for example) get an OperationOutcome too.
+        // Errors produced without a body (404 for an unknown route, 405 for a wrong method) get an OperationOutcome too.
         app.UseStatusCodePages(async statusContext =>
         {
             var context = statusContext.HttpContext;
             var status = context.Response.StatusCode;
-            var code = status == StatusCodes.Status405MethodNotAllowed
-                ? OperationOutcome.IssueType.NotSupported
-                : OperationOutcome.IssueType.Processing;
-            await FhirResult.Outcome(status, Outcomes.Error(code, ReasonPhrases.GetReasonPhrase(status))).ExecuteAsync(context);
+            var (code, message) = status switch
+            {
+                StatusCodes.Status404NotFound => (OperationOutcome.IssueType.NotFound,
+                    $"No FHIR interaction at {context.Request.Method} {context.Request.Path}."),
+                StatusCodes.Status405MethodNotAllowed => (OperationOutcome.IssueType.NotSupported,
+                    $"{context.Request.Method} is not supported at {context.Request.Path}."),
+                _ => (OperationOutcome.IssueType.Processing, ReasonPhrases.GetReasonPhrase(status)),
+            };
+            await FhirResult.Outcome(status, Outcomes.Error(code, message)).ExecuteAsync(context);
         });
-        return app;
-    }
-
-    /// <summary>Unknown routes: 404 with an OperationOutcome.</summary>
-    public static WebApplication MapFhirFallback(this WebApplication app)
-    {
-        app.MapFallback((HttpContext context) => FhirResult.Outcome(StatusCodes.Status404NotFound, Outcomes.Error(
-            OperationOutcome.IssueType.NotFound, $"No FHIR interaction at {context.Request.Method} {context.Request.Path}.")));
         return app;
     }
 }

@@ -39,7 +39,6 @@ public static class ResourceApi
         app.MapDelete(KnownRoutes.Instance, Delete);
         app.MapGet(KnownRoutes.InstanceHistory, History);
         app.MapGet(KnownRoutes.InstanceVersion, ReadVersion);
-        app.MapFhirFallback();
         return app;
     }
 

@@ -13,7 +13,17 @@ public abstract class ServerFixture : IAsyncLifetime
     private TestBackend? _backend;
     private WebApplicationFactory<Program>? _factory;
 
-    public HttpClient Client => _factory?.CreateClient() ?? throw new InvalidOperationException("The backend is not available.");
+    public HttpClient Client => _factory is null
+        ? throw new InvalidOperationException("The backend is not available.")
+        : CreateClient(_factory);
+
+    // The machine running the tests may be busy; a slow answer is not what these tests are about.
+    private static HttpClient CreateClient(WebApplicationFactory<Program> factory)
+    {
+        var client = factory.CreateClient();
+        client.Timeout = TimeSpan.FromMinutes(10);
+        return client;
+    }
 
     protected abstract Task<TestBackend?> CreateBackendAsync();
 
