@@ -85,10 +85,9 @@ public sealed class CodeSetVerifier(Coder coder)
         var suggestions = new List<string>();
         if (CombinationRule.FindApplicable(diagnoses) is { } found)
             suggestions.Add($"{found.First} with {found.Second}: the classification combines them as {found.Rule.Combined} ({found.Rule.Name})");
-        if (coder.Notes is { } notes)
-            foreach (var code in diagnoses)
-                foreach (var (partner, kind) in notes.Partners(code, diagnoses))
-                    if (kind == NoteKind.CodeFirst) suggestions.Add($"{code}: code first {partner}");
+        // The coder's own review adds the pairing instructions ("code first", "use additional code") still open.
+        if (diagnoses.Count > 0)
+            suggestions.AddRange(coder.Verify(diagnoses).Where(i => i.Kind is "code-first" or "use-additional-code").Select(i => i.Message));
         return suggestions;
     }
 

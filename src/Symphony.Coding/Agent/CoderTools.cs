@@ -43,9 +43,8 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
         _calls.Enqueue("search");
         var hits = new List<Hit>();
         if (string.IsNullOrWhiteSpace(phrase)) return Reply(hits);
-        var lexicon = coder.Code(phrase, options with { CodeEveryMention = true, ApplyCombinations = false, ResolveExcludes1 = false });
-        foreach (var c in lexicon.Codes)
-            hits.Add(new Hit(c.Code, c.Display, _verifier.Check(c.Code) is null, "lexicon: " + string.Join("; ", c.Rules.Where(r => r.StartsWith("matched:", StringComparison.Ordinal)))));
+        foreach (var hit in coder.Search(phrase, options.Language))
+            hits.Add(new Hit(hit.Code, hit.Display, _verifier.Check(hit.Code) is null, $"lexicon ({hit.Source.ToString().ToLowerInvariant()}): {hit.Term}"));
         foreach (var release in new[] { coder.Icd10Cm, coder.Icd10Pcs }.OfType<CodeSystemVersion>())
         {
             var compiled = Compiled.GetValue(release, r => new CompiledCodeSystem(r));
@@ -71,14 +70,13 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
         _calls.Enqueue("explore");
         if (_verifier.Resolve(code) is not { } resolved)
             return Reply(new Exploration(code, "", "", false, _verifier.Releases, null, [], [], null, $"{code} is not a code of {_verifier.Releases}; use search."));
-        var (release, concept) = (resolved.Release, resolved.Concept);
-        Related? Describe(string? c) => c is not null && release.Find(c) is { } r ? new Related(r.Code, r.Display, r.IsBillable) : null;
+        var details = coder.Explore(resolved.Concept.Code, resolved.System)!;
         return Reply(new Exploration(
-            concept.Code, concept.Display, concept.Kind, concept.IsBillable, $"{release.Name} {release.Version}",
-            Describe(concept.ParentCode),
-            concept.Children.Take(60).Select(Describe).OfType<Related>().ToList(),
-            concept.Notes.Where(n => n.Kind == NoteKind.InclusionTerm).Select(n => n.Text).ToList(),
-            SeventhCharacters(release, concept)?.ToDictionary(p => p.Key.ToString(), p => p.Value),
+            details.Code, details.Display, resolved.Concept.Kind, details.IsBillable, $"{resolved.Release.Name} {resolved.Release.Version}",
+            details.Ancestors.Select(a => new Related(a.Code, a.Display, resolved.Release.Find(a.Code)?.IsBillable ?? false)).FirstOrDefault(),
+            details.Children.Take(60).Select(c => new Related(c.Code, c.Display, resolved.Release.Find(c.Code)?.IsBillable ?? false)).ToList(),
+            details.Notes.Where(n => n.Kind == NoteKind.InclusionTerm).Select(n => n.Text).ToList(),
+            details.SeventhCharacters?.ToDictionary(p => p.Key.ToString(), p => p.Value),
             null));
     }
 
@@ -139,14 +137,6 @@ public sealed class CoderTools(Coder coder, string note, CodingOptions options)
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     static string Reply<T>(T value) => JsonSerializer.Serialize(value, Json);
-
-    /// <summary>The nearest <c>sevenChrDef</c> at or above the concept.</summary>
-    static IReadOnlyDictionary<char, string>? SeventhCharacters(CodeSystemVersion release, Concept concept)
-    {
-        for (Concept? c = concept; c is not null; c = c.ParentCode is { } p ? release.Find(p) : null)
-            if (c.SeventhCharacters is { } map) return map;
-        return null;
-    }
 
     static IReadOnlyList<string> Conventions(CareSetting setting) =>
     [
