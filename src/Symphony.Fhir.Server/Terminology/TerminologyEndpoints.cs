@@ -36,8 +36,9 @@ public static class TerminologyEndpoints
         {
             if (!state.IsReady)
             {
+                // Expected while starting: answered, not thrown, so it is not logged as a server error.
                 context.Response.Headers.RetryAfter = "5";
-                throw new FhirException(StatusCodes.Status503ServiceUnavailable,
+                return FhirResult.Outcome(StatusCodes.Status503ServiceUnavailable,
                     Outcomes.Error(OperationOutcome.IssueType.Transient, "terminology is loading, retry in a few seconds"));
             }
             var inputs = await Inputs.ReadAsync(context.Request, context.RequestAborted);

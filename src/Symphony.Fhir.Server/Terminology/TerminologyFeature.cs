@@ -55,12 +55,20 @@ public static class TerminologyFeature
 /// is parsed, then stored).
 /// </summary>
 public sealed class TerminologyStartup(
-    TerminologyService service, TerminologyState state, TerminologyDatabase database, TerminologyOptions options, ILogger<TerminologyStartup> logger)
+    TerminologyService service, TerminologyState state, TerminologyDatabase database, TerminologyOptions options,
+    IHostApplicationLifetime lifetime, ILogger<TerminologyStartup> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.Yield();
+        // Let the server finish starting (and answer /metadata) before taking the CPU for parsing.
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled()))
+        {
+            try { await started.Task; }
+            catch (TaskCanceledException) { return; }
+        }
         if (!options.LoadAtStartup)
         {
             state.MarkReady();

@@ -28,6 +28,34 @@ public sealed class TerminologyService
 {
     readonly ConcurrentDictionary<string, ImmutableVersions> systems = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, ValueSetDefinition> valueSets = new(StringComparer.Ordinal);
+    // Compiled value sets by definition and date: rebuilt after any load (Add/Remove clear it).
+    readonly ConcurrentDictionary<(ValueSetDefinition, DateOnly?), CompiledValueSet> expansions = new();
+
+    /// <summary>
+    /// A value set's members per code system, and its full unfiltered expansion (null when it is simply
+    /// every code of one system, which needs no list).
+    /// </summary>
+    sealed record CompiledValueSet(List<Membership> Members, Lazy<IReadOnlyList<(CompiledCodeSystem Cs, int Id)>?> All);
+
+    // Implicit value sets ("?fhir_vs") are made once per URL so their compiled form can be reused.
+    readonly ConcurrentDictionary<string, ValueSetDefinition> implicitValueSets = new(StringComparer.Ordinal);
+    const int MaxCachedValueSets = 10_000;
+
+    CompiledValueSet Compile(ValueSetDefinition vs, DateOnly? date)
+    {
+        if (expansions.Count > MaxCachedValueSets) expansions.Clear();
+        return expansions.GetOrAdd((vs, date), key => CompileUncached(key.Item1, key.Item2));
+    }
+
+    CompiledValueSet CompileUncached(ValueSetDefinition vs, DateOnly? date)
+    {
+        var members = Members(vs, date, depth: 0);
+        return new CompiledValueSet(members, new Lazy<IReadOnlyList<(CompiledCodeSystem Cs, int Id)>?>(() =>
+            members.Count == 1 && members[0].Accept is null && members[0].Candidates is null
+                ? null
+                : members.SelectMany(m => (m.Candidates ?? Enumerable.Range(0, m.Cs.Concepts.Length))
+                    .Where(id => m.Accept is null || m.Accept(id)).Select(id => (m.Cs, id))).ToList()));
+    }
 
     sealed record ImmutableVersions(IReadOnlyList<CompiledCodeSystem> Items);
 
@@ -36,19 +64,25 @@ public sealed class TerminologyService
     public CompiledCodeSystem Add(CodeSystemVersion version)
     {
         var compiled = new CompiledCodeSystem(version);
+        expansions.Clear();
         systems.AddOrUpdate(version.Url,
             _ => new ImmutableVersions([compiled]),
             (_, existing) => new ImmutableVersions([.. existing.Items.Where(v => v.Version.Version != version.Version).Append(compiled).OrderBy(v => v.Version.EffectiveFrom ?? DateOnly.MinValue).ThenBy(v => v.Version.Version, StringComparer.Ordinal)]));
         return compiled;
     }
 
-    public void Add(ValueSetDefinition valueSet) => valueSets[valueSet.Url] = valueSet;
+    public void Add(ValueSetDefinition valueSet)
+    {
+        valueSets[valueSet.Url] = valueSet;
+        expansions.Clear();
+    }
 
     public bool Remove(string url, string version)
     {
         if (!systems.TryGetValue(url, out var existing)) return false;
         var left = existing.Items.Where(v => v.Version.Version != version).ToList();
         if (left.Count == existing.Items.Count) return false;
+        expansions.Clear();
         if (left.Count == 0) systems.TryRemove(url, out _);
         else systems[url] = new ImmutableVersions(left);
         return true;
@@ -140,11 +174,13 @@ public sealed class TerminologyService
         {
             var system = url[..marker];
             if (!HasSystem(system)) throw new TerminologyNotFoundException($"Code system {system} of implicit value set {url} is not known to this server");
+            if (implicitValueSets.TryGetValue(url, out var known)) return known;
+            if (implicitValueSets.Count > MaxCachedValueSets) implicitValueSets.Clear();
             var rest = url[(marker + ImplicitValueSetSuffix.Length)..];
             IReadOnlyList<ValueSetFilter> filters = rest.StartsWith("=isa/", StringComparison.Ordinal)
                 ? [new ValueSetFilter("concept", "is-a", Uri.UnescapeDataString(rest[5..]))]
                 : rest.Length == 0 ? [] : throw new TerminologyNotFoundException($"Unsupported implicit value set {url}");
-            return new ValueSetDefinition(url, null, null, [new ValueSetRule(system, null, [], filters, [])], []);
+            return implicitValueSets.GetOrAdd(url, new ValueSetDefinition(url, null, null, [new ValueSetRule(system, null, [], filters, [])], []));
         }
         throw new TerminologyNotFoundException($"Value set {url} is not known to this server");
     }
@@ -157,7 +193,8 @@ public sealed class TerminologyService
     {
         offset = Math.Max(0, offset);
         count = Math.Clamp(count, 0, 10_000);
-        var members = Members(vs, date, depth: 0);
+        var compiled = Compile(vs, date);
+        var members = compiled.Members;
         var page = new List<ExpansionItem>(Math.Min(count, 1000));
         int total;
         if (!string.IsNullOrWhiteSpace(filter))
@@ -171,15 +208,17 @@ public sealed class TerminologyService
         }
         else
         {
-            total = 0;
-            foreach (var (cs, accept, candidates) in members)
+            var all = compiled.All.Value;
+            if (all is null)
             {
-                foreach (var id in candidates ?? Enumerable.Range(0, cs.Concepts.Length))
-                {
-                    if (accept is not null && !accept(id)) continue;
-                    if (total >= offset && page.Count < count) page.Add(Item(cs, id));
-                    total++;
-                }
+                var cs = members[0].Cs;
+                total = cs.Concepts.Length;
+                for (var id = offset; id < total && page.Count < count; id++) page.Add(Item(cs, id));
+            }
+            else
+            {
+                total = all.Count;
+                for (var i = offset; i < total && page.Count < count; i++) page.Add(Item(all[i].Cs, all[i].Id));
             }
         }
         return new Expansion(vs.Url, total, offset, page);
@@ -194,7 +233,7 @@ public sealed class TerminologyService
     public ValidationResult ValidateInValueSet(string valueSetUrl, string system, string code, string? display = null, DateOnly? date = null)
     {
         var vs = ResolveValueSet(valueSetUrl);
-        foreach (var (cs, accept, _) in Members(vs, date, depth: 0))
+        foreach (var (cs, accept, _) in Compile(vs, date).Members)
         {
             if (cs.Url != system) continue;
             var id = cs.IdOf(code);
