@@ -56,12 +56,16 @@ public static class CodeOperation
         if (string.IsNullOrWhiteSpace(text)) throw FhirException.BadRequest("$code needs a 'text' or 'attachment' parameter with the note.");
         var inpatient = (input.GetSingleValue<Code>("setting")?.Value ?? input.GetSingleValue<FhirString>("setting")?.Value) == "inpatient";
         var date = input.GetSingleValue<Date>("date")?.Value is { } d && DateOnly.TryParse(d, out var parsed) ? parsed : DateOnly.FromDateTime(DateTime.UtcNow);
+        var agents = services.GetRequiredService<AgentCoding>();
+        var mode = agents.ModeFor(input.GetSingleValue<Code>("mode")?.Value ?? input.GetSingleValue<FhirString>("mode")?.Value);
 
         if (!WantsAsync(http))
         {
             var (coder, versions) = services.GetRequiredService<CoderCatalog>().For(date);
-            var result = coder.Code(text, new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient });
-            return FhirResult.Of(StatusCodes.Status200OK, CodingParameters.Build(result, versions, []));
+            var (result, _, run) = await agents.CodeAsync(coder, text, new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient }, mode, ct);
+            var answer = CodingParameters.Build(result, versions, []);
+            AgentCoding.Describe(answer, run);
+            return FhirResult.Of(StatusCodes.Status200OK, answer);
         }
 
         // Asynchronous: the text is kept as a Binary and coded by the jobs like any note.
@@ -69,7 +73,7 @@ public static class CodeOperation
         {
             ContentType = "text/plain",
             Data = Encoding.UTF8.GetBytes(text),
-            Meta = new Meta { Tag = [new Hl7.Fhir.Model.Coding("https://symphony-fhir.dev/CodeSystem/care-setting", inpatient ? "inpatient" : "outpatient"), new Hl7.Fhir.Model.Coding(ServiceDateTag, date.ToString("yyyy-MM-dd"))] },
+            Meta = new Meta { Tag = [new Hl7.Fhir.Model.Coding("https://symphony-fhir.dev/CodeSystem/care-setting", inpatient ? "inpatient" : "outpatient"), new Hl7.Fhir.Model.Coding(ServiceDateTag, date.ToString("yyyy-MM-dd")), AgentCoding.TagFor(mode)] },
         };
         var store = services.GetRequiredService<IResourceStore>();
         var write = ResourceWrite.Create(binary);

@@ -27,6 +27,7 @@ public static class CodingApi
         services.AddSingleton<CodingSignal>();
         services.AddSingleton<CodingRequests>();
         services.AddSingleton<CoderCatalog>();
+        builder.AddAgentCoding();
         services.AddSingleton<CodingPipeline>();
         services.AddTransient<CodingJob>();
 

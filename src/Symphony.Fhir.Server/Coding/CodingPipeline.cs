@@ -19,7 +19,7 @@ public sealed class StaleRequest(string message) : Exception(message);
 /// Codes one claimed request: reads the note and its encounter, codes the text, and writes back the
 /// Conditions, Claim, Provenance and the request's Task in one transaction that also marks the request done.
 /// </summary>
-public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, ILogger<CodingPipeline> logger)
+public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, AgentCoding agents, ILogger<CodingPipeline> logger)
 {
     public const int MaxAttempts = 5;
     static readonly FhirJsonDeserializer Deserializer = new();
@@ -72,11 +72,11 @@ public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, IL
 
         var serviceDate = EncounterContext.ServiceDate(encounter, document);
         var (coder, versions) = coders.For(serviceDate);
-        var result = coder.Code(text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter) });
+        var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter) }, null, ct);
 
         var written = WriteBack.Map(new WriteBackInput(
             document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
-            result, versions, CoderIdentity.Embedded, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow)).ToList();
+            result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow)).ToList();
         var writtenIds = written.OfType<Condition>().Select(c => c.Id!).ToHashSet();
         foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id)))
             if (await ReadAsync<Condition>("Condition", earlier, ct) is { } superseded)
@@ -84,6 +84,7 @@ public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, IL
 
         var references = written.Where(r => r is Condition or Claim).Select(r => $"{r.TypeName}/{r.Id}").ToList();
         var answer = CodingParameters.Build(result, versions, references);
+        AgentCoding.Describe(answer, run);
         written.Add(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null));
         await WriteAndCompleteAsync(request, written, writtenIds, answer, ct);
     }
@@ -114,8 +115,10 @@ public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, IL
         var setting = binary.Meta?.Tag.Any(t => t.Code == "inpatient") == true ? CareSetting.Inpatient : CareSetting.Outpatient;
         var date = binary.Meta?.Tag.FirstOrDefault(t => t.System == CodeOperation.ServiceDateTag)?.Code is { } d && DateOnly.TryParse(d, out var parsed) ? parsed : DateOnly.FromDateTime(DateTime.UtcNow);
         var (coder, versions) = coders.For(date);
-        var result = coder.Code(text.Text!, new CodingOptions { Setting = setting });
+        var mode = binary.Meta?.Tag.FirstOrDefault(t => t.System == AgentCoding.ModeTag)?.Code;
+        var (result, _, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = setting }, agents.ModeFor(mode), ct);
         var answer = CodingParameters.Build(result, versions, []);
+        AgentCoding.Describe(answer, run);
         await store.WriteAsync([ResourceWrite.Upsert(TaskFor(request, null, FhirTask.TaskStatus.Completed, [], null))],
             (tx, c) => CompleteOrRollBackAsync(tx, request, [], answer, c), ct);
     }

@@ -51,7 +51,7 @@ public static class WriteBack
         {
             var condition = Condition(input, documentId, diagnosis);
             written.Add(condition);
-            written.Add(Provenance(condition, diagnosis.Spans, sourceReference, deviceReference, input.Recorded));
+            written.Add(Provenance(condition, diagnosis.Spans, sourceReference, deviceReference, input.Recorded, input.Coder.Run));
         }
 
         var coverage = input.PatientCoverage;
@@ -63,7 +63,7 @@ public static class WriteBack
         }
         var claim = Claim(input, diagnoses, procedures, coverage);
         written.Add(claim);
-        written.Add(Provenance(claim, input.Result.Codes.SelectMany(c => c.Spans).ToList(), sourceReference, deviceReference, input.Recorded));
+        written.Add(Provenance(claim, input.Result.Codes.SelectMany(c => c.Spans).ToList(), sourceReference, deviceReference, input.Recorded, input.Coder.Run));
         return written;
     }
 
@@ -177,8 +177,9 @@ public static class WriteBack
         ],
     };
 
-    static Provenance Provenance(Resource target, IReadOnlyList<EvidenceSpan> spans, string sourceReference, ResourceReference device, DateTimeOffset recorded) => new()
+    static Provenance Provenance(Resource target, IReadOnlyList<EvidenceSpan> spans, string sourceReference, ResourceReference device, DateTimeOffset recorded, string? run) => new()
     {
+        Activity = run is null ? null : new CodeableConcept { Text = run },
         Id = DeterministicId("prov", target.TypeName, target.Id),
         Meta = new Meta { Profile = [ProfileUrls.EvidenceProvenance] },
         Target = [new ResourceReference($"{target.TypeName}/{target.Id}")],
