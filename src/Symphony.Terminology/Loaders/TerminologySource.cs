@@ -22,10 +22,17 @@ public static class TerminologySource
         return new TerminologyBundle(path, [loaded], []);
     }
 
-    /// <summary>The shipped releases: ICD-10-CM 2021, 2022, 2024 and ICD-10-PCS 2026.</summary>
-    public static IEnumerable<Func<TerminologyBundle>> Shipped() =>
-        ShippedTerminology.Icd10CmVersions.Select(v => (Func<TerminologyBundle>)(() => new TerminologyBundle($"shipped ICD-10-CM {v}", [ShippedTerminology.LoadIcd10Cm(v)], [])))
-            .Append(() => new TerminologyBundle("shipped ICD-10-PCS 2026", [ShippedTerminology.LoadIcd10Pcs()], []));
+    /// <summary>
+    /// The shipped releases: ICD-10-CM 2021, 2022, 2024 and ICD-10-PCS 2026. Each is parsed once per
+    /// process (several servers in one test run share them; loaded versions are never modified).
+    /// </summary>
+    public static IEnumerable<Func<TerminologyBundle>> Shipped() => ShippedBundles.Select(lazy => (Func<TerminologyBundle>)(() => lazy.Value));
+
+    static readonly Lazy<TerminologyBundle>[] ShippedBundles =
+    [
+        .. ShippedTerminology.Icd10CmVersions.Select(v => new Lazy<TerminologyBundle>(() => new TerminologyBundle($"shipped ICD-10-CM {v}", [ShippedTerminology.LoadIcd10Cm(v)], []))),
+        new Lazy<TerminologyBundle>(() => new TerminologyBundle("shipped ICD-10-PCS 2026", [ShippedTerminology.LoadIcd10Pcs()], [])),
+    ];
 
     static bool IsFhirXml(string path)
     {
