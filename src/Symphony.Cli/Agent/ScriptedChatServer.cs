@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Symphony.Cli.Agent;
@@ -42,6 +43,8 @@ public sealed class ScriptedChatServer : IAsyncDisposable
         _script = script;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        // The caller owns Ctrl+C and SIGTERM (the CLI command, the test run); the host must not swallow them.
+        builder.Services.AddSingleton<IHostLifetime, CallerOwnedLifetime>();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         _app = builder.Build();
         _app.MapPost("/{**path}", Handle);
@@ -170,6 +173,12 @@ public sealed class ScriptedChatServer : IAsyncDisposable
                 ["total_tokens"] = turn.PromptTokens + turn.CompletionTokens,
             },
         };
+    }
+
+    sealed class CallerOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
