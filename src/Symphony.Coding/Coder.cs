@@ -41,7 +41,7 @@ public sealed partial class Coder
     public Coder WithSiteLexicon(IEnumerable<SiteLexiconEntry> siteLexicon) => new(_terminology, siteLexicon);
 
     /// <summary>Builds the terminology matcher for a language now rather than on the first note.</summary>
-    public void Warm(Language language) => _ = _terminology.Matcher(language);
+    public void Warm(Language language) => _ = _terminology.Matcher(language, withSynonyms: !_site.ContainsKey(language));
 
     public CodingResult Code(string text, CodingOptions? options = null)
     {
@@ -54,8 +54,9 @@ public sealed partial class Coder
         var tokens = Tokenizer.Tokenize(text, options.Language);
         var context = ContextDetector.For(options.Language);
         var matchers = new List<TermMatcher>(2);
-        if (_site.TryGetValue(options.Language, out var site)) matchers.Add(site);
-        matchers.Add(_terminology.Matcher(options.Language));
+        var hasSite = _site.TryGetValue(options.Language, out var site);
+        if (hasSite) matchers.Add(site!);
+        matchers.Add(_terminology.Matcher(options.Language, withSynonyms: !hasSite));
 
         var draft = new CodeDraftSet(this);
         foreach (var sentence in tokens.Sentences)
@@ -74,6 +75,7 @@ public sealed partial class Coder
     }
 
     sealed record Mention(TermMatch Match, LexiconTerm Term);
+
 
     /// <summary>Matches of every matcher in the sentence; a match whose words are all inside a longer match is set aside (the longer term is more specific).</summary>
     static List<Mention> FindMentions(TokenizedText tokens, Sentence sentence, List<TermMatcher> matchers, CodeDraftSet draft)
@@ -100,8 +102,9 @@ public sealed partial class Coder
             {
                 if (!IsSubset(mention.Match.Positions, a.Match.Positions)) continue;
                 var samePositions = mention.Match.Positions.Length == a.Match.Positions.Length;
-                // A site teaches that one phrase may carry several codes; keep each of them.
-                if (samePositions && mention.Term.Source == TermSource.SiteLexicon && a.Term.Source == TermSource.SiteLexicon) continue;
+                // A site's own phrases carry the site's conventions: one phrase may carry several codes,
+                // and a phrase inside a longer one may still be coded ("enfermedad" in "enfermedad de Crohn").
+                if (mention.Term.Source == TermSource.SiteLexicon && a.Term.Source == TermSource.SiteLexicon) continue;
                 if (samePositions && mention.Term.Code == a.Term.Code) { coveredBy = a; break; }
                 coveredBy = a;
                 break;

@@ -21,12 +21,12 @@ public static class EvalCodiEspCommand
         language.AcceptOnlyFromAmong("en", "es");
         var adaptFrom = new Option<string?>("--adapt-from") { Description = "Build a site lexicon from these splits' X annotations (comma separated)." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for D.tsv, P.tsv, X.tsv.", Required = true };
-        var everyMention = new Option<bool?>("--code-every-mention") { Description = "Code negated/historical mentions too, as CodiEsp annotators did (default: on)." };
-        var minWeight = new Option<double>("--min-lexicon-weight") { Description = "Leave out site phrases that carried their code in fewer than this share of the documents where they occur.", DefaultValueFactory = _ => 0.3 };
-        var disable = new Option<string?>("--disable") { Description = "Switch components off to measure them: descriptions,inclusion,notes,index,heads,procedures,synonyms,combinations,excludes1." };
+        var guidelines = new Option<bool>("--apply-guidelines") { Description = "Code only affirmed mentions and apply combination codes and Excludes1, as for real coding. By default the CodiEsp convention is followed: every mention is coded as written, negated and historical ones included." };
+        var minWeight = new Option<double>("--min-lexicon-weight") { Description = "Leave out site phrases that carried their code in fewer than this share of the documents where they occur.", DefaultValueFactory = _ => 0.4 };
+        var disable = new Option<string?>("--disable") { Description = "Switch components off to measure them: descriptions,inclusion,notes,index,procedures,synonyms." };
         var writeLexicon = new Option<FileInfo?>("--write-lexicon") { Description = "Also write the site lexicon built by --adapt-from to this TSV." };
         var command = new Command("codiesp", "Code a CodiEsp split, write CodiEsp-format predictions and print P/R/F1/MAP.")
-            { data, split, language, adaptFrom, output, everyMention, minWeight, disable, writeLexicon };
+            { data, split, language, adaptFrom, output, guidelines, minWeight, disable, writeLexicon };
         command.SetAction(parse =>
         {
             var lang = LanguageCodes.Parse(parse.GetValue(language)!);
@@ -51,13 +51,14 @@ public static class EvalCodiEspCommand
             coder.Warm(lang);
             Console.WriteLine($"loaded {corpus.Texts.Count} documents and the terminology in {clock.Elapsed.TotalSeconds:0.0} s");
 
+            var real = parse.GetValue(guidelines);
             var options = new CodingOptions
             {
                 Language = lang,
                 Setting = CareSetting.Inpatient,
-                CodeEveryMention = parse.GetValue(everyMention) ?? true,
-                ApplyCombinations = !disabled.Contains("combinations"),
-                ResolveExcludes1 = !disabled.Contains("excludes1"),
+                CodeEveryMention = !real,
+                ApplyCombinations = real,
+                ResolveExcludes1 = real,
             };
             clock.Restart();
             var predictions = corpus.Texts
@@ -90,7 +91,6 @@ public static class EvalCodiEspCommand
         if (disabled.Contains("inclusion")) sources &= ~TermSources.InclusionTerms;
         if (disabled.Contains("notes")) sources &= ~TermSources.NoteTerms;
         if (disabled.Contains("index")) sources &= ~TermSources.IndexTables;
-        if (disabled.Contains("heads")) sources &= ~TermSources.CategoryHeads;
         if (disabled.Contains("procedures")) sources &= ~TermSources.Procedures;
         if (disabled.Contains("synonyms")) sources |= TermSources.NoSynonyms;
         return sources;

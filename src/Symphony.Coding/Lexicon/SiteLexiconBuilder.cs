@@ -11,9 +11,12 @@ public sealed record AcceptedAnnotation(string Document, string Term, string Sys
 /// that were given that code. Phrases that mostly occur without their code (a word used in
 /// passing) fall under <paramref name="minWeight"/> and are left out.
 /// </summary>
-public static class SiteLexiconBuilder
+public static partial class SiteLexiconBuilder
 {
-    public static List<SiteLexiconEntry> Build(IEnumerable<AcceptedAnnotation> annotations, IReadOnlyDictionary<string, string> texts, Language language, double minWeight = 0.3)
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(derech[oa]s?|izquierd[oa]s?|bilateral(es)?|right|left|bilateral)\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex Laterality();
+
+    public static List<SiteLexiconEntry> Build(IEnumerable<AcceptedAnnotation> annotations, IReadOnlyDictionary<string, string> texts, Language language, double minWeight = 0.4)
     {
         var list = annotations.Where(a => a.Term.Trim().Length > 1).ToList();
         var codesByDocument = list.GroupBy(a => a.Document).ToDictionary(g => g.Key, g => g.Select(a => (a.System, a.Code)).ToHashSet());
@@ -23,6 +26,12 @@ public static class SiteLexiconBuilder
             .Where(g => g.Key.Keys.Length > 0)
             .Select(g => (Term: g.GroupBy(a => a.Term.Trim().ToLowerInvariant()).OrderByDescending(t => t.Count()).ThenBy(t => t.Key, StringComparer.Ordinal).First().Key, g.Key.System, g.Key.Code))
             .ToList();
+        // The side is rarely what a code depends on: "cáncer de borde lingual izquierdo" also teaches "cáncer de borde lingual".
+        var sideless = candidates
+            .Select(c => (Term: Laterality().Replace(c.Term, " ").Trim(), c.System, c.Code))
+            .Where(c => c.Term.Length > 2 && TermMatcher.ContentKeys(c.Term, language).Length > 0)
+            .ToList();
+        candidates = candidates.Concat(sideless).DistinctBy(c => (string.Join(' ', TermMatcher.ContentKeys(c.Term, language).Order(StringComparer.Ordinal)), c.Code)).ToList();
         var matcher = new TermMatcher(candidates.Select(c => new LexiconTerm(c.Term, c.System, c.Code, TermSource.SiteLexicon)), language);
         var occurs = new Dictionary<(string, string), int>();
         var confirmed = new Dictionary<(string, string), int>();

@@ -12,18 +12,22 @@ namespace Symphony.Coding.Lexicon;
 /// </summary>
 internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemVersion? icd10Pcs, TermSources sources)
 {
-    readonly ConcurrentDictionary<Language, Lazy<TermMatcher>> _matchers = new();
+    readonly ConcurrentDictionary<(Language, bool), Lazy<TermMatcher>> _matchers = new();
 
     public CodeSystemVersion? Icd10Cm => icd10Cm;
     public CodeSystemVersion? Icd10Pcs => icd10Pcs;
     public TabularNotes? Notes { get; } = icd10Cm is null ? null : new TabularNotes(icd10Cm);
 
-    public TermMatcher Matcher(Language language) =>
-        _matchers.GetOrAdd(language, l => new Lazy<TermMatcher>(() => Build(l))).Value;
+    /// <param name="withSynonyms">
+    /// False when a site lexicon covers the language: the site's own phrases replace the generic
+    /// synonym list (measured on CodiEsp: the generic list then costs more precision than it adds).
+    /// </param>
+    public TermMatcher Matcher(Language language, bool withSynonyms = true) =>
+        _matchers.GetOrAdd((language, withSynonyms), key => new Lazy<TermMatcher>(() => Build(key.Item1, key.Item2))).Value;
 
-    TermMatcher Build(Language language)
+    TermMatcher Build(Language language, bool withSynonyms)
     {
-        var terms = new List<LexiconTerm>(sources.HasFlag(TermSources.NoSynonyms) ? [] : Synonyms(language));
+        var terms = new List<LexiconTerm>(sources.HasFlag(TermSources.NoSynonyms) || !withSynonyms ? [] : Synonyms(language));
         if (language == Language.English) terms.AddRange(TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources));
         return new TermMatcher(terms, language, Abbreviations(language));
     }
