@@ -98,10 +98,10 @@ public static class CodeOperation
             foreach (var claimed in await requests.ClaimAsync(1, ct, onlyId: requestId))
                 await services.GetRequiredService<CodingPipeline>().ProcessAsync(claimed, ct);
             var request = await requests.GetAsync(requestId, ct) ?? throw FhirException.NotFound($"No coding request {requestId}.");
-            if (request.Status == RequestStatus.Pending && request.FocusType == "Encounter") continue;
-            if (request.Status == RequestStatus.Done && request.FocusType == "Encounter")
+            if (request.Status == CodingRequestStatus.Pending && request.FocusType == "Encounter") continue;
+            if (request.Status == CodingRequestStatus.Done && request.FocusType == "Encounter")
                 return await EncounterAnswerAsync(request, http, services, ct);
-            if (request.Status is not (RequestStatus.Pending or RequestStatus.Running)) return Outcome(request);
+            if (request.Status is not (CodingRequestStatus.Pending or CodingRequestStatus.Running)) return Outcome(request);
             if (DateTime.UtcNow > deadline) return Accepted(http, requestId);
             await System.Threading.Tasks.Task.Delay(100, ct);
         }
@@ -118,7 +118,7 @@ public static class CodeOperation
             var result = await AnswerAsync(CodingRequests.IdFor("DocumentReference", noteId), http, services, ct);
             var part = new Parameters.ParameterComponent { Name = "note", Part = [new() { Name = "document", Value = new ResourceReference($"DocumentReference/{noteId}") }] };
             var noteRequest = await services.GetRequiredService<CodingRequests>().GetAsync(CodingRequests.IdFor("DocumentReference", noteId), ct);
-            if (noteRequest?.Status == RequestStatus.Done)
+            if (noteRequest?.Status == CodingRequestStatus.Done)
                 part.Part.AddRange(new FhirJsonDeserializer().Deserialize<Parameters>(noteRequest.Result!).Parameter);
             else
                 part.Part.Add(new() { Name = "error", Value = new FhirString(noteRequest?.Error ?? noteRequest?.Status ?? "unknown") });
@@ -130,7 +130,7 @@ public static class CodeOperation
     static async Task<IResult> StatusAsync(string id, HttpRequest http, CodingRequests requests, CancellationToken ct)
     {
         var request = await requests.GetAsync(id, ct) ?? throw FhirException.NotFound($"No coding request {id}.");
-        if (request.Status is RequestStatus.Pending or RequestStatus.Running)
+        if (request.Status is CodingRequestStatus.Pending or CodingRequestStatus.Running)
             return new WithHeaders(FhirResult.Of(StatusCodes.Status202Accepted, null), ("X-Progress", request.Status), ("Retry-After", "1"));
         return Outcome(request);
     }
@@ -144,8 +144,8 @@ public static class CodeOperation
 
     static IResult Outcome(CodingRequest request) => request.Status switch
     {
-        RequestStatus.Done => FhirResult.Of(StatusCodes.Status200OK, new FhirJsonDeserializer().Deserialize<Parameters>(request.Result!)),
-        RequestStatus.Cancelled => FhirResult.Outcome(StatusCodes.Status404NotFound, Outcomes.Error(OperationOutcome.IssueType.NotFound, "The coding request was cancelled.")),
+        CodingRequestStatus.Done => FhirResult.Of(StatusCodes.Status200OK, new FhirJsonDeserializer().Deserialize<Parameters>(request.Result!)),
+        CodingRequestStatus.Cancelled => FhirResult.Outcome(StatusCodes.Status404NotFound, Outcomes.Error(OperationOutcome.IssueType.NotFound, "The coding request was cancelled.")),
         _ => FhirResult.Outcome(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.Processing, request.Error ?? "Coding failed.")),
     };
 

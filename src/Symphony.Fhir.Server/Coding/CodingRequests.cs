@@ -6,7 +6,7 @@ using Symphony.Fhir.Server.Storage;
 
 namespace Symphony.Fhir.Server.CodingJobs;
 
-public static class RequestStatus
+public static class CodingRequestStatus
 {
     public const string Pending = "pending";
     public const string Running = "running";

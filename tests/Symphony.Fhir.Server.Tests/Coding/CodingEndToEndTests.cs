@@ -1,0 +1,200 @@
+using System.Net;
+using System.Text;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Microsoft.Extensions.DependencyInjection;
+using Symphony.Fhir.Server.CodingJobs;
+using Symphony.Fhir.Server.Storage;
+using Symphony.Fhir.Server.Tests.Infrastructure;
+using FhirTask = Hl7.Fhir.Model.Task;
+using Task = System.Threading.Tasks.Task;
+
+namespace Symphony.Fhir.Server.Tests.CodingJobs;
+
+/// <summary>A Synthea note posted to the real server is coded by the jobs and written back; the same tests on each backend.</summary>
+public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : CodingServerFixture
+{
+    const string FhirJson = "application/fhir+json";
+    static readonly FhirJsonDeserializer Json = new();
+    readonly HttpClient _client = fixture.Client;
+
+    [BackendFact]
+    public async Task GivenASyntheaPatientEncounterAndNote_WhenPosted_ThenConditionsClaimAndProvenanceAreWrittenAndValidate()
+    {
+        var note = await PostAsync(SyntheaNote.Load("inpatient"));
+        var task = await WaitForTaskAsync(note.Document.Id!, status => status is FhirTask.TaskStatus.Completed);
+
+        var conditions = await SearchAsync<Condition>($"Condition?encounter=Encounter/{note.Encounter.Id}");
+        var claims = await SearchAsync<Claim>($"Claim?encounter=Encounter/{note.Encounter.Id}");
+
+        Assert.NotEmpty(conditions);
+        Assert.Contains(conditions, c => c.Code!.Coding[0].Code == "N39.0"); // "escherichia coli urinary tract infection"
+        var claim = Assert.Single(claims);
+        Assert.Equal(conditions.Count, claim.Diagnosis.Count);
+        Assert.Equal("principal", claim.Diagnosis[0].Type[0].Coding[0].Code);
+        var written = new List<Resource>(conditions) { claim };
+        foreach (var resource in written.ToList())
+        {
+            var provenance = Assert.Single(await SearchAsync<Provenance>($"Provenance?target={resource.TypeName}/{resource.Id}"));
+            written.Add(provenance);
+            foreach (var entity in provenance.Entity)
+            {
+                Assert.Equal($"DocumentReference/{note.Document.Id}/_history/1", entity.What.Reference);
+                var span = entity.GetExtension("http://hl7.org/fhir/StructureDefinition/derivation-reference")!;
+                var offset = span.GetExtensionValue<Integer>("offset").Value!.Value;
+                var length = span.GetExtensionValue<Integer>("length").Value!.Value;
+                Assert.Equal(note.NoteText.Substring(offset, length), entity.What.Display);
+            }
+        }
+        written.Add(task);
+        var errors = written.SelectMany(ProfileValidator.Errors).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    [BackendFact]
+    public async Task GivenACodedNote_WhenItsRequestRunsAgain_ThenTheSameResourcesAreWrittenWithoutDuplicatesOrNewVersions()
+    {
+        var note = await PostAsync(SyntheaNote.Load("outpatient"));
+        await WaitForTaskAsync(note.Document.Id!, status => status is FhirTask.TaskStatus.Completed);
+        var before = await SearchAsync<Condition>($"Condition?encounter=Encounter/{note.Encounter.Id}");
+
+        var store = fixture.Factory.Services.GetRequiredService<IResourceStore>();
+        var requests = fixture.Factory.Services.GetRequiredService<CodingRequests>();
+        var id = CodingRequests.IdFor("DocumentReference", note.Document.Id!);
+        await store.WriteAsync([], async (tx, ct) =>
+        {
+            await using var reopen = tx.Connection!.CreateCommand();
+            reopen.Transaction = tx;
+            reopen.CommandText = $"UPDATE coding_request SET status = 'pending' WHERE id = '{id}'";
+            await reopen.ExecuteNonQueryAsync(ct);
+        });
+        await WaitAsync(async () => (await requests.GetAsync(id, default))!.Status == CodingRequestStatus.Done);
+
+        var after = await SearchAsync<Condition>($"Condition?encounter=Encounter/{note.Encounter.Id}");
+        Assert.NotEmpty(before);
+        Assert.Equal(before.Select(c => $"{c.Id}@{c.Meta!.VersionId}").Order(), after.Select(c => $"{c.Id}@{c.Meta!.VersionId}").Order());
+        Assert.Single(await SearchAsync<Claim>($"Claim?encounter=Encounter/{note.Encounter.Id}"));
+        Assert.Equal(2, (await requests.GetAsync(id, default))!.Attempts);
+    }
+
+    [BackendFact]
+    public async Task GivenANewVersionOfTheNote_WhenCoded_ThenSuggestionsItNoLongerSupportsAreEnteredInErrorAndHistoryKeepsThem()
+    {
+        var note = await PostAsync(SyntheaNote.Load("inpatient"), documentId: "superseded-note");
+        await WaitForTaskAsync(note.Document.Id!, status => status is FhirTask.TaskStatus.Completed);
+        var uti = (await SearchAsync<Condition>($"Condition?encounter=Encounter/{note.Encounter.Id}")).Single(c => c.Code!.Coding[0].Code == "N39.0" && c.Evidence[0].Detail[0].Reference == "DocumentReference/superseded-note");
+
+        var revised = (DocumentReference)note.Document.DeepCopy();
+        revised.Meta = null;
+        revised.Content[0].Attachment.Data = Encoding.UTF8.GetBytes(note.NoteText.Replace("escherichia coli urinary tract infection", "no complaints"));
+        Assert.Equal(HttpStatusCode.OK, (await _client.PutAsync($"/DocumentReference/{revised.Id}", Body(revised))).StatusCode);
+        await WaitForTaskAsync(revised.Id!, status => status is FhirTask.TaskStatus.Completed, focusVersion: "2");
+
+        var current = Json.Deserialize<Condition>(await _client.GetStringAsync($"/Condition/{uti.Id}"));
+        var history = Json.Deserialize<Bundle>(await _client.GetStringAsync($"/Condition/{uti.Id}/_history"));
+        Assert.Equal("entered-in-error", current.VerificationStatus!.Coding[0].Code);
+        Assert.Equal(2, history.Entry.Count);
+        Assert.Empty(ProfileValidator.Errors(current));
+    }
+
+    [BackendFact]
+    public async Task GivenANoteInAFormatWeCannotRead_WhenIntaken_ThenItsTaskFailsWithAClearOperationOutcome()
+    {
+        var note = SyntheaNote.Load("outpatient");
+        note.Document.Content[0].Attachment.ContentType = "application/pdf";
+        await PostAsync(note, documentId: "pdf-note");
+
+        var task = await WaitForTaskAsync("pdf-note", status => status is FhirTask.TaskStatus.Failed);
+
+        var outcome = Assert.IsType<OperationOutcome>(Assert.Single(task.Contained));
+        Assert.Contains("application/pdf", outcome.Issue[0].Diagnostics);
+        Assert.Empty(ProfileValidator.Errors(task));
+    }
+
+    [BackendFact]
+    public async Task GivenAStoredNote_WhenCodeIsCalledSynchronously_ThenTheAnswerHasCodesSpansAndRejectedCandidates()
+    {
+        var note = await PostAsync(SyntheaNote.Load("outpatient"), documentId: "sync-note");
+
+        var response = await _client.PostAsync("/DocumentReference/sync-note/$code", Body(new Parameters()));
+        var answer = Json.Deserialize<Parameters>(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var hypertension = answer.Parameter.Single(p => p.Name == "code" && ((Hl7.Fhir.Model.Coding)p.Part[0].Value!).Code == "I10");
+        var span = hypertension.Part.First(p => p.Name == "span");
+        var offset = ((Integer)span.Part[0].Value!).Value!.Value;
+        var length = ((Integer)span.Part[1].Value!).Value!.Value;
+        Assert.Equal(((FhirString)span.Part[2].Value!).Value, note.NoteText.Substring(offset, length));
+        Assert.Contains(answer.Parameter, p => p.Name == "written" && ((ResourceReference)p.Value!).Reference!.StartsWith("Claim/"));
+    }
+
+    [BackendFact]
+    public async Task GivenInlineText_WhenCodeIsCalledWithRespondAsync_Then202ThenTheStatusUrlAnswersWithTheResult()
+    {
+        var input = new Parameters();
+        input.Add("text", new FhirString("Assessment: essential hypertension. No evidence of pneumonia."));
+        var request = new HttpRequestMessage(HttpMethod.Post, "/$code") { Content = Body(input) };
+        request.Headers.Add("Prefer", "respond-async");
+
+        var accepted = await _client.SendAsync(request);
+        Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{(int)accepted.StatusCode} {await accepted.Content.ReadAsStringAsync()}");
+        var status = accepted.Content.Headers.ContentLocation ?? new Uri(accepted.Headers.GetValues("Content-Location").Single());
+        HttpResponseMessage? done = null;
+        await WaitAsync(async () => (done = await _client.GetAsync(status)).StatusCode == HttpStatusCode.OK);
+        var answer = Json.Deserialize<Parameters>(await done!.Content.ReadAsStringAsync());
+
+        Assert.Contains(answer.Parameter, p => p.Name == "code" && ((Hl7.Fhir.Model.Coding)p.Part[0].Value!).Code == "I10");
+        Assert.Contains(answer.Parameter, p => p.Name == "rejected" && p.Part.Any(r => r.Name == "reason" && r.Value!.ToString()!.Contains("negated")));
+        Assert.Equal(HttpStatusCode.Conflict, (await _client.DeleteAsync(status)).StatusCode);
+    }
+
+    /// <summary>Stores the note under its own encounter (tests share the database, and a Claim is per encounter).</summary>
+    async Task<SyntheaNote> PostAsync(SyntheaNote note, string? documentId = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        note.Document.Id = documentId ?? "note-" + Math.Abs(test.GetHashCode());
+        note.Encounter.Id = "enc-" + note.Document.Id;
+        note.Document.Context!.Encounter[0].Reference = $"Encounter/{note.Encounter.Id}";
+        foreach (var resource in new Resource[] { note.Patient, note.Encounter, note.Document })
+        {
+            var response = await _client.PutAsync($"/{resource.TypeName}/{resource.Id}", Body(resource));
+            Assert.True(response.IsSuccessStatusCode, $"{resource.TypeName}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        return note;
+    }
+
+    async Task<FhirTask> WaitForTaskAsync(string documentId, Func<FhirTask.TaskStatus?, bool> done, string focusVersion = "1")
+    {
+        FhirTask? task = null;
+        var requests = fixture.Factory.Services.GetRequiredService<CodingRequests>();
+        await WaitAsync(async () =>
+        {
+            task = (await SearchAsync<FhirTask>($"Task?focus=DocumentReference/{documentId}")).SingleOrDefault();
+            return task is not null && done(task.Status) && ((FhirString)task.Input[0].Value!).Value == focusVersion;
+        }, async () => $"request: {await requests.GetAsync(CodingRequests.IdFor("DocumentReference", documentId), default)}; task: {task?.Status}");
+        return task!;
+    }
+
+    static async Task WaitAsync(Func<Task<bool>> condition, Func<Task<string>>? describe = null)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(180); // the first note also waits for the coder to load
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail("timed out waiting for the coding job; " + (describe is null ? "" : await describe()));
+            await Task.Delay(100);
+        }
+    }
+
+    async Task<List<T>> SearchAsync<T>(string query) where T : Resource
+    {
+        var bundle = Json.Deserialize<Bundle>(await _client.GetStringAsync("/" + query + "&_count=100"));
+        return bundle.Entry.Where(e => e.Search?.Mode != Bundle.SearchEntryMode.Include).Select(e => (T)e.Resource!).ToList();
+    }
+
+    static StringContent Body(Resource resource) => new(new FhirJsonSerializer().SerializeToString(resource), Encoding.UTF8, FhirJson);
+}
+
+public sealed class SqliteCodingEndToEndTests(SqliteCodingServerFixture fixture) : CodingEndToEndTests<SqliteCodingServerFixture>(fixture);
+
+public sealed class PostgresCodingEndToEndTests(PostgresCodingServerFixture fixture) : CodingEndToEndTests<PostgresCodingServerFixture>(fixture);
