@@ -146,6 +146,9 @@ public sealed partial class Coder
             public MentionStatus Status = MentionStatus.Negated;
         }
 
+        static readonly HashSet<string> SideWords = new[] { "derecho", "derecha", "izquierdo", "izquierda", "bilateral", "right", "left" }
+            .SelectMany(w => new[] { TextNormalizer.Normalize(w, Language.Spanish), TextNormalizer.Normalize(w, Language.English) }).ToHashSet(StringComparer.Ordinal);
+
         readonly Dictionary<(string, string), Draft> _coded = [];
         readonly List<RejectedCandidate> _rejected = [];
 
@@ -198,11 +201,17 @@ public sealed partial class Coder
             return (leaf.Code, rules);
         }
 
-        /// <summary>One span per mention, from its first to its last word, so the quote reads as the note does.</summary>
+        /// <summary>
+        /// One span per mention, from its first to its last word, so the quote reads as the note does;
+        /// a side stated right after the mention ("hidrocele izquierdo") belongs to it.
+        /// </summary>
         static List<EvidenceSpan> Spans(TokenizedText tokens, TermMatch match)
         {
             var start = tokens.Tokens[match.First].Start;
-            var end = tokens.Tokens[match.Last].End;
+            var last = match.Last;
+            while (last + 1 < tokens.Tokens.Length && SideWords.Contains(tokens.Tokens[last + 1].Key) && tokens.Tokens[last + 1].Start - tokens.Tokens[last].End <= 2)
+                last++;
+            var end = tokens.Tokens[last].End;
             return [new EvidenceSpan(start, end - start, tokens.Text.Substring(start, end - start))];
         }
 

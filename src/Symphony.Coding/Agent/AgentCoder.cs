@@ -148,9 +148,10 @@ public sealed class AgentCoder : IDisposable
     {
         if (outOfTime && e is OperationCanceledException or TaskCanceledException || (outOfTime && e.InnerException is OperationCanceledException))
             return $"the model did not answer within {_options.TimeoutSeconds} s";
-        if (e is MalformedAnswerException or TooManyRoundTripsException) return e.Message;
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
+            // Ours, possibly wrapped by the connector: their messages are written to be safe.
+            if (inner is MalformedAnswerException or TooManyRoundTripsException) return inner.Message;
             if (inner is SocketException socket)
                 return $"cannot reach the model endpoint {_endpoint.Host}:{_endpoint.Port} ({socket.SocketErrorCode})";
             if (inner is HttpRequestException { StatusCode: null } request)
