@@ -85,22 +85,29 @@ public sealed class TerminologyStartup(
             }
             foreach (var vs in await database.LoadValueSetsAsync(stoppingToken)) service.Add(vs);
 
+            // Shipped releases the database lacks: served from memory as soon as parsed, stored afterwards.
+            var toStore = new List<TerminologyBundle>();
             if (options.ImportShipped && ShippedTerminology.FindDirectory() is not null)
             {
-                var shipped = TerminologySource.Shipped().ToList();
-                for (var i = 0; i < shipped.Count; i++)
+                foreach (var read in TerminologySource.Shipped())
                 {
-                    var bundle = shipped[i]();
+                    var bundle = read();
                     var version = bundle.CodeSystems[0];
                     if (stored.Any(s => s.Url == version.Url && s.Version == version.Version)) continue;
                     service.Add(version);
-                    await database.ImportAsync(bundle, null, stoppingToken);
-                    logger.LogInformation("Terminology: imported shipped {Name} {Version} ({Done} of {Total}, {Concepts} concepts, {Seconds:F1} s so far)",
-                        version.Name, version.Version, i + 1, shipped.Count, version.Concepts.Count, clock.Elapsed.TotalSeconds);
+                    toStore.Add(bundle);
+                    logger.LogInformation("Terminology: loaded shipped {Name} {Version} ({Concepts} concepts, {Seconds:F1} s so far)",
+                        version.Name, version.Version, version.Concepts.Count, clock.Elapsed.TotalSeconds);
                 }
             }
             state.MarkReady();
             logger.LogInformation("Terminology: ready in {Seconds:F1} s ({Count} code system versions)", clock.Elapsed.TotalSeconds, service.CodeSystems.Count);
+            for (var i = 0; i < toStore.Count; i++)
+            {
+                await database.ImportAsync(toStore[i], null, stoppingToken);
+                logger.LogInformation("Terminology: stored {Source} in the database ({Done} of {Total}, {Seconds:F1} s so far)",
+                    toStore[i].Source, i + 1, toStore.Count, clock.Elapsed.TotalSeconds);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

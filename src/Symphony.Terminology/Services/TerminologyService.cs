@@ -59,11 +59,14 @@ public sealed class TerminologyService
 
     sealed record ImmutableVersions(IReadOnlyList<CompiledCodeSystem> Items);
 
+    // A loaded version is immutable, so services in one process (several servers in a test run) share its compiled index.
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<CodeSystemVersion, CompiledCodeSystem> CompiledVersions = new();
+
     public const string ImplicitValueSetSuffix = "?fhir_vs";
 
     public CompiledCodeSystem Add(CodeSystemVersion version)
     {
-        var compiled = new CompiledCodeSystem(version);
+        var compiled = CompiledVersions.GetValue(version, v => new CompiledCodeSystem(v));
         expansions.Clear();
         systems.AddOrUpdate(version.Url,
             _ => new ImmutableVersions([compiled]),
