@@ -22,6 +22,8 @@ public sealed class StaleRequest(string message) : Exception(message);
 public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, AgentCoding agents, ILogger<CodingPipeline> logger)
 {
     public const int MaxAttempts = 5;
+    /// <summary>Task.code of coding Tasks: "code-note" (a note or inline text), "code-encounter-notes".</summary>
+    public const string TaskCodeSystem = "https://symphony-fhir.dev/CodeSystem/coding-task";
     static readonly FhirJsonDeserializer Deserializer = new();
 
     /// <summary>Codes the request; permanent failures are recorded on the request and its Task, transient ones hand it back.</summary>
@@ -94,6 +96,12 @@ public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, Ag
     {
         var notes = await store.SearchAsync(new SearchQuery("DocumentReference",
             [new SearchCriterion("encounter", SearchParamKind.Reference, [new SearchValue("Encounter", request.FocusId)])], Count: 1000), ct);
+        if (notes.Matches.Count == 0)
+        {
+            // The usual case: the encounter arrives before its notes, which are coded as they come.
+            await store.WriteAsync([], (tx, c) => CompleteOrRollBackAsync(tx, request, [], new Parameters(), c), ct);
+            return;
+        }
         var answer = new Parameters();
         foreach (var note in notes.Matches)
             answer.Parameter.Add(new Parameters.ParameterComponent { Name = "note", Value = new ResourceReference($"DocumentReference/{note.Id}") });
@@ -155,7 +163,7 @@ public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, Ag
             Id = request.Id,
             Status = status,
             Intent = FhirTask.TaskIntent.Order,
-            Code = new CodeableConcept { Text = "Code the clinical note with ICD-10-CM/PCS" },
+            Code = new CodeableConcept(TaskCodeSystem, request.FocusType == "Encounter" ? "code-encounter-notes" : "code-note", "Code the clinical note with ICD-10-CM/PCS"),
             Focus = new ResourceReference(request.FocusReference),
             For = patient is null ? null : new ResourceReference(patient.Reference),
             Input = [new FhirTask.ParameterComponent { Type = new CodeableConcept { Text = "focus version" }, Value = new FhirString(request.FocusVersion.ToString()) }],
