@@ -25,7 +25,7 @@ public static class StorageExtensions
             case "postgres":
                 var connectionString = builder.Configuration.GetConnectionString("Postgres")
                     ?? throw new InvalidOperationException("Storage:Provider is postgres but ConnectionStrings:Postgres is not set.");
-                builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+                builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithAutoPrepare(connectionString)));
                 builder.Services.AddSingleton<IResourceStore, PostgresResourceStore>();
                 break;
             default:
@@ -33,6 +33,15 @@ public static class StorageExtensions
         }
         builder.Services.AddHostedService<StorageMigration>();
         return builder;
+    }
+
+    /// <summary>The store repeats a handful of statements; prepared statements save parsing and planning each time.</summary>
+    private static string WithAutoPrepare(string connectionString)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        if (settings.MaxAutoPrepare == 0)
+            settings.MaxAutoPrepare = 64;
+        return settings.ConnectionString;
     }
 }
 
