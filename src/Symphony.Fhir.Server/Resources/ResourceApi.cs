@@ -54,7 +54,7 @@ public static class ResourceApi
             return Stored(request, StatusCodes.Status200OK, existing);
         }
         var result = (await interactions.Store.WriteAsync([write], ct: ct))[0];
-        return Stored(request, StatusCodes.Status201Created, result.Stored, resource);
+        return Stored(request, StatusCodes.Status201Created, result.Stored);
     }
 
     private static async Task<FhirResult> Read(string type, string id, ResourceInteractions interactions, HttpRequest request, CancellationToken ct)
@@ -92,7 +92,7 @@ public static class ResourceApi
         var ifMatch = ResourceInteractions.ParseETag(request.Headers[KnownHeaders.IfMatch].FirstOrDefault());
         var write = interactions.PrepareUpdate(type, id, resource, ifMatch);
         var result = (await interactions.Store.WriteAsync([write], ct: ct))[0];
-        return Stored(request, ResourceInteractions.StatusCodeOf(result), result.Stored, resource);
+        return Stored(request, ResourceInteractions.StatusCodeOf(result), result.Stored);
     }
 
     private static async Task<FhirResult> Delete(string type, string id, HttpRequest request, ResourceInteractions interactions, CancellationToken ct)
@@ -143,11 +143,11 @@ public static class ResourceApi
         return FhirResult.Of(StatusCodes.Status200OK, await processor.ProcessAsync(request, bundle, ct));
     }
 
-    /// <summary>A write's answer: Location and ETag, and the body unless Prefer: return=minimal.</summary>
-    private static FhirResult Stored(HttpRequest request, int statusCode, StoredResource stored, Resource? resource = null)
+    /// <summary>A write's answer: Location and ETag, and the stored body unless Prefer: return=minimal.</summary>
+    private static FhirResult Stored(HttpRequest request, int statusCode, StoredResource stored)
     {
         var minimal = request.Headers[KnownHeaders.Prefer].Any(value => value?.Contains("return=minimal", StringComparison.OrdinalIgnoreCase) == true);
         var location = $"{ResultBundles.BaseUrl(request)}/{stored.VersionedReference}";
-        return FhirResult.Stored(statusCode, stored, resource, withBody: !minimal, location);
+        return FhirResult.Stored(statusCode, stored, withBody: !minimal, location: location);
     }
 }
