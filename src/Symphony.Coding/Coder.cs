@@ -64,7 +64,10 @@ public sealed partial class Coder
             var mentions = FindMentions(tokens, sentence, matchers, draft);
             if (mentions.Count == 0) continue;
             var triggers = context.FindTriggers(tokens, sentence);
-            var episode = SpecificityRule.DetectEpisode(text.Substring(sentence.Start, sentence.Length));
+            // The episode only matters for injury-type codes with a 7th character; read it only then.
+            var episode = mentions.Any(m => m.Term.Code[0] is 'S' or 'T' or 'V' or 'W' or 'X' or 'Y' or 'O' or 'M')
+                ? SpecificityRule.DetectEpisode(text.Substring(sentence.Start, sentence.Length))
+                : Episode.Initial;
             foreach (var mention in mentions)
             {
                 var (status, trigger) = context.Classify(tokens, triggers, mention.Match.First, mention.Match.Last);

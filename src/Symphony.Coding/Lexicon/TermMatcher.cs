@@ -118,6 +118,8 @@ public sealed class TermMatcher
     /// <summary>For each word of the term the occurrence nearest the anchor; null when a word is missing or the words are spread too far.</summary>
     static int[]? TryMatchAround(string[] keys, int anchor, Dictionary<string, List<int>> positions)
     {
+        foreach (var key in keys)
+            if (!positions.ContainsKey(key)) return null;
         var result = new int[keys.Length];
         for (var k = 0; k < keys.Length; k++)
         {

@@ -12,9 +12,20 @@ public static class TextNormalizer
     /// <summary>The matching key of a word: folded, stemmed, then mapped to its canonical equivalent ("renal" → "kidney").</summary>
     public static string Normalize(ReadOnlySpan<char> word, Language language)
     {
-        var key = FoldAndStem(word, language);
-        return LanguageData.For(language).Equivalents.GetValueOrDefault(key, key);
+        // Notes repeat their words: remember each word's key (bounded, so garbage input cannot grow it without limit).
+        var cache = language == Language.Spanish ? SpanishCache : EnglishCache;
+        if (cache.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(word, out var cached)) return cached;
+        var stemmed = FoldAndStem(word, language);
+        var key = LanguageData.For(language).Equivalents.GetValueOrDefault(stemmed, stemmed);
+        if (_cachedWords < MaxCachedWords && word.Length <= 40 && cache.TryAdd(word.ToString(), key)) Interlocked.Increment(ref _cachedWords);
+        return key;
     }
+
+    static int _cachedWords;
+
+    const int MaxCachedWords = 200_000;
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> EnglishCache = new(StringComparer.Ordinal);
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> SpanishCache = new(StringComparer.Ordinal);
 
     /// <summary>Lower case, accents removed, light plural/gender stem; no synonym mapping.</summary>
     public static string FoldAndStem(ReadOnlySpan<char> word, Language language)
