@@ -32,6 +32,8 @@ public static class TerminologyFeature
         var storage = builder.Configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<TerminologyService>();
+        // Firely's ITerminologyService over the same store, for the validator and other SDK code.
+        builder.Services.AddSingleton<FirelyTerminologyService>();
         builder.Services.AddSingleton<TerminologyState>();
         // The terminology tables live in the server's own database (term_* tables).
         builder.Services.AddSingleton(_ => storage.Provider.Equals("postgres", StringComparison.OrdinalIgnoreCase)

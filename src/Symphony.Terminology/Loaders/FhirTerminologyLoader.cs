@@ -87,7 +87,12 @@ public static class FhirTerminologyLoader
         {
             switch (resource)
             {
-                case CodeSystem cs when cs.Concept.Count > 0: codeSystems.Add(ToVersion(cs)); break;
+                case CodeSystem cs when cs.Concept.Count > 0:
+                    codeSystems.Add(ToVersion(cs));
+                    // CodeSystem.valueSet names the value set of all its codes.
+                    if (!string.IsNullOrEmpty(cs.ValueSet))
+                        valueSets.Add(new ValueSetDefinition(cs.ValueSet, cs.Version, cs.Name, [new ValueSetRule(cs.Url, cs.Version, [], [], [])], []));
+                    break;
                 case CodeSystem: break; // content not-present / example: nothing to load
                 case ValueSet vs: valueSets.Add(ToDefinition(vs)); break;
             }
