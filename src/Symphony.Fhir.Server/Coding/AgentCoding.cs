@@ -21,6 +21,11 @@ public sealed class AgentCoding(IConfiguration configuration, ILoggerFactory log
 
     public CodingMode DefaultMode { get; } = CodingModes.Parse(configuration["Coding:Mode"]);
 
+    /// <summary>For the start-up log: the default mode and the model endpoint, if any (no key).</summary>
+    public string Description => _llm is null
+        ? DefaultMode.Name()
+        : $"{DefaultMode.Name()} by default; model {_llm.Model} at {new Uri(_llm.Endpoint!).Authority}{(_llm.LoopbackOnly ? " (loopback only)" : "")}";
+
     /// <summary>The mode an asynchronous inline-text request asked for, kept on its Binary until a worker codes it.</summary>
     public static Hl7.Fhir.Model.Coding TagFor(CodingMode mode) => new(ModeTag, mode.Name());
 
@@ -89,11 +94,23 @@ public sealed class AgentCoding(IConfiguration configuration, ILoggerFactory log
 
 public static class AgentCodingExtensions
 {
-    /// <summary>Registers the coding path; checks the model configuration now, so a bad one stops the start.</summary>
+    /// <summary>Registers the coding path, and checks the model configuration when the host starts, so a bad one stops the start.</summary>
     public static WebApplicationBuilder AddAgentCoding(this WebApplicationBuilder builder)
     {
-        AgentCoding.LlmFrom(builder.Configuration);
         builder.Services.AddSingleton<AgentCoding>();
+        builder.Services.AddHostedService<ConfigurationCheck>();
         return builder;
+    }
+
+    /// <summary>Resolving <see cref="AgentCoding"/> validates <c>Coding:Mode</c> and <c>Coding:Llm</c>; a hosted service makes that happen at start.</summary>
+    sealed class ConfigurationCheck(AgentCoding agents, ILogger<AgentCoding> logger) : IHostedService
+    {
+        public System.Threading.Tasks.Task StartAsync(CancellationToken cancellationToken)
+        {
+            logger.LogInformation("Coding mode: {Mode}", agents.Description);
+            return System.Threading.Tasks.Task.CompletedTask;
+        }
+
+        public System.Threading.Tasks.Task StopAsync(CancellationToken cancellationToken) => System.Threading.Tasks.Task.CompletedTask;
     }
 }
