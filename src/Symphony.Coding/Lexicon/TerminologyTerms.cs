@@ -91,6 +91,8 @@ public static partial class TerminologyTerms
             {
                 // 7th-character expansions repeat their parent's title plus an episode; the parent's terms cover them.
                 if (c.Code.Replace(".", "").Length == 7 && c.ParentCode is not null) continue;
+                // "Other ..." titles name residual classes ("Other specified disorders of kidney"), not what a note says.
+                if (c.Display.StartsWith("Other ", StringComparison.OrdinalIgnoreCase)) continue;
                 var target = Target(c.Code)!;
                 foreach (var v in Variants(c.Display)) yield return new LexiconTerm(v, system, target, TermSource.Description, c.IsBillable ? 0.6 : 0.5);
                 foreach (var d in c.Designations)
