@@ -111,8 +111,22 @@ public static partial class FhirSerialization
         }
         if (buffer.Length == 0)
             throw FhirException.BadRequest("The request body is empty.");
-        var charset = MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) ? contentType.Encoding : null;
-        return Parse((charset ?? Encoding.UTF8).GetString(buffer.GetBuffer(), 0, (int)buffer.Length), format);
+        return Parse(EncodingOf(request.ContentType).GetString(buffer.GetBuffer(), 0, (int)buffer.Length), format);
+    }
+
+    private static Encoding EncodingOf(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || mediaType.Charset.Length == 0)
+            return Encoding.UTF8;
+        try
+        {
+            return Encoding.GetEncoding(mediaType.Charset.ToString().Trim('"'));
+        }
+        catch (ArgumentException)
+        {
+            throw new FhirException(StatusCodes.Status415UnsupportedMediaType, Outcomes.Error(
+                OperationOutcome.IssueType.NotSupported, $"charset '{mediaType.Charset}' is not supported; send UTF-8."));
+        }
     }
 
     private static FhirException TooLarge(long maxBytes) =>

@@ -72,7 +72,7 @@ public sealed class BundleProcessor(ResourceInteractions interactions)
         {
             response.Entry.Add(resultOf.TryGetValue(i, out var result)
                 ? WriteEntry(request, result)
-                : await ReadEntryAsync(request, planned[i], ct));
+                : await ReadOrErrorEntryAsync(request, planned[i], ct));
         }
         return response;
     }
@@ -96,16 +96,34 @@ public sealed class BundleProcessor(ResourceInteractions interactions)
             }
             catch (Exception exception) when (exception is FhirException or VersionConflictException)
             {
-                var (status, outcome) = exception is FhirException fhir
-                    ? (fhir.StatusCode, fhir.Outcome)
-                    : (StatusCodes.Status412PreconditionFailed, Outcomes.Error(OperationOutcome.IssueType.Conflict, exception.Message));
-                response.Entry.Add(new Bundle.EntryComponent
-                {
-                    Response = new Bundle.ResponseComponent { Status = status.ToString(), Outcome = outcome },
-                });
+                response.Entry.Add(ErrorEntry(exception));
             }
         }
         return response;
+    }
+
+    /// <summary>Reads run after the transaction committed: a failed read is reported in its entry, not as a failed transaction.</summary>
+    private async Task<Bundle.EntryComponent> ReadOrErrorEntryAsync(HttpRequest request, Planned planned, CancellationToken ct)
+    {
+        try
+        {
+            return await ReadEntryAsync(request, planned, ct);
+        }
+        catch (FhirException exception)
+        {
+            return ErrorEntry(exception);
+        }
+    }
+
+    private static Bundle.EntryComponent ErrorEntry(Exception exception)
+    {
+        var (status, outcome) = exception is FhirException fhir
+            ? (fhir.StatusCode, fhir.Outcome)
+            : (StatusCodes.Status412PreconditionFailed, Outcomes.Error(OperationOutcome.IssueType.Conflict, exception.Message));
+        return new Bundle.EntryComponent
+        {
+            Response = new Bundle.ResponseComponent { Status = status.ToString(), Outcome = outcome },
+        };
     }
 
     private Planned Plan(Bundle.EntryComponent entry, Target target, int index, string? newId)

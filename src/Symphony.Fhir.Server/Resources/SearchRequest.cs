@@ -34,7 +34,8 @@ public static class SearchRequest
 
         foreach (var (name, values) in parameters)
         {
-            foreach (var value in values.Where(v => v is not null).Cast<string>())
+            // An empty value means the parameter is not used (FHIR search rules).
+            foreach (var value in values.Where(v => !string.IsNullOrWhiteSpace(v) && Split(v).Any()).Cast<string>())
             {
                 switch (name)
                 {

@@ -113,6 +113,10 @@ public abstract class ServerTests<TFixture>(TFixture fixture) : IClassFixture<TF
             ("method not allowed", () => _client.PatchAsync("/Patient/abc", Body(patient)), HttpStatusCode.MethodNotAllowed),
             ("unsupported _format", () => _client.GetAsync("/metadata?_format=yaml"), HttpStatusCode.NotAcceptable),
             ("not a bundle at the base", () => _client.PostAsync("/", Body(patient)), HttpStatusCode.BadRequest),
+            ("unknown charset", () => _client.PostAsync("/Patient", WithContentType(Body(patient), "application/fhir+json; charset=klingon")), HttpStatusCode.UnsupportedMediaType),
+            ("bad If-Match", () => SendAsync(HttpMethod.Put, "/Patient/abc", patient, ("If-Match", "yesterday")), HttpStatusCode.BadRequest),
+            ("deeply nested JSON", () => _client.PostAsync("/Patient", new StringContent(new string('[', 5000), Encoding.UTF8, FhirJson)), HttpStatusCode.BadRequest),
+            ("malformed XML", () => _client.PostAsync("/Patient", new StringContent("<Patient xmlns=\"http://hl7.org/fhir\"><id value=", Encoding.UTF8, "application/fhir+xml")), HttpStatusCode.BadRequest),
         };
         foreach (var (name, send, expected) in cases)
         {
@@ -120,6 +124,17 @@ public abstract class ServerTests<TFixture>(TFixture fixture) : IClassFixture<TF
             Assert.True(expected == response.StatusCode, $"{name}: expected {expected}, got {response.StatusCode}");
             var outcome = await ReadAsync<OperationOutcome>(response);
             Assert.True(outcome.Issue.Count > 0, name);
+        }
+    }
+
+    [BackendFact]
+    public async Task GivenEmptySearchValues_ThenTheyAreIgnoredRatherThanFailing()
+    {
+        foreach (var url in new[] { "/Condition?code=", "/Condition?code=,", "/Condition?_id=&encounter=", "/Encounter?date=&_lastUpdated=" })
+        {
+            var response = await _client.GetAsync(url);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url}: {response.StatusCode}");
+            Assert.Equal(Bundle.BundleType.Searchset, (await ReadAsync<Bundle>(response)).Type);
         }
     }
 
@@ -328,6 +343,12 @@ public abstract class ServerTests<TFixture>(TFixture fixture) : IClassFixture<TF
         foreach (var (name, value) in headers)
             request.Headers.TryAddWithoutValidation(name, value);
         return _client.SendAsync(request);
+    }
+
+    private static StringContent WithContentType(StringContent content, string contentType)
+    {
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        return content;
     }
 
     private static StringContent Body(Resource resource) => new(JsonOut.SerializeToString(resource), Encoding.UTF8, FhirJson);
