@@ -17,6 +17,9 @@ public sealed class CodingJobOptions
     /// <summary>Hangfire workers per worker process.</summary>
     public int WorkerCount { get; set; } = Math.Max(2, Environment.ProcessorCount);
 
+    /// <summary>How long a claimed request stays with its worker; after that (the worker died) another may claim it.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How often a worker looks for requests no job is draining (restart, expired lease).</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

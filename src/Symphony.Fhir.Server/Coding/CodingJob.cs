@@ -7,7 +7,7 @@ namespace Symphony.Fhir.Server.CodingJobs;
 /// Hangfire's per-job cost is paid per batch, not per note). A job whose batch was full starts another
 /// before coding it, so every free worker, in every worker process, joins a burst.
 /// </summary>
-public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, CodingSignal signal, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options)
+public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, CodingSignal signal, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, ILogger<CodingJob> logger)
 {
     [AutomaticRetry(Attempts = 0)] // a failed drain leaves its requests to the lease and the sweeper
     [Queue("coding")]
@@ -18,6 +18,7 @@ public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, 
         {
             var batch = await requests.ClaimAsync(options.Value.BatchSize, ct);
             if (batch.Count == 0) return;
+            logger.LogInformation("Claimed {Count} coding requests", batch.Count);
             if (batch.Count == options.Value.BatchSize) signal.RequestDrain(force: true);
             foreach (var request in batch)
                 await pipeline.ProcessAsync(request, ct);
@@ -67,7 +68,7 @@ public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, 
     {
         await System.Threading.Tasks.Task.Yield();
         // Load the coder before the first note rather than on it.
-        try { coders.For(DateOnly.FromDateTime(DateTime.UtcNow)); }
+        try { coders.For(DateOnly.FromDateTime(DateTime.UtcNow)); logger.LogInformation("Coder ready"); }
         catch (Exception e) { logger.LogError(e, "Could not load the coder"); }
         while (!stoppingToken.IsCancellationRequested)
         {

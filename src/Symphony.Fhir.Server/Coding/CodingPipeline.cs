@@ -19,7 +19,7 @@ public sealed class StaleRequest(string message) : Exception(message);
 /// Codes one claimed request: reads the note and its encounter, codes the text, and writes back the
 /// Conditions, Claim, Provenance and the request's Task in one transaction that also marks the request done.
 /// </summary>
-public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, AgentCoding agents, ILogger<CodingPipeline> logger)
+public sealed class CodingPipeline(IResourceStore store, CodingRequests requests, CoderCatalog coders, AgentCoding agents, ILogger<CodingPipeline> logger)
 {
     public const int MaxAttempts = 5;
     /// <summary>Task.code of coding Tasks: "code-note" (a note or inline text), "code-encounter-notes".</summary>
@@ -33,7 +33,7 @@ public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, Ag
         {
             switch (request.FocusType)
             {
-                case "DocumentReference": await CodeDocumentAsync(request, ct); break;
+                case "DocumentReference": await CodeDocumentAsync(request, ct); logger.LogInformation("Coded {Focus} ({Request}, attempt {Attempt})", request.FocusReference, request.Id, request.Attempts); break;
                 case "Encounter": await CodeEncounterNotesAsync(request, ct); break;
                 case "Binary": await CodeInlineTextAsync(request, ct); break;
                 default: throw new CodingFailure($"Cannot code a {request.FocusType}.");
@@ -51,7 +51,7 @@ public sealed class CodingPipeline(IResourceStore store, CoderCatalog coders, Ag
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogWarning(e, "{Request} attempt {Attempt} failed; it will be retried", request.Id, request.Attempts);
-            try { await new CodingRequests(store).ReleaseAsync(request, CancellationToken.None); }
+            try { await requests.ReleaseAsync(request, CancellationToken.None); }
             catch (Exception releaseError) { logger.LogWarning("Could not hand back {Request} ({Error}); its lease will expire", request.Id, releaseError.Message); }
         }
     }

@@ -28,9 +28,8 @@ public sealed record CodingRequest(
 /// store's). Requests are claimed with a lease: a worker that dies leaves them to be claimed again once
 /// the lease runs out, and the deterministic write-back makes the second run write the same resources.
 /// </summary>
-public sealed class CodingRequests(IResourceStore store)
+public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options)
 {
-    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
     const string Columns = "id, focus_type, focus_id, focus_version, status, attempts, claim_token, error, written_ids, result";
 
     /// <summary>One request per focus resource: a new version of the note re-opens the same request (and its Task).</summary>
@@ -66,7 +65,7 @@ public sealed class CodingRequests(IResourceStore store)
                              WHERE (status = 'pending' OR (status = 'running' AND lease_until < @now)) {only}
                              ORDER BY created_at LIMIT @max {skipLocked})
                 RETURNING {Columns}
-                """, token2, ("@token", token), ("@lease", Now() + (long)Lease.TotalMilliseconds), ("@now", Now()), ("@max", max), ("@only", onlyId ?? ""));
+                """, token2, ("@token", token), ("@lease", Now() + (long)options.Value.Lease.TotalMilliseconds), ("@now", Now()), ("@max", max), ("@only", onlyId ?? ""));
         }, ct);
         return claimed;
     }

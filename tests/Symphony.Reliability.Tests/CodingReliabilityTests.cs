@@ -1,0 +1,150 @@
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Symphony.Reliability.Tests;
+
+/// <summary>
+/// The coding jobs under failure, with real server processes on a real PostgreSQL: a crash right after a
+/// note is accepted, a worker killed while it holds claimed requests, and two workers sharing the queue.
+/// </summary>
+public sealed class PostgresCodingReliabilityTests
+{
+    const string DoneNotes = "SELECT count(*) FROM coding_request WHERE focus_type = 'DocumentReference' AND status = 'done'";
+
+    [PostgresFact]
+    public async Task GivenTheServerIsKilledRightAfterA201_WhenItRestarts_ThenTheNoteIsCoded()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        var notes = Notes(1);
+        await using (var api = ServerProcess.Start(db.ConnectionString, "api"))
+        {
+            await api.WaitReadyAsync(coder: false);
+            var created = await PutAsync(api.BaseUrl, notes);
+            Assert.Equal(HttpStatusCode.Created, created.Last());
+            api.Kill(); // SIGKILL right after the 201 of the note: nothing has coded it
+        }
+        Assert.Equal(0, await db.ScalarAsync<int>(DoneNotes));
+
+        await using var restarted = ServerProcess.Start(db.ConnectionString, "both");
+        await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == 1, restarted);
+
+        await AssertCodedOnceAsync(db, NoteCount(notes));
+    }
+
+    [PostgresFact]
+    public async Task GivenAWorkerKilledWhileItHoldsClaimedRequests_WhenAnotherWorkerRuns_ThenEveryNoteIsCodedOnce()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        var notes = Notes(8);
+        var quickLease = new Dictionary<string, string> { ["Coding__Lease"] = "00:00:05", ["Coding__BatchSize"] = "4" };
+        await using var api = ServerProcess.Start(db.ConnectionString, "api");
+        await using var doomed = ServerProcess.Start(db.ConnectionString, "worker", quickLease);
+        await Task.WhenAll(api.WaitReadyAsync(coder: false), doomed.WaitReadyAsync(coder: true));
+
+        await PutAsync(api.BaseUrl, notes);
+        await WaitAsync(() => Task.FromResult(doomed.CountLines("Claimed") > 0), doomed);
+        doomed.Kill();
+        var orphaned = await db.ColumnAsync("SELECT id FROM coding_request WHERE status = 'running'");
+
+        await using var survivor = ServerProcess.Start(db.ConnectionString, "worker", quickLease);
+        await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == NoteCount(notes), survivor);
+
+        await AssertCodedOnceAsync(db, NoteCount(notes));
+        foreach (var id in orphaned) // what the killed worker held was claimed again after its lease and finished
+            Assert.Equal("done", (await db.ColumnAsync($"SELECT status FROM coding_request WHERE id = '{id}'")).Single());
+    }
+
+    [PostgresFact]
+    public async Task GivenTwoWorkerProcesses_WhenABurstOfNotesArrives_ThenBothCodeFromTheSameQueue()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        var notes = Notes(12);
+        var smallBatches = new Dictionary<string, string> { ["Coding__BatchSize"] = "2" };
+        await using var api = ServerProcess.Start(db.ConnectionString, "api");
+        await using var first = ServerProcess.Start(db.ConnectionString, "worker", smallBatches);
+        await using var second = ServerProcess.Start(db.ConnectionString, "worker", smallBatches);
+        await Task.WhenAll(api.WaitReadyAsync(coder: false), first.WaitReadyAsync(coder: true), second.WaitReadyAsync(coder: true));
+
+        await PutAsync(api.BaseUrl, notes);
+        await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == NoteCount(notes), first);
+
+        await AssertCodedOnceAsync(db, NoteCount(notes));
+        var byFirst = first.CountLines("Coded DocumentReference/");
+        var bySecond = second.CountLines("Coded DocumentReference/");
+        Assert.True(byFirst > 0 && bySecond > 0, $"first worker coded {byFirst}, second {bySecond}");
+        Assert.Equal(NoteCount(notes), byFirst + bySecond);
+    }
+
+    /// <summary>One Task and one Claim per note, and no (note, code) pair written under two Condition ids.</summary>
+    static async Task AssertCodedOnceAsync(PostgresDatabase db, int notes)
+    {
+        Assert.Equal(notes, await db.ScalarAsync<int>(DoneNotes));
+        Assert.Equal(notes, await db.ScalarAsync<int>("SELECT count(*) FROM resource WHERE resource_type = 'Task' AND content->'focus'->>'reference' LIKE 'DocumentReference/%' AND content->>'status' = 'completed'"));
+        Assert.Equal(notes, await db.ScalarAsync<int>("SELECT count(*) FROM resource WHERE resource_type = 'Claim'"));
+        Assert.True(await db.ScalarAsync<int>("SELECT count(*) FROM resource WHERE resource_type = 'Condition'") > 0);
+        Assert.Empty(await db.ColumnAsync("""
+            SELECT content->'evidence'->0->'detail'->0->>'reference' || ' ' || (content->'code'->'coding'->0->>'code')
+            FROM resource WHERE resource_type = 'Condition' GROUP BY 1 HAVING count(*) > 1
+            """));
+    }
+
+    /// <summary>The first notes of the Synthea fixture, each after its patient and encounter (one note per encounter).</summary>
+    static List<string> Notes(int count)
+    {
+        var encounters = Lines("Encounter").ToDictionary(l => (string)JsonNode.Parse(l)!["id"]!);
+        var patients = Lines("Patient").ToDictionary(l => (string)JsonNode.Parse(l)!["id"]!);
+        var resources = new List<string>();
+        var seen = new HashSet<string>();
+        foreach (var note in Lines("DocumentReference"))
+        {
+            var node = JsonNode.Parse(note)!;
+            var encounterId = ((string)node["context"]!["encounter"]![0]!["reference"]!).Split('/')[^1];
+            var patientId = ((string)node["subject"]!["reference"]!).Split('/')[^1];
+            if (!encounters.ContainsKey(encounterId) || !seen.Add(encounterId)) continue;
+            if (seen.Add(patientId)) resources.Add(patients[patientId]);
+            resources.Add(encounters[encounterId]);
+            resources.Add(note);
+            if (resources.Count(r => r.Contains("\"resourceType\":\"DocumentReference\"")) == count) break;
+        }
+        return resources;
+    }
+
+    static int NoteCount(List<string> resources) => resources.Count(r => r.Contains("\"resourceType\":\"DocumentReference\""));
+
+    static async Task<List<HttpStatusCode>> PutAsync(Uri baseUrl, List<string> resources)
+    {
+        using var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(2) };
+        var statuses = new List<HttpStatusCode>();
+        foreach (var json in resources)
+        {
+            var node = JsonNode.Parse(json)!;
+            var response = await client.PutAsync($"{node["resourceType"]}/{node["id"]}", new StringContent(json, Encoding.UTF8, "application/fhir+json"));
+            Assert.True(response.IsSuccessStatusCode, $"{node["resourceType"]}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            statuses.Add(response.StatusCode);
+        }
+        return statuses;
+    }
+
+    static async Task WaitAsync(Func<Task<bool>> condition, ServerProcess server)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(4);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail("timed out; server output:\n" + string.Join("\n", server.Output.TakeLast(40)));
+            await Task.Delay(200);
+        }
+    }
+
+    static IEnumerable<string> Lines(string type)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Symphony.Fhir.sln"))) dir = dir.Parent;
+        var path = Path.Combine(dir!.FullName, "tests", "Symphony.Fhir.Server.Tests", "fixtures", "synthea", $"{type}.ndjson.gz");
+        using var reader = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line) if (line.Length > 0) lines.Add(line);
+        return lines;
+    }
+}
