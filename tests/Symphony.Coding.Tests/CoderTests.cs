@@ -132,7 +132,7 @@ public class CoderTests
         var site = Coder.WithSiteLexicon([new SiteLexiconEntry("crisis renoureteral", CodeSystems.Icd10Cm, "N23", Language.Spanish)]);
         var code = Assert.Single(site.Code(note, spanish).Codes);
         Assert.Equal("N23", code.Code);
-        Assert.Equal("Crisis renoureteral", code.Spans[0].Text);
+        Assert.Equal("Crisis renoureteral derecha", code.Spans[0].Text); // the side stated right after belongs to the evidence
         Assert.Equal("Unspecified renal colic", code.Display);
     }
 
