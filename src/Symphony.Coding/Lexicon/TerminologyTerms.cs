@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Symphony.Coding.Rules;
+using Symphony.Coding.Text;
 using Symphony.Terminology.Model;
 
 namespace Symphony.Coding.Lexicon;
@@ -53,13 +54,15 @@ public static partial class TerminologyTerms
     /// </summary>
     static bool IsSpecificEnough(LexiconTerm term)
     {
-        var words = term.Text.Split([' ', ',', '-', '(', ')', '/'], StringSplitOptions.RemoveEmptyEntries);
-        var content = words.Where(w => w.Length > 2 && !w.Equals("unspecified", StringComparison.OrdinalIgnoreCase) && !w.Equals("NOS", StringComparison.Ordinal)
-            && !w.Equals("and", StringComparison.OrdinalIgnoreCase) && !w.Equals("the", StringComparison.OrdinalIgnoreCase)).ToList();
-        if (content.Count != 1 || DiseaseWord().IsMatch(content[0])) return true;
-        // A title that is one word ("Colic", "Constipation, unspecified") names its code; a one-word
-        // fragment of a note, or an external-cause/status title ("Activity, unspecified"), does not.
-        return term.Source is TermSource.Description or TermSource.InclusionTerm && content[0].Length >= 5 && term.Code[0] is not ('V' or 'W' or 'X' or 'Y' or 'Z');
+        var keys = TermMatcher.ContentKeys(term.Text, Language.English);
+        if (keys.Length != 1) return true;
+        var words = term.Text.Split([' ', ',', '-', '(', ')', '/'], StringSplitOptions.RemoveEmptyEntries)
+            .Where(w => !w.Equals("unspecified", StringComparison.OrdinalIgnoreCase) && !w.Equals("NOS", StringComparison.Ordinal)).ToList();
+        if (DiseaseWord().IsMatch(words.LastOrDefault() ?? "")) return true;
+        // A title that is one word ("Colic", "Constipation, unspecified") names its code; a title
+        // reduced to one word by dropping others ("Type A blood", "Malignancy unspecified site"), a
+        // one-word fragment of a note, or an external-cause/status title ("Activity, unspecified") does not.
+        return words.Count == 1 && term.Source is TermSource.Description or TermSource.InclusionTerm && words[0].Length >= 5 && term.Code[0] is not ('V' or 'W' or 'X' or 'Y' or 'Z');
     }
 
     /// <summary>The phrasings of one title: as printed, without parenthesised modifiers, without a trailing "without …"/"except …" clause.</summary>
