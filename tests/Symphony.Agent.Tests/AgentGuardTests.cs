@@ -15,11 +15,12 @@ public sealed class AgentGuardTests(CoderFixture fixture)
     readonly Coder coder = fixture.Coder;
     static readonly CodingOptions Inpatient = new() { Setting = CareSetting.Inpatient };
 
-    async Task<(AgentCodingResult Coded, ScriptedChatServer Server)> Run(ChatScript script, CodingMode mode = CodingMode.Agent, int timeoutSeconds = 30)
+    async Task<(AgentCodingResult Coded, ScriptedChatServer Server)> Run(ChatScript script, CodingMode mode = CodingMode.Agent, int timeoutSeconds = 180)
     {
         var server = await ScriptedChatServer.StartAsync(script);
         using var agent = new AgentCoder(coder, Fixtures.Options(server.Endpoint, timeoutSeconds));
         var coded = await agent.CodeAsync(Fixtures.Note, Inpatient, mode);
+        if (timeoutSeconds > 1) Assert.False(coded.Run.FallbackReason?.Contains("did not answer") == true, coded.Run.FallbackReason);
         return (coded, server);
     }
 

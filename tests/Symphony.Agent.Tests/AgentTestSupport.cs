@@ -33,7 +33,7 @@ public static class Fixtures
         }
         """);
 
-    public static LlmOptions Options(Uri endpoint, int timeoutSeconds = 30) => new()
+    public static LlmOptions Options(Uri endpoint, int timeoutSeconds = 180) => new()
     {
         Endpoint = endpoint.ToString(),
         Model = "test",

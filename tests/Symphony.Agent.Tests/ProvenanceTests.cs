@@ -25,6 +25,7 @@ public sealed class ProvenanceTests(CoderFixture fixture)
         await using var llm = await ScriptedChatServer.StartAsync(Fixtures.Script("correct-run.json"));
         using var agent = new AgentCoder(fixture.Coder, Fixtures.Options(llm.Endpoint));
         var coded = await agent.CodeAsync(Fixtures.Note, Inpatient, CodingMode.Agent);
+        Assert.True(coded.Run.FallbackReason is null, coded.Run.FallbackReason);
 
         var written = WriteBack(coded);
 
