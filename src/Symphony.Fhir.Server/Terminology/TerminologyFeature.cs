@@ -28,18 +28,23 @@ public static class TerminologyFeature
 {
     public static WebApplicationBuilder AddTerminology(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection("Terminology").Get<TerminologyOptions>() ?? new TerminologyOptions();
-        var storage = builder.Configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
-        builder.Services.AddSingleton(options);
+        // Options are read when first resolved, so configuration added by hosts and tests after
+        // Program.cs ran (WebApplicationFactory) is seen.
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Terminology").Get<TerminologyOptions>() ?? new TerminologyOptions());
         builder.Services.AddSingleton<TerminologyService>();
         // Firely's ITerminologyService over the same store, for the validator and other SDK code.
         builder.Services.AddSingleton<FirelyTerminologyService>();
         builder.Services.AddSingleton<TerminologyState>();
         // The terminology tables live in the server's own database (term_* tables).
-        builder.Services.AddSingleton(_ => storage.Provider.Equals("postgres", StringComparison.OrdinalIgnoreCase)
-            ? TerminologyDatabase.Postgres(builder.Configuration.GetConnectionString("Postgres")
-                ?? throw new InvalidOperationException("Storage:Provider is postgres but ConnectionStrings:Postgres is not set."))
-            : TerminologyDatabase.Sqlite(Path.Combine(builder.Environment.ContentRootPath, storage.SqlitePath)));
+        builder.Services.AddSingleton(sp =>
+        {
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            var storage = configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
+            return storage.Provider.Equals("postgres", StringComparison.OrdinalIgnoreCase)
+                ? TerminologyDatabase.Postgres(configuration.GetConnectionString("Postgres")
+                    ?? throw new InvalidOperationException("Storage:Provider is postgres but ConnectionStrings:Postgres is not set."))
+                : TerminologyDatabase.Sqlite(Path.Combine(sp.GetRequiredService<IHostEnvironment>().ContentRootPath, storage.SqlitePath));
+        });
         builder.Services.AddHostedService<TerminologyStartup>();
         return builder;
     }
