@@ -24,6 +24,13 @@ public sealed class SqliteResourceStore : SqlResourceStore
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
+
+        // WAL is a property of the file: set it once here, not on every connection (changing the journal mode takes a lock).
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var wal = connection.CreateCommand();
+        wal.CommandText = "PRAGMA journal_mode = WAL;";
+        wal.ExecuteNonQuery();
     }
 
     public string Path { get; }
@@ -35,7 +42,7 @@ public sealed class SqliteResourceStore : SqlResourceStore
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct);
         await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+        pragma.CommandText = "PRAGMA synchronous = NORMAL;";
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }
