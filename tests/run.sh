@@ -26,8 +26,8 @@ if [ -z "${SYMPHONY_TEST_POSTGRES:-}" ]; then
 fi
 
 results=$(mktemp -d)
-dotnet test Symphony.Fhir.sln -c Release --logger "trx" --results-directory "$results" 2>&1 | tail -n 60
-status=${PIPESTATUS[0]}
+dotnet test Symphony.Fhir.sln -c Release --logger "trx" --results-directory "$results"
+status=$?
 
 passed=0; failed=0; skipped=0; pg=0; sqlite=0
 for trx in "$results"/*.trx; do
