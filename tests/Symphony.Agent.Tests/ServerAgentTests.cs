@@ -1,0 +1,92 @@
+extern alias server;
+using System.Net;
+using System.Text;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Symphony.Cli.Agent;
+using Symphony.Coding.Agent;
+
+namespace Symphony.Agent.Tests;
+
+/// <summary>The server's <c>$code</c> with a <c>mode</c> parameter, coding through the scripted model endpoint.</summary>
+public sealed class ServerAgentTests : IDisposable
+{
+    readonly string _database = Path.Combine(Path.GetTempPath(), $"symphony-agent-{Guid.NewGuid():N}.db");
+
+    WebApplicationFactory<server::Program> Start(Uri endpoint, bool loopbackOnly = true) =>
+        new WebApplicationFactory<server::Program>().WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, configuration) =>
+            configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["role"] = "api",
+                ["Storage:Provider"] = "sqlite",
+                ["Storage:SqlitePath"] = _database,
+                ["Coding:Icd10CmVersion"] = "2021",
+                ["Terminology:LoadAtStartup"] = "false",
+                ["Coding:Llm:Endpoint"] = endpoint.ToString(),
+                ["Coding:Llm:Model"] = "test",
+                ["Coding:Llm:TimeoutSeconds"] = "180",
+                ["Coding:Llm:LoopbackOnly"] = loopbackOnly ? "true" : "false",
+            })));
+
+    static StringContent Body(Resource resource) => new(new FhirJsonSerializer().SerializeToString(resource), Encoding.UTF8, "application/fhir+json");
+
+    [Fact]
+    public async System.Threading.Tasks.Task GivenModeAgent_WhenCodePostsText_ThenTheAnswerHasGuardedCodesAndTheModelRun()
+    {
+        await using var llm = await ScriptedChatServer.StartAsync(Fixtures.Script("correct-run.json"));
+        await using var server = Start(llm.Endpoint);
+        var input = new Parameters();
+        input.Add("text", new FhirString(Fixtures.Note));
+        input.Add("setting", new Code("inpatient"));
+        input.Add("mode", new Code("agent"));
+
+        var response = await server.CreateClient().PostAsync("/$code", Body(input));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(llm.Violations.Count == 0, string.Join("\n", llm.Violations));
+        var answer = new FhirJsonDeserializer().Deserialize<Parameters>(await response.Content.ReadAsStringAsync());
+        var codes = answer.Parameter.Where(p => p.Name == "code").Select(p => ((Hl7.Fhir.Model.Coding)p.Part[0].Value!).Code).ToList();
+        Assert.Equal(["J18.9", "E11.9", "I10"], codes);
+        var span = answer.Parameter.First(p => p.Name == "code").Part.First(p => p.Name == "span");
+        Assert.Equal(Fixtures.Note.IndexOf("community-acquired pneumonia", StringComparison.Ordinal), ((Integer)span.Part.Single(p => p.Name == "offset").Value!).Value);
+        var run = answer.Parameter.Single(p => p.Name == "coder").Part.ToDictionary(p => p.Name!, p => p.Value!.ToString()!);
+        Assert.Equal("agent", run["path"]);
+        Assert.Equal("test", run["model"]);
+        Assert.Equal("4500", run["promptTokens"]);
+        Assert.Equal("195", run["completionTokens"]);
+        Assert.False(run.ContainsKey("fallback"));
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task GivenAnUnknownMode_WhenCodeIsCalled_ThenItIs400()
+    {
+        await using var llm = await ScriptedChatServer.StartAsync(new ChatScript());
+        await using var server = Start(llm.Endpoint);
+        var input = new Parameters();
+        input.Add("text", new FhirString(Fixtures.Note));
+        input.Add("mode", new Code("oracle"));
+
+        var response = await server.CreateClient().PostAsync("/$code", Body(input));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Unknown coding mode 'oracle'", await response.Content.ReadAsStringAsync());
+        Assert.Empty(llm.Requests);
+    }
+
+    [Fact]
+    public void GivenLoopbackOnly_WhenTheConfiguredEndpointIsRemote_ThenTheServerDoesNotStart()
+    {
+        using var server = Start(new Uri("https://api.openai.com/v1"));
+
+        var error = Assert.Throws<LlmConfigurationException>(() => server.CreateClient());
+        Assert.Contains("not a loopback address", error.Message);
+    }
+
+    public void Dispose()
+    {
+        foreach (var file in new[] { _database, _database + "-wal", _database + "-shm" })
+            if (File.Exists(file)) File.Delete(file);
+    }
+}
