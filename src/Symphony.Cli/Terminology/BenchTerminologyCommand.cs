@@ -201,7 +201,7 @@ public static class BenchTerminologyCommand
         var firelyFirst = clock.Elapsed.TotalMilliseconds;
         var oursTime = await Time(iterations, ours);
         var firelyTime = await Time(Math.Max(1, iterations / 10), firely) * 10;
-        Console.WriteLine($"  {name,-26} ours {oursTime / iterations * 1000,9:F1} µs/call   Firely {firelyTime / iterations * 1000,9:F1} µs/call (first call {firelyFirst:F0} ms)   ratio {firelyTime / oursTime,8:F0}x");
+        Console.WriteLine($"  {name,-26} ours {oursTime / iterations * 1000,9:F1} µs/call   Firely {firelyTime / iterations * 1000,9:F1} µs/call (first call {firelyFirst:F0} ms)   ratio {firelyTime / oursTime,8:0.##}x");
     }
 
     static async Task<double> Time<T>(int n, Func<int, Task<T>> call)
