@@ -114,7 +114,10 @@ public sealed partial class Coder
             }
             if (coveredBy is null) accepted.Add(mention);
             else if (coveredBy.Term.Code != mention.Term.Code)
-                draft.Reject(mention.Term.System, mention.Term.Code, $"less specific than '{coveredBy.Term.Text}' ({coveredBy.Term.Code})", tokens, mention.Match);
+                draft.Reject(mention.Term.System, mention.Term.Code,
+                    mention.Match.Positions.Length == coveredBy.Match.Positions.Length
+                        ? $"another reading of the same words: '{coveredBy.Term.Text}' ({coveredBy.Term.Code})"
+                        : $"less specific than '{coveredBy.Term.Text}' ({coveredBy.Term.Code})", tokens, mention.Match);
         }
         return accepted;
     }

@@ -100,6 +100,14 @@ public class CoderTests
     }
 
     [Fact]
+    public void A_number_only_counts_next_to_the_words_it_qualifies()
+    {
+        // "2" belongs to "type 2", so it must not make "chronic kidney disease" stage 2 (or stage 3 from "3 days").
+        var result = Coder.Code("Type 2 diabetes mellitus and chronic kidney disease for 3 days.", Inpatient with { ApplyCombinations = false });
+        Assert.Equal(["E11.9", "N18.9"], Codes(result));
+    }
+
+    [Fact]
     public void Hypertension_with_heart_failure_becomes_hypertensive_heart_disease_with_heart_failure()
     {
         var result = Coder.Code("Essential hypertension and heart failure.", Inpatient);

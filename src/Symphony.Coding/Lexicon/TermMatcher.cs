@@ -129,6 +129,15 @@ public sealed class TermMatcher
                 if (Math.Abs(p - anchor) < Math.Abs(best - anchor)) best = p;
             result[k] = best;
         }
+        // A number belongs to the words beside it ("stage 3", "type 2"), not to a word three words away.
+        for (var k = 0; k < keys.Length; k++)
+        {
+            if (!char.IsDigit(keys[k][0]) || keys.Length == 1) continue;
+            var near = false;
+            for (var j = 0; j < keys.Length && !near; j++)
+                near = j != k && Math.Abs(result[j] - result[k]) <= 2;
+            if (!near) return null;
+        }
         Array.Sort(result);
         // Allow intervening words ("stenosis in the right pyeloureteral junction") but not a whole clause.
         if (result[^1] - result[0] + 1 > 2 * keys.Length + 3) return null;
