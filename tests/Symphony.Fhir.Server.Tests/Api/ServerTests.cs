@@ -45,7 +45,7 @@ public abstract class ServerTests<TFixture>(TFixture fixture) : IClassFixture<TF
         var location = created.Headers.Location!.ToString();
         var id = location.Split('/')[^3];
         var read = await ReadAsync<DocumentReference>(await _client.GetAsync($"/DocumentReference/{id}"));
-        var search = await ReadAsync<Bundle>(await _client.GetAsync($"/DocumentReference?encounter={encounter}"));
+        var search = await ReadAsync<Bundle>(await _client.GetAsync($"/DocumentReference?encounter={encounter}&_sort=-_lastUpdated&_count=100"));
 
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.EndsWith($"/DocumentReference/{id}/_history/1", location);
