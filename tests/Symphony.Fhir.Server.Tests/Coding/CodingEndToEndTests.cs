@@ -170,7 +170,7 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         await WaitAsync(async () =>
         {
             task = (await SearchAsync<FhirTask>($"Task?focus=DocumentReference/{documentId}")).SingleOrDefault();
-            return task is not null && done(task.Status) && int.Parse(((FhirString)task.Input[0].Value!).Value) >= int.Parse(focusVersion);
+            return task is not null && done(task.Status) && int.Parse(((FhirString)task.Input[0].Value!).Value!) >= int.Parse(focusVersion);
         }, async () => $"request: {await requests.GetAsync(CodingRequests.IdFor("DocumentReference", documentId), default)}; task: {task?.Status}");
         return task!;
     }

@@ -35,6 +35,10 @@ public abstract class ServerFixture : IAsyncLifetime
         var settings = new Dictionary<string, string?>(_backend.ServerSettings)
         {
             ["Fhir:MaxBodyBytes"] = MaxBodyBytes.ToString(),
+            // These tests are about the REST API: no coding worker and no terminology load
+            // competing for the CPU while thousands of Synthea notes go in.
+            ["role"] = "api",
+            ["Terminology:LoadAtStartup"] = "false",
         };
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
             builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings)));
