@@ -105,23 +105,8 @@ public static partial class Icd10CmLoader
 
     // ---------------------------------------------------------------- tabular
 
-    static string? ReadTabular(ReleaseFile file, Dictionary<string, Concept> concepts)
-    {
-        using var stream = file.Open();
-        using var r = XmlReader.Create(stream, Xml.Settings);
-        r.MoveToContent();
-        string? version = null;
-        Xml.Children(r, name =>
-        {
-            switch (name)
-            {
-                case "version": version = Xml.Text(r); break;
-                case "chapter": ReadNode(r, "chapter", null, concepts); break;
-                default: r.Skip(); break;
-            }
-        });
-        return version;
-    }
+    static string? ReadTabular(ReleaseFile file, Dictionary<string, Concept> concepts) =>
+        Xml.ReadVersionAndEach(file, "chapter", r => ReadNode(r, "chapter", null, concepts));
 
     static readonly Dictionary<string, NoteKind> NoteElements = new(StringComparer.Ordinal)
     {

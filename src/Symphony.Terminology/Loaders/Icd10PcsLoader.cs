@@ -51,23 +51,8 @@ public static class Icd10PcsLoader
         public string Property { get; } = Title.ToLowerInvariant().Replace(" / ", "-").Replace(' ', '-');
     }
 
-    static string? ReadTables(ReleaseFile file, Dictionary<string, Concept> concepts)
-    {
-        using var stream = file.Open();
-        using var r = XmlReader.Create(stream, Xml.Settings);
-        r.MoveToContent();
-        string? version = null;
-        Xml.Children(r, name =>
-        {
-            switch (name)
-            {
-                case "version": version = Xml.Text(r); break;
-                case "pcsTable": ReadTable(r, concepts); break;
-                default: r.Skip(); break;
-            }
-        });
-        return version;
-    }
+    static string? ReadTables(ReleaseFile file, Dictionary<string, Concept> concepts) =>
+        Xml.ReadVersionAndEach(file, "pcsTable", r => ReadTable(r, concepts));
 
     static void ReadTable(XmlReader r, Dictionary<string, Concept> concepts)
     {

@@ -32,6 +32,26 @@ internal static class Xml
         r.Read();
     }
 
+    /// <summary>
+    /// Streams a release file whose root element holds a <c>version</c> and repeated <paramref name="element"/>
+    /// children (the ICD-10-CM tabular, the ICD-10-PCS tables); each such child is handed to
+    /// <paramref name="read"/>, which must consume it. Returns the version, if the file states one.
+    /// </summary>
+    public static string? ReadVersionAndEach(ReleaseFile file, string element, Action<XmlReader> read)
+    {
+        using var stream = file.Open();
+        using var r = XmlReader.Create(stream, Settings);
+        r.MoveToContent();
+        string? version = null;
+        Children(r, name =>
+        {
+            if (name == "version") version = Text(r);
+            else if (name == element) read(r);
+            else r.Skip();
+        });
+        return version;
+    }
+
     /// <summary>All text of the current element (mixed content flattened), whitespace collapsed.</summary>
     public static string Text(XmlReader r) => MixedText(r, null);
 
