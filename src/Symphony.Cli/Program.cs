@@ -1,10 +1,15 @@
 using System.CommandLine;
+using Symphony.Cli.Bench;
+using Symphony.Cli.Coding;
+using Symphony.Cli.Terminology;
 
 var root = new RootCommand("symphony — Symphony.Fhir command line: terminology, coding, evaluation, benchmarks");
-foreach (var command in Symphony.Cli.Coding.CodingCommands.Create()) root.Add(command);
+foreach (var command in CodingCommands.Create()) root.Add(command);
+root.Add(TerminologyCommands.Create());
 root.Add(Symphony.Cli.Profiles.ProfilesCommand.Create());
 root.Add(Symphony.Cli.Agent.DevCommands.Create());
-Symphony.Cli.Bench.BenchServerCommand.AddTo(root);
-Symphony.Cli.Bench.BenchE2eCommand.AddTo(root);
-Symphony.Cli.Terminology.TerminologyCommands.AddTo(root);
+root.Add(new Command("bench", "Benchmarks that print figures")
+{
+    BenchCoderCommand.Create(), BenchTerminologyCommand.Create(), BenchServerCommand.Create(), BenchE2eCommand.Create(),
+});
 return root.Parse(args).Invoke();

@@ -19,17 +19,6 @@ public static partial class BenchE2eCommand
     const string FhirJson = "application/fhir+json";
     const string TaskCode = "https://symphony-fhir.dev/CodeSystem/coding-task|code-note";
 
-    public static void AddTo(RootCommand root)
-    {
-        var bench = root.Subcommands.FirstOrDefault(c => c.Name == "bench");
-        if (bench is null)
-        {
-            bench = new Command("bench", "Benchmarks.");
-            root.Subcommands.Add(bench);
-        }
-        bench.Subcommands.Add(Create());
-    }
-
     public static Command Create()
     {
         var url = new Option<string>("--url") { Description = "Base URL of a running server", Required = true };

@@ -16,18 +16,6 @@ public static class BenchServerCommand
 {
     private const string FhirJson = "application/fhir+json";
 
-    /// <summary>Adds <c>server</c> under the root's <c>bench</c> command, creating that command if it is not there yet.</summary>
-    public static void AddTo(RootCommand root)
-    {
-        var bench = root.Subcommands.FirstOrDefault(c => c.Name == "bench");
-        if (bench is null)
-        {
-            bench = new Command("bench", "Benchmarks.");
-            root.Subcommands.Add(bench);
-        }
-        bench.Subcommands.Add(Create());
-    }
-
     public static Command Create()
     {
         var url = new Option<string>("--url") { Description = "Base URL of a running server", Required = true };

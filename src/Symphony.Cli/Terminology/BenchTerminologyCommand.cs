@@ -24,18 +24,7 @@ public static class BenchTerminologyCommand
 {
     const string Cm = Icd10CmLoader.Url;
 
-    public static void AddTo(RootCommand root)
-    {
-        var bench = root.Subcommands.FirstOrDefault(c => c.Name == "bench");
-        if (bench is null)
-        {
-            bench = new Command("bench", "Benchmarks.");
-            root.Subcommands.Add(bench);
-        }
-        bench.Subcommands.Add(Create());
-    }
-
-    static Command Create()
+    public static Command Create()
     {
         var postgres = new Option<string>("--postgres")
         {

@@ -20,15 +20,8 @@ public static class TerminologyCommands
         DefaultValueFactory = _ => DefaultConnection,
     };
 
-    public static void AddTo(RootCommand root)
-    {
-        var terminology = new Command("terminology", "Load, list and compare code system releases");
-        terminology.Subcommands.Add(Import());
-        terminology.Subcommands.Add(List());
-        terminology.Subcommands.Add(Diff());
-        root.Subcommands.Add(terminology);
-        BenchTerminologyCommand.AddTo(root);
-    }
+    public static Command Create() =>
+        new("terminology", "Load, list and compare code system releases") { Import(), List(), Diff() };
 
     static Command Import()
     {
