@@ -4,7 +4,7 @@ using System.Text;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Hosting;
 using Symphony.Cli.Agent;
 using Symphony.Coding.Agent;
 
@@ -16,8 +16,10 @@ public sealed class ServerAgentTests : IDisposable
     readonly string _database = Path.Combine(Path.GetTempPath(), $"symphony-agent-{Guid.NewGuid():N}.db");
 
     WebApplicationFactory<server::Program> Start(Uri endpoint, bool loopbackOnly = true) =>
-        new WebApplicationFactory<server::Program>().WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, configuration) =>
-            configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        // UseSetting, not ConfigureAppConfiguration: the server's Program reads its store and role before Build.
+        new WebApplicationFactory<server::Program>().WithWebHostBuilder(builder =>
+        {
+            foreach (var (key, value) in new Dictionary<string, string?>
             {
                 ["role"] = "api",
                 ["Storage:Provider"] = "sqlite",
@@ -28,7 +30,9 @@ public sealed class ServerAgentTests : IDisposable
                 ["Coding:Llm:Model"] = "test",
                 ["Coding:Llm:TimeoutSeconds"] = "180",
                 ["Coding:Llm:LoopbackOnly"] = loopbackOnly ? "true" : "false",
-            })));
+            })
+                builder.UseSetting(key, value);
+        });
 
     static StringContent Body(Resource resource) => new(new FhirJsonSerializer().SerializeToString(resource), Encoding.UTF8, "application/fhir+json");
 

@@ -26,8 +26,12 @@ public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, 
     }
 }
 
-/// <summary>Wakes the coding jobs: enqueues a drain when requests arrive, at most one per short interval per process.</summary>
-public sealed class CodingSignal(IBackgroundJobClient jobs)
+/// <summary>
+/// Wakes the coding jobs: enqueues a drain when requests arrive, at most one per short interval per process.
+/// Called after the write has committed, so it never throws: the request is already recorded, and a failed
+/// wake-up only delays it until the next drain or sweep.
+/// </summary>
+public sealed class CodingSignal(IBackgroundJobClient jobs, ILogger<CodingSignal> logger)
 {
     static readonly long ThrottleTicks = TimeSpan.FromMilliseconds(50).Ticks;
     long _lastEnqueued;
@@ -41,7 +45,15 @@ public sealed class CodingSignal(IBackgroundJobClient jobs)
         var last = Interlocked.Read(ref _lastEnqueued);
         if (!force && (now - last < ThrottleTicks || Interlocked.CompareExchange(ref _lastEnqueued, now, last) != last)) return;
         Interlocked.Exchange(ref _lastEnqueued, now);
-        jobs.Enqueue<CodingJob>(job => job.DrainAsync(CancellationToken.None));
+        try
+        {
+            jobs.Enqueue<CodingJob>(job => job.DrainAsync(CancellationToken.None));
+        }
+        catch (Exception e)
+        {
+            Interlocked.Exchange(ref _lastEnqueued, 0); // let the next write try again at once
+            logger.LogWarning("Could not enqueue a coding drain; the sweeper will pick the requests up: {Error}", e.Message);
+        }
     }
 
     public IDisposable DrainStarted()

@@ -32,12 +32,18 @@ public static class FhirErrors
                         Outcomes.Error(OperationOutcome.IssueType.Conflict, conflict.Message)),
                     BadHttpRequestException badRequest => (badRequest.StatusCode,
                         Outcomes.Error(OperationOutcome.IssueType.Invalid, badRequest.Message)),
+                    _ when IsTransient(exception) => (StatusCodes.Status503ServiceUnavailable,
+                        Outcomes.Error(OperationOutcome.IssueType.Transient,
+                            $"The database is busy or unreachable ({exception.GetType().Name}). Retry the request (trace {context.TraceIdentifier}).")),
                     _ => (StatusCodes.Status500InternalServerError,
-                        Outcomes.Error(OperationOutcome.IssueType.Exception, "The server failed to process the request.")),
+                        Outcomes.Error(OperationOutcome.IssueType.Exception,
+                            $"The server failed to process the request ({exception.GetType().Name}); the error is logged under trace {context.TraceIdentifier}.")),
                 };
                 if (status >= 500)
-                    logger.LogError(exception, "Unhandled error for {Method} {Path}", context.Request.Method, context.Request.Path);
+                    logger.LogError(exception, "Error for {Method} {Path} (trace {Trace})", context.Request.Method, context.Request.Path, context.TraceIdentifier);
                 context.Response.Clear();
+                if (status == StatusCodes.Status503ServiceUnavailable)
+                    context.Response.Headers.RetryAfter = "1";
                 await FhirResult.Outcome(status, outcome).ExecuteAsync(context);
             }
         });
@@ -58,4 +64,17 @@ public static class FhirErrors
         });
         return app;
     }
+
+    /// <summary>
+    /// Failures a client can retry unchanged: lost or refused connections, deadlocks, serialization failures, too many
+    /// clients, a locked SQLite file. The store writes in one transaction, so none of them leaves a half-written resource.
+    /// </summary>
+    static bool IsTransient(Exception exception) => exception switch
+    {
+        Npgsql.PostgresException pg => pg.IsTransient || pg.SqlState is "40001" or "40P01" or "53300" or "57P01" or "57P03",
+        Npgsql.NpgsqlException npgsql => npgsql.IsTransient,
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6, // SQLITE_BUSY, SQLITE_LOCKED
+        TimeoutException => true,
+        _ => exception.InnerException is { } inner && IsTransient(inner),
+    };
 }

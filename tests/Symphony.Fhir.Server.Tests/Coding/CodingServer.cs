@@ -1,6 +1,4 @@
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
 using Symphony.Fhir.Server.Tests.Infrastructure;
 
 namespace Symphony.Fhir.Server.Tests.CodingJobs;
@@ -28,9 +26,7 @@ public abstract class CodingServerFixture : IAsyncLifetime
         ["Terminology:LoadAtStartup"] = "false",
     };
 
-    public static WebApplicationFactory<Program> Start(Dictionary<string, string?> settings) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-            builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings)));
+    public static WebApplicationFactory<Program> Start(Dictionary<string, string?> settings) => InMemoryServer.Start(settings);
 
     public async Task InitializeAsync()
     {

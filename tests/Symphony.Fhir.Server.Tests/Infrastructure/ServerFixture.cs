@@ -1,6 +1,4 @@
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
 
 namespace Symphony.Fhir.Server.Tests.Infrastructure;
 
@@ -12,6 +10,9 @@ public abstract class ServerFixture : IAsyncLifetime
 
     private TestBackend? _backend;
     private WebApplicationFactory<Program>? _factory;
+
+    /// <summary>The database the server was started on.</summary>
+    public TestBackend Backend => _backend ?? throw new InvalidOperationException("The backend is not available.");
 
     public HttpClient Client => _factory is null
         ? throw new InvalidOperationException("The backend is not available.")
@@ -40,8 +41,7 @@ public abstract class ServerFixture : IAsyncLifetime
             ["role"] = "api",
             ["Terminology:LoadAtStartup"] = "false",
         };
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-            builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings)));
+        _factory = InMemoryServer.Start(settings);
     }
 
     public async Task DisposeAsync()

@@ -2,13 +2,12 @@ using System.Net;
 using System.Text;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Symphony.Fhir.Server.Terminology;
+using Symphony.Fhir.Server.Tests.Infrastructure;
 using Task = System.Threading.Tasks.Task;
 
 namespace Symphony.Fhir.Server.Tests.Terminology;
@@ -22,8 +21,7 @@ public sealed class TerminologyServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, c) =>
-            c.AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:Provider"] = "sqlite", ["Storage:SqlitePath"] = databasePath })));
+        Factory = InMemoryServer.Start(new Dictionary<string, string?> { ["Storage:Provider"] = "sqlite", ["Storage:SqlitePath"] = databasePath });
         Client = Factory.CreateClient();
         var state = Factory.Services.GetRequiredService<TerminologyState>();
         for (var i = 0; i < 600 && !state.IsReady; i++) await Task.Delay(200);
@@ -156,12 +154,9 @@ public class TerminologyLoadingTests
     public async Task While_terminology_is_loading_operations_answer_503_and_metadata_answers()
     {
         var path = Path.Combine(Path.GetTempPath(), $"symphony-term-loading-{Guid.NewGuid():N}.db");
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.ConfigureAppConfiguration((_, c) => c.AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:SqlitePath"] = path }));
-            // Without the loader the terminology never becomes ready.
-            builder.ConfigureTestServices(services => services.RemoveAll<IHostedService>(d => d.ImplementationType == typeof(TerminologyStartup)));
-        });
+        // Without the loader the terminology never becomes ready.
+        await using var factory = InMemoryServer.Start(new Dictionary<string, string?> { ["Storage:SqlitePath"] = path }, builder =>
+            builder.ConfigureTestServices(services => services.RemoveAll<IHostedService>(d => d.ImplementationType == typeof(TerminologyStartup))));
         var client = factory.CreateClient();
 
         var response = await client.GetAsync("/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=E11.22");

@@ -2,9 +2,7 @@ using System.Net;
 using System.Text;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Symphony.Fhir.Server.Terminology;
 using Symphony.Fhir.Server.Tests.Infrastructure;
@@ -23,8 +21,7 @@ public abstract class TerminologyPersistenceTests
     protected abstract Task<TestBackend> CreateBackendAsync();
 
     static WebApplicationFactory<Program> Start(TestBackend backend) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, c) =>
-            c.AddInMemoryCollection(new Dictionary<string, string?>(backend.ServerSettings) { ["Terminology:ImportShipped"] = "false" })));
+        InMemoryServer.Start(new Dictionary<string, string?>(backend.ServerSettings) { ["Terminology:ImportShipped"] = "false" });
 
     static async Task WaitUntilReady(WebApplicationFactory<Program> factory)
     {

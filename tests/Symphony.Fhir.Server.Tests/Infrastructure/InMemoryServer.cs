@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Symphony.Fhir.Server.Tests.Infrastructure;
+
+/// <summary>Starts the real server in memory with the given configuration.</summary>
+public static class InMemoryServer
+{
+    /// <summary>
+    /// Settings go in with UseSetting, which the server's Program sees from its first line. (ConfigureAppConfiguration
+    /// is applied only at Build, after Program has already chosen its store and roles from the defaults.)
+    /// </summary>
+    public static WebApplicationFactory<Program> Start(IReadOnlyDictionary<string, string?> settings, Action<IWebHostBuilder>? configure = null) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            foreach (var (key, value) in settings)
+                builder.UseSetting(key, value);
+            configure?.Invoke(builder);
+        });
+}
