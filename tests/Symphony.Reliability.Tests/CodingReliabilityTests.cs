@@ -7,7 +7,8 @@ namespace Symphony.Reliability.Tests;
 
 /// <summary>
 /// The coding jobs under failure, with real server processes on a real PostgreSQL: a crash right after a
-/// note is accepted, a worker killed while it holds claimed requests, and two workers sharing the queue.
+/// note is accepted, a worker killed while it holds claimed requests, two workers sharing the queue, and
+/// PostgreSQL itself crashing and restarting in the middle of a burst.
 /// </summary>
 public sealed class PostgresCodingReliabilityTests
 {
@@ -75,6 +76,50 @@ public sealed class PostgresCodingReliabilityTests
         var bySecond = second.CountLines("Coded DocumentReference/");
         Assert.True(byFirst > 0 && bySecond > 0, $"first worker coded {byFirst}, second {bySecond}");
         Assert.Equal(NoteCount(notes), byFirst + bySecond);
+    }
+
+    [PrivatePostgresFact]
+    public async Task GivenPostgreSqlCrashesAndRestartsDuringABurst_WhenItIsBack_ThenEveryAcceptedNoteIsCodedOnce()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync(); // its own server: the shared one stays up for other tests
+        await using var db = await PostgresDatabase.CreateAsync(postgres.ConnectionString);
+        var notes = Notes(24);
+        var quickLease = new Dictionary<string, string> { ["Coding__Lease"] = "00:00:10", ["Coding__BatchSize"] = "4" };
+        await using var api = ServerProcess.Start(db.ConnectionString, "api");
+        await using var worker = ServerProcess.Start(db.ConnectionString, "worker", quickLease);
+        await Task.WhenAll(api.WaitReadyAsync(coder: false), worker.WaitReadyAsync(coder: true));
+
+        // The client behaves like an EHR interface engine: a 503 is retried after a short pause, anything else stops it.
+        var refused = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var accepted = 0;
+        var burst = Task.Run(async () =>
+        {
+            using var client = new HttpClient { BaseAddress = api.BaseUrl, Timeout = TimeSpan.FromMinutes(2) };
+            foreach (var json in notes)
+            {
+                var node = JsonNode.Parse(json)!;
+                while (true)
+                {
+                    var response = await client.PutAsync($"{node["resourceType"]}/{node["id"]}", new StringContent(json, Encoding.UTF8, "application/fhir+json"));
+                    var body = await response.Content.ReadAsStringAsync();
+                    if (response.IsSuccessStatusCode) break;
+                    Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains("OperationOutcome"),
+                        $"{node["resourceType"]}: {(int)response.StatusCode} {body}");
+                    refused.Add(body);
+                    await Task.Delay(200);
+                }
+                Interlocked.Increment(ref accepted);
+            }
+        });
+        await WaitAsync(() => Task.FromResult(Volatile.Read(ref accepted) >= notes.Count / 3 || burst.IsCompleted), api);
+        await postgres.CrashAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await postgres.StartServerAsync();
+        await burst;
+        await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == NoteCount(notes), worker);
+
+        Assert.NotEmpty(refused); // the outage fell inside the burst, and was answered 503, not 500
+        await AssertCodedOnceAsync(db, NoteCount(notes));
     }
 
     /// <summary>One Task and one Claim per note, and no (note, code) pair written under two Condition ids.</summary>

@@ -19,13 +19,17 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public static string? ServerConnectionString => Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } cs ? cs : null;
 
     readonly string _name = "symphony_rel_" + Guid.NewGuid().ToString("N")[..12];
+    readonly string _server;
 
-    public string ConnectionString => new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = _name }.ConnectionString;
+    PostgresDatabase(string server) => _server = server;
 
-    public static async Task<PostgresDatabase> CreateAsync()
+    public string ConnectionString => new NpgsqlConnectionStringBuilder(_server) { Database = _name }.ConnectionString;
+
+    /// <summary>A new database on the shared test server, or on <paramref name="server"/> when given.</summary>
+    public static async Task<PostgresDatabase> CreateAsync(string? server = null)
     {
-        var database = new PostgresDatabase();
-        await using var admin = new NpgsqlConnection(ServerConnectionString);
+        var database = new PostgresDatabase(server ?? ServerConnectionString!);
+        await using var admin = new NpgsqlConnection(database._server);
         await admin.OpenAsync();
         await using var command = new NpgsqlCommand($"CREATE DATABASE {database._name}", admin);
         await command.ExecuteNonQueryAsync();
@@ -54,7 +58,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(ServerConnectionString);
+        await using var admin = new NpgsqlConnection(_server);
         await admin.OpenAsync();
         await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
         await command.ExecuteNonQueryAsync();

@@ -90,7 +90,7 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new FileNotFoundException("Symphony.Fhir.Server.dll not found; build the server first.");
     }
 
-    static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
