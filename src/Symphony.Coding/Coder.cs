@@ -20,6 +20,8 @@ public sealed partial class Coder
 
     readonly TerminologyLexicon _terminology;
     readonly Dictionary<Language, TermMatcher> _site;
+    /// <summary>(words, code) pairs the site's coders rarely gave: site lexicon lines of weight 0 (<see cref="SiteLexicon"/>).</summary>
+    readonly Dictionary<Language, HashSet<(string Signature, string Code)>> _blocked;
 
     public CodeSystemVersion? Icd10Cm => _terminology.Icd10Cm;
     public CodeSystemVersion? Icd10Pcs => _terminology.Icd10Pcs;
@@ -32,7 +34,10 @@ public sealed partial class Coder
     {
         _terminology = terminology;
         SiteLexiconEntries = siteLexicon.ToList();
-        _site = SiteLexiconEntries.GroupBy(e => e.Language).ToDictionary(
+        _blocked = SiteLexiconEntries.Where(e => e.Weight <= 0).GroupBy(e => e.Language).ToDictionary(
+            g => g.Key,
+            g => g.Select(e => (TermMatcher.Signature(e.Term, g.Key), e.Code)).ToHashSet());
+        _site = SiteLexiconEntries.Where(e => e.Weight > 0).GroupBy(e => e.Language).ToDictionary(
             g => g.Key,
             g => new TermMatcher(g.OrderByDescending(e => e.Weight).Select(e => new LexiconTerm(e.Term, e.System, e.Code, TermSource.SiteLexicon, e.Weight)), g.Key));
     }
@@ -42,6 +47,9 @@ public sealed partial class Coder
 
     /// <summary>Builds the terminology matcher for a language now rather than on the first note.</summary>
     public void Warm(Language language) => _ = _terminology.Matcher(language, withSynonyms: !_site.ContainsKey(language));
+
+    /// <summary>The code-system terms the coder reads a language with (no synonyms, no site phrases): what a site lexicon builder measures on a site's documents.</summary>
+    public IEnumerable<LexiconTerm> GenericTerms(Language language) => _terminology.Matcher(language, withSynonyms: false).Terms;
 
     public CodingResult Code(string text, CodingOptions? options = null)
     {
@@ -61,7 +69,7 @@ public sealed partial class Coder
         var draft = new CodeDraftSet(this);
         foreach (var sentence in tokens.Sentences)
         {
-            var mentions = FindMentions(tokens, sentence, matchers, draft);
+            var mentions = FindMentions(tokens, sentence, matchers, _blocked.GetValueOrDefault(options.Language), draft);
             if (mentions.Count == 0) continue;
             var triggers = context.FindTriggers(tokens, sentence);
             // The episode only matters for injury-type codes with a 7th character; read it only then.
@@ -81,12 +89,20 @@ public sealed partial class Coder
 
 
     /// <summary>Matches of every matcher in the sentence; a match whose words are all inside a longer match is set aside (the longer term is more specific).</summary>
-    static List<Mention> FindMentions(TokenizedText tokens, Sentence sentence, List<TermMatcher> matchers, CodeDraftSet draft)
+    static List<Mention> FindMentions(TokenizedText tokens, Sentence sentence, List<TermMatcher> matchers, HashSet<(string, string)>? blocked, CodeDraftSet draft)
     {
         var all = new List<(Mention Mention, int Words)>();
         foreach (var matcher in matchers)
             foreach (var match in matcher.Match(tokens, sentence))
-                all.Add((new Mention(match, matcher[match.TermId]), matcher.WordCount(match.TermId)));
+            {
+                var term = matcher[match.TermId];
+                if (blocked is not null && blocked.Contains((matcher.Signature(match.TermId), term.Code)))
+                {
+                    draft.Reject(term.System, term.Code, $"the site's coders rarely gave this code for '{term.Text}'", tokens, match);
+                    continue;
+                }
+                all.Add((new Mention(match, term), matcher.WordCount(match.TermId)));
+            }
         if (all.Count == 0) return [];
         all.Sort((a, b) =>
         {

@@ -61,6 +61,29 @@ public class EvaluationTests
         AcceptedAnnotation[] accepted = [new("d1", "dolor en fosa renal", CodeSystems.Icd10Cm, "N23"), new("d2", "dolor en fosa renal", CodeSystems.Icd10Cm, "N23")];
         var entry = Assert.Single(SiteLexiconBuilder.Build(accepted, texts, Language.Spanish));
         Assert.Equal(0.5, entry.Weight);
-        Assert.Empty(SiteLexiconBuilder.Build(accepted, texts, Language.Spanish, minWeight: 0.6));
+        // Under the threshold, in enough documents to be sure: kept with weight 0, which blocks the code for those words.
+        Assert.Equal(0, Assert.Single(SiteLexiconBuilder.Build(accepted, texts, Language.Spanish, minWeight: 0.6)).Weight);
+    }
+
+    [Fact]
+    public void Generic_terms_that_rarely_carried_their_code_in_the_site_documents_are_blocked_and_unseen_ones_are_left_alone()
+    {
+        var texts = new Dictionary<string, string>
+        {
+            ["d1"] = "Tumoración en fosa ilíaca derecha. Dolor abdominal.",
+            ["d2"] = "Se aprecia tumoración renal.",
+            ["d3"] = "Tumoración palpable, dolor abdominal difuso.",
+        };
+        AcceptedAnnotation[] accepted = [new("d1", "dolor abdominal", CodeSystems.Icd10Cm, "R10.9"), new("d3", "dolor abdominal", CodeSystems.Icd10Cm, "R10.9")];
+        LexiconTerm[] generic =
+        [
+            new("tumoración", CodeSystems.Icd10Cm, "D49.0", TermSource.Description),
+            new("dolor abdominal", CodeSystems.Icd10Cm, "R10.9", TermSource.Description),
+            new("nefrolitiasis", CodeSystems.Icd10Cm, "N20.0", TermSource.Description),
+        ];
+        var entries = SiteLexiconBuilder.Build(accepted, texts, Language.Spanish, genericTerms: generic);
+        Assert.Equal(0, entries.Single(e => e.Code == "D49.0").Weight); // in 3 documents, never coded
+        Assert.Equal(1, entries.Single(e => e.Code == "R10.9").Weight); // the site's own phrase, always coded
+        Assert.DoesNotContain(entries, e => e.Code == "N20.0"); // never seen at the site: no evidence either way
     }
 }

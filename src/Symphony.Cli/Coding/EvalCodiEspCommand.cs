@@ -23,7 +23,7 @@ public static class EvalCodiEspCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for D.tsv, P.tsv, X.tsv.", Required = true };
         var guidelines = new Option<bool>("--apply-guidelines") { Description = "Code only affirmed mentions and apply combination codes and Excludes1, as for real coding. By default the CodiEsp convention is followed: every mention is coded as written, negated and historical ones included." };
         var minWeight = new Option<double>("--min-lexicon-weight") { Description = "Leave out site phrases that carried their code in fewer than this share of the documents where they occur.", DefaultValueFactory = _ => 0.4 };
-        var disable = new Option<string?>("--disable") { Description = "Switch components off to measure them: descriptions,inclusion,notes,index,procedures,synonyms." };
+        var disable = new Option<string?>("--disable") { Description = "Switch components off to measure them: descriptions,inclusion,notes,index,procedures,synonyms,translations." };
         var writeLexicon = new Option<FileInfo?>("--write-lexicon") { Description = "Also write the site lexicon built by --adapt-from to this TSV." };
         var command = new Command("codiesp", "Code a CodiEsp split, write CodiEsp-format predictions and print P/R/F1/MAP.")
             { data, split, language, adaptFrom, output, guidelines, minWeight, disable, writeLexicon };
@@ -36,10 +36,11 @@ public static class EvalCodiEspCommand
             var clock = Stopwatch.StartNew();
             var corpus = CodiEspSplit.Load(dataDir, splitName, lang);
 
-            List<SiteLexiconEntry>? site = null;
+            var coder = CoderFactory.Create(null, Sources(disabled));
             if (parse.GetValue(adaptFrom) is { Length: > 0 } adapt)
             {
-                site = BuildSiteLexicon(dataDir, adapt.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), parse.GetValue(minWeight));
+                var site = BuildSiteLexicon(dataDir, adapt.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), parse.GetValue(minWeight), coder.GenericTerms(Language.Spanish));
+                coder = coder.WithSiteLexicon(site);
                 Console.WriteLine($"site lexicon: {site.Count:N0} phrases from {adapt} X annotations");
                 if (parse.GetValue(writeLexicon) is { } lexiconFile)
                 {
@@ -47,7 +48,6 @@ public static class EvalCodiEspCommand
                     SiteLexicon.Write(writer, site);
                 }
             }
-            var coder = CoderFactory.Create(site, Sources(disabled));
             coder.Warm(lang);
             Console.WriteLine($"loaded {corpus.Texts.Count} documents and the terminology in {clock.Elapsed.TotalSeconds:0.0} s");
 
@@ -93,11 +93,12 @@ public static class EvalCodiEspCommand
         if (disabled.Contains("index")) sources &= ~TermSources.IndexTables;
         if (disabled.Contains("procedures")) sources &= ~TermSources.Procedures;
         if (disabled.Contains("synonyms")) sources |= TermSources.NoSynonyms;
+        if (disabled.Contains("translations")) sources &= ~TermSources.SpanishTranslations;
         return sources;
     }
 
     /// <summary>The accepted codes of the given splits, with their quoted Spanish phrases, through the site-lexicon builder.</summary>
-    static List<SiteLexiconEntry> BuildSiteLexicon(string dataDir, string[] splits, double minWeight)
+    static List<SiteLexiconEntry> BuildSiteLexicon(string dataDir, string[] splits, double minWeight, IEnumerable<LexiconTerm> genericTerms)
     {
         var annotations = new List<AcceptedAnnotation>();
         var texts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -110,6 +111,6 @@ public static class EvalCodiEspCommand
                 m.IsProcedure ? CodeSystems.Icd10Pcs : CodeSystems.Icd10Cm,
                 SiteLexicon.NormalizeCode(m.Code, m.IsProcedure ? CodeSystems.Icd10Pcs : CodeSystems.Icd10Cm))));
         }
-        return SiteLexiconBuilder.Build(annotations, texts, Language.Spanish, minWeight);
+        return SiteLexiconBuilder.Build(annotations, texts, Language.Spanish, minWeight, genericTerms);
     }
 }

@@ -9,14 +9,20 @@ public sealed record AcceptedAnnotation(string Document, string Term, string Sys
 /// Builds a site lexicon from the codes a site's coders accepted, with the phrases they quoted.
 /// Each (phrase, code) gets a weight: of the site's documents where the phrase occurs, the share
 /// that were given that code. Phrases that mostly occur without their code (a word used in
-/// passing) fall under <paramref name="minWeight"/> and are left out.
+/// passing) fall under <paramref name="minWeight"/> and are left out. The coder's generic terms,
+/// when given, are measured the same way: one that occurred in at least
+/// <see cref="MinEvidence"/> of the site's documents and held under <paramref name="minWeight"/>
+/// is written with weight 0, which tells the coder not to give that code for those words at this site.
 /// </summary>
 public static partial class SiteLexiconBuilder
 {
+    /// <summary>Documents a phrase must occur in before its weight is trusted enough to block it.</summary>
+    public const int MinEvidence = 2;
+
     [System.Text.RegularExpressions.GeneratedRegex(@"\b(derech[oa]s?|izquierd[oa]s?|bilateral(es)?|right|left|bilateral)\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
     private static partial System.Text.RegularExpressions.Regex Laterality();
 
-    public static List<SiteLexiconEntry> Build(IEnumerable<AcceptedAnnotation> annotations, IReadOnlyDictionary<string, string> texts, Language language, double minWeight = 0.4)
+    public static List<SiteLexiconEntry> Build(IEnumerable<AcceptedAnnotation> annotations, IReadOnlyDictionary<string, string> texts, Language language, double minWeight = 0.4, IEnumerable<LexiconTerm>? genericTerms = null)
     {
         var list = annotations.Where(a => a.Term.Trim().Length > 1).ToList();
         var codesByDocument = list.GroupBy(a => a.Document).ToDictionary(g => g.Key, g => g.Select(a => (a.System, a.Code)).ToHashSet());
@@ -31,7 +37,10 @@ public static partial class SiteLexiconBuilder
             .Select(c => (Term: Laterality().Replace(c.Term, " ").Trim(), c.System, c.Code))
             .Where(c => c.Term.Length > 2 && TermMatcher.ContentKeys(c.Term, language).Length > 0)
             .ToList();
-        candidates = candidates.Concat(sideless).DistinctBy(c => (string.Join(' ', TermMatcher.ContentKeys(c.Term, language).Order(StringComparer.Ordinal)), c.Code)).ToList();
+        candidates = candidates.Concat(sideless).DistinctBy(c => (TermMatcher.Signature(c.Term, language), c.Code)).ToList();
+        var siteCount = candidates.Count;
+        if (genericTerms is not null)
+            candidates = candidates.Concat(genericTerms.Select(t => (Term: t.Text, t.System, t.Code))).DistinctBy(c => (TermMatcher.Signature(c.Term, language), c.Code)).ToList();
         var matcher = new TermMatcher(candidates.Select(c => new LexiconTerm(c.Term, c.System, c.Code, TermSource.SiteLexicon)), language);
         var occurs = new Dictionary<(string, string), int>();
         var confirmed = new Dictionary<(string, string), int>();
@@ -53,12 +62,20 @@ public static partial class SiteLexiconBuilder
             }
         }
         var entries = new List<SiteLexiconEntry>();
-        foreach (var (term, system, code) in candidates)
+        for (var i = 0; i < candidates.Count; i++)
         {
+            var (term, system, code) = candidates[i];
             var n = occurs.GetValueOrDefault((term, code));
+            var weight = (double)confirmed.GetValueOrDefault((term, code)) / Math.Max(n, 1);
+            if (i >= siteCount)
+            {
+                if (n >= MinEvidence && weight < minWeight) entries.Add(new SiteLexiconEntry(term, system, code, language, 0));
+                continue;
+            }
             // A phrase that never matched its own document (e.g. split by a line break) keeps a neutral weight.
-            var weight = n == 0 ? 0.5 : (double)confirmed.GetValueOrDefault((term, code)) / n;
+            if (n == 0) weight = 0.5;
             if (weight >= minWeight) entries.Add(new SiteLexiconEntry(term, system, code, language, Math.Round(weight, 3)));
+            else if (n >= MinEvidence) entries.Add(new SiteLexiconEntry(term, system, code, language, 0));
         }
         return entries.OrderBy(e => e.Term, StringComparer.Ordinal).ThenBy(e => e.Code, StringComparer.Ordinal).ToList();
     }

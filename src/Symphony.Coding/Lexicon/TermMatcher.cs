@@ -41,13 +41,13 @@ public sealed class TermMatcher
             var keys = ContentKeys(term.Text, language);
             if (keys.Length == 0) continue;
             // One entry per (word set, code): the first source given wins, so callers pass the best sources first.
-            if (!seen.Add(string.Join(' ', keys.Order(StringComparer.Ordinal)) + "\t" + term.Code)) continue;
+            if (!seen.Add(Signature(keys) + "\t" + term.Code)) continue;
             compiled.Add(new CompiledTerm(term, keys));
             foreach (var (key, expansion) in expansions)
             {
                 if (!expansion.All(keys.Contains)) continue;
                 var variant = keys.Except(expansion).Append(key).ToArray();
-                if (seen.Add(string.Join(' ', variant.Order(StringComparer.Ordinal)) + "\t" + term.Code))
+                if (seen.Add(Signature(variant) + "\t" + term.Code))
                     compiled.Add(new CompiledTerm(term, variant));
             }
         }
@@ -66,6 +66,13 @@ public sealed class TermMatcher
 
     public LexiconTerm this[int termId] => _terms[termId].Term;
     public int WordCount(int termId) => _terms[termId].Keys.Length;
+    /// <summary>Every term as compiled (abbreviation variants included once per term).</summary>
+    public IEnumerable<LexiconTerm> Terms => _terms.Select(t => t.Term).Distinct();
+
+    /// <summary>The term's words as one string in a fixed order: two phrasings with the same words share it.</summary>
+    public string Signature(int termId) => Signature(_terms[termId].Keys);
+    public static string Signature(string phrase, Language language) => Signature(ContentKeys(phrase, language));
+    static string Signature(string[] keys) => string.Join(' ', keys.Order(StringComparer.Ordinal));
 
     /// <summary>The distinct content-word keys of a phrase, as the matcher compares them.</summary>
     public static string[] ContentKeys(string phrase, Language language)

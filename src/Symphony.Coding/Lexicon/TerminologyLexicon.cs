@@ -25,10 +25,17 @@ internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemV
     public TermMatcher Matcher(Language language, bool withSynonyms = true) =>
         _matchers.GetOrAdd((language, withSynonyms), key => new Lazy<TermMatcher>(() => Build(key.Item1, key.Item2))).Value;
 
+    /// <summary>A term carried over word by word is less sure than the same term in its own language.</summary>
+    const double TranslatedWeight = 0.8;
+
     TermMatcher Build(Language language, bool withSynonyms)
     {
         var terms = new List<LexiconTerm>(sources.HasFlag(TermSources.NoSynonyms) || !withSynonyms ? [] : Synonyms(language));
         if (language == Language.English) terms.AddRange(TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources));
+        else if (sources.HasFlag(TermSources.SpanishTranslations))
+            foreach (var term in TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources))
+                if (SpanishTerms.Translate(term.Text) is { } spanish)
+                    terms.Add(term with { Text = spanish, Weight = term.Weight * TranslatedWeight });
         return new TermMatcher(terms, language, Abbreviations(language));
     }
 

@@ -19,7 +19,9 @@ public enum TermSources
     Procedures = 64,
     /// <summary>Leave out the per-language synonym files (Data/synonyms-*.tsv).</summary>
     NoSynonyms = 128,
-    Default = Descriptions | InclusionTerms | NoteTerms | IndexTables | Procedures,
+    /// <summary>For Spanish notes, the English code-system terms carried over word by word (<see cref="SpanishTerms"/>).</summary>
+    SpanishTranslations = 256,
+    Default = Descriptions | InclusionTerms | NoteTerms | IndexTables | Procedures | SpanishTranslations,
 }
 
 /// <summary>

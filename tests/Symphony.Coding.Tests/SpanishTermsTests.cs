@@ -1,0 +1,51 @@
+using Symphony.Coding.Lexicon;
+using Symphony.Coding.Text;
+
+namespace Symphony.Coding.Tests;
+
+public class SpanishTermsTests
+{
+    static readonly Coder Coder = new(SmallCodeSystem.Create(), null, sources: TermSources.Default | TermSources.NoSynonyms);
+    static readonly CodingOptions Spanish = new() { Language = Language.Spanish };
+
+    [Theory]
+    [InlineData("Nephrolithiasis", "nefrolitiasis")]
+    [InlineData("Dyspareunia", "dispareunia")]
+    [InlineData("Hyperglycemia", "hiperglicemia")]
+    [InlineData("Cystostomy", "cistostomía")]
+    [InlineData("Urethrotomy", "uretrotomía")]
+    [InlineData("Pyoderma gangrenosum", "pioderma gangrenoso")]
+    [InlineData("Urethral stenosis", "estenosis uretral")]
+    [InlineData("Renal agenesis", "agenesia renal")]
+    [InlineData("Chronic kidney disease", "enfermedad renal crónica")]
+    [InlineData("Essential hypertension", "hipertensión esencial")]
+    [InlineData("Pneumothorax", "neumotórax")]
+    [InlineData("Tracheostomy", "traqueostomía")]
+    [InlineData("Kyphosis", "cifosis")]
+    public void An_English_code_system_term_carried_over_to_Spanish_has_the_words_of_the_Spanish_name(string english, string spanish) =>
+        Assert.Equal(TermMatcher.Signature(spanish, Language.Spanish), TermMatcher.Signature(SpanishTerms.Translate(english)!, Language.Spanish));
+
+    [Theory]
+    [InlineData("Fever without chills")]
+    [InlineData("Hypertension due to kidney disease")]
+    public void A_term_whose_words_do_not_carry_over_one_by_one_is_left_out(string english) =>
+        Assert.Null(SpanishTerms.Translate(english));
+
+    [Fact]
+    public void A_Spanish_note_is_coded_from_the_English_titles_without_a_site_lexicon()
+    {
+        var result = Coder.Code("Varón de 54 años con cólico renal derecho y fiebre. Neumonía en 2019.", Spanish);
+        Assert.Equal(["J18.9", "N23", "R50.9"], result.Codes.Select(c => c.Code).Order(StringComparer.Ordinal));
+        Assert.Equal("cólico renal derecho", result.Codes.Single(c => c.Code == "N23").Spans[0].Text);
+    }
+
+    [Fact]
+    public void A_site_lexicon_line_of_weight_0_stops_a_code_for_those_words_and_says_why()
+    {
+        const string note = "Paciente con fiebre y cólico renal.";
+        var site = Coder.WithSiteLexicon([new SiteLexiconEntry("fiebre", CodeSystems.Icd10Cm, "R50.9", Language.Spanish, 0)]);
+        var result = site.Code(note, Spanish);
+        Assert.Equal(["N23"], result.Codes.Select(c => c.Code));
+        Assert.Contains(result.Rejected, r => r.Code == "R50.9" && r.Reason.Contains("rarely"));
+    }
+}
