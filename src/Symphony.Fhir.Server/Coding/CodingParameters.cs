@@ -37,6 +37,19 @@ public static class CodingParameters
         return parameters;
     }
 
+    /// <summary>The codes of an answer made by <see cref="Build"/>, in its order (the coder's ranking).</summary>
+    public static IReadOnlyList<AnsweredCode> Read(Parameters answer) =>
+        answer.Parameter.Where(p => p.Name == "code").Select(p =>
+        {
+            var coding = (Hl7.Fhir.Model.Coding)p.Part.First(part => part.Name == "code").Value!;
+            var confidence = ((FhirDecimal)p.Part.First(part => part.Name == "confidence").Value!).Value ?? 0m;
+            var spans = p.Part.Where(part => part.Name == "span").Select(span => new coder::Symphony.Coding.EvidenceSpan(
+                ((Integer)span.Part.First(s => s.Name == "offset").Value!).Value!.Value,
+                ((Integer)span.Part.First(s => s.Name == "length").Value!).Value!.Value,
+                ((FhirString)span.Part.First(s => s.Name == "text").Value!).Value!)).ToList();
+            return new AnsweredCode(coding.System!, coding.Code!, coding.Display ?? coding.Code!, coding.Version, confidence, spans);
+        }).ToList();
+
     static Parameters.ParameterComponent Span(coder::Symphony.Coding.EvidenceSpan span) => new()
     {
         Name = "span",

@@ -76,19 +76,38 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var (coder, versions) = coders.For(serviceDate);
         var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter) }, null, ct);
 
-        var written = WriteBack.Map(new WriteBackInput(
-            document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
-            result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow)).ToList();
+        var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
+            result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow);
+        var written = WriteBack.MapNote(input).ToList();
         var writtenIds = written.OfType<Condition>().Select(c => c.Id!).ToHashSet();
         foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id)))
             if (await ReadAsync<Condition>("Condition", earlier, ct) is { } superseded)
                 written.Add(WriteBack.Supersede(superseded));
 
-        var references = written.Where(r => r is Condition or Claim).Select(r => $"{r.TypeName}/{r.Id}").ToList();
+        var claimId = WriteBack.ClaimId(encounterId);
+        var references = written.OfType<Condition>().Select(c => $"Condition/{c.Id}").Append($"Claim/{claimId}").ToList();
         var answer = CodingParameters.Build(result, versions, references);
         AgentCoding.Describe(answer, run);
-        written.Add(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null));
-        await WriteAndCompleteAsync(request, written, writtenIds, answer, ct);
+        var thisNote = ClaimSource.Of(input);
+
+        // The Claim covers every coded note of the encounter. It is made inside the transaction, under the Claim's
+        // lock, from the other notes' last coded results: a note coded at the same time by another worker either
+        // committed before we got the lock (and we see it) or waits for our commit (and then sees us).
+        Provenance? claimProvenance = null;
+        var writes = written.Select(r => ResourceWrite.Upsert(r)).ToList();
+        writes.Add(ResourceWrite.UpsertBuilt("Claim", claimId, async (tx, c) =>
+        {
+            var others = await CodingRequests.CodedNotesAsync(tx, encounterId, request.Id, c);
+            var notes = others
+                .Select(o => new ClaimSource($"DocumentReference/{o.DocumentId}/_history/{o.Version}", CodingParameters.Read(Deserializer.Deserialize<Parameters>(o.ResultJson))))
+                .Append(thisNote).OrderBy(n => n.NoteVersion, StringComparer.Ordinal).ToList();
+            var (claim, provenance) = WriteBack.EncounterClaim(input, notes);
+            claimProvenance = provenance;
+            return claim;
+        }));
+        writes.Add(ResourceWrite.UpsertBuilt("Provenance", WriteBack.ProvenanceId("Claim", claimId), (_, _) => System.Threading.Tasks.Task.FromResult<Resource>(claimProvenance!)));
+        writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null)));
+        await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
     }
 
     /// <summary>An encounter's notes are coded one by one, each as its own request (so each succeeds or fails alone).</summary>
@@ -131,13 +150,9 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
             (tx, c) => CompleteOrRollBackAsync(tx, request, [], answer, c), ct);
     }
 
-    async System.Threading.Tasks.Task WriteAndCompleteAsync(CodingRequest request, List<Resource> written, IEnumerable<string> writtenIds, Parameters answer, CancellationToken ct) =>
-        await store.WriteAsync(written.Select(r => ResourceWrite.Upsert(r)).ToList(),
-            (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c), ct);
-
-    static async System.Threading.Tasks.Task CompleteOrRollBackAsync(DbTransaction tx, CodingRequest request, IEnumerable<string> writtenIds, Parameters answer, CancellationToken ct)
+    static async System.Threading.Tasks.Task CompleteOrRollBackAsync(DbTransaction tx, CodingRequest request, IEnumerable<string> writtenIds, Parameters answer, CancellationToken ct, string? encounterId = null)
     {
-        if (!await CodingRequests.CompleteAsync(tx, request, string.Join(',', writtenIds), answer.ToJson(), ct))
+        if (!await CodingRequests.CompleteAsync(tx, request, string.Join(',', writtenIds), answer.ToJson(), encounterId, ct))
             throw new StaleRequest("cancelled, re-opened for a newer version, or claimed by another worker after the lease ran out");
     }
 

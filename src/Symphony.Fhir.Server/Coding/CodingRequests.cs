@@ -23,6 +23,9 @@ public sealed record CodingRequest(
     public string FocusReference => $"{FocusType}/{FocusId}";
 }
 
+/// <summary>A note's last coded result: the note, the version that was coded, and the $code answer (Parameters JSON).</summary>
+public sealed record CodedNote(string DocumentId, int Version, string ResultJson);
+
 /// <summary>
 /// The coding_request table, reached through the store's own transactions (its migration lives with the
 /// store's). Requests are claimed with a lease: a worker that dies leaves them to be claimed again once
@@ -70,14 +73,35 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
         return claimed;
     }
 
-    /// <summary>Marks a claimed request done inside the write-back transaction; false if it was cancelled or re-opened meanwhile.</summary>
-    public static async Task<bool> CompleteAsync(DbTransaction tx, CodingRequest request, string writtenIds, string result, CancellationToken ct) =>
-        await ExecuteAsync(tx, """
+    /// <summary>
+    /// Marks a claimed request done inside the write-back transaction; false if it was cancelled or re-opened meanwhile.
+    /// A note's request also records the encounter and the note version it was coded for (see <see cref="CodedNotesAsync"/>).
+    /// </summary>
+    public static async Task<bool> CompleteAsync(DbTransaction tx, CodingRequest request, string writtenIds, string result, string? encounterId, CancellationToken ct) =>
+        await ExecuteAsync(tx, $"""
             UPDATE coding_request SET status = 'done', written_ids = @written, result = @result, error = NULL,
-                lease_until = NULL, updated_at = @now
+                lease_until = NULL, updated_at = @now{(encounterId is null ? "" : ", encounter_id = @encounter, coded_version = focus_version")}
             WHERE id = @id AND claim_token = @token AND status = 'running' AND focus_version = @version
             """, ct, ("@id", request.Id), ("@token", request.ClaimToken), ("@version", request.FocusVersion),
-            ("@written", writtenIds), ("@result", result), ("@now", Now())) == 1;
+            ("@written", writtenIds), ("@result", result), ("@now", Now()), ("@encounter", encounterId ?? "")) == 1;
+
+    /// <summary>
+    /// The last coded result ($code answer) of every note of the encounter but one, whatever has happened since: a note
+    /// re-opened for a new version, or whose new version failed, still stands by its last coded version until that changes.
+    /// </summary>
+    public static async Task<IReadOnlyList<CodedNote>> CodedNotesAsync(DbTransaction tx, string encounterId, string exceptRequestId, CancellationToken ct)
+    {
+        await using var command = Command(tx, """
+            SELECT focus_id, coded_version, result FROM coding_request
+            WHERE encounter_id = @encounter AND focus_type = 'DocumentReference' AND id <> @except AND result IS NOT NULL AND coded_version IS NOT NULL
+            ORDER BY focus_id
+            """, ("@encounter", encounterId), ("@except", exceptRequestId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var notes = new List<CodedNote>();
+        while (await reader.ReadAsync(ct))
+            notes.Add(new CodedNote(reader.GetString(0), Convert.ToInt32(reader.GetValue(1)), reader.GetString(2)));
+        return notes;
+    }
 
     public static async Task<bool> FailAsync(DbTransaction tx, CodingRequest request, string error, CancellationToken ct) =>
         await ExecuteAsync(tx, """

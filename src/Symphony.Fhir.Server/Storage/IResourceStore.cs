@@ -46,7 +46,13 @@ public enum WriteKind
     Delete,
 }
 
-public sealed record ResourceWrite(WriteKind Kind, string ResourceType, string Id, Resource? Resource, int? IfMatchVersion = null)
+/// <summary>
+/// One write of a transaction. <paramref name="Build"/>, when given, makes the resource inside the transaction, after the
+/// resource's id is locked: what it reads there (in the same transaction) cannot change under it before commit.
+/// </summary>
+public sealed record ResourceWrite(
+    WriteKind Kind, string ResourceType, string Id, Resource? Resource, int? IfMatchVersion = null,
+    Func<DbTransaction, CancellationToken, Task<Resource>>? Build = null)
 {
     public static ResourceWrite Create(Resource resource) =>
         new(WriteKind.Create, resource.TypeName, Guid.NewGuid().ToString(), resource);
@@ -55,6 +61,10 @@ public sealed record ResourceWrite(WriteKind Kind, string ResourceType, string I
         new(WriteKind.Upsert, resource.TypeName,
             resource.Id ?? throw new ArgumentException("An upsert needs the resource id.", nameof(resource)),
             resource, ifMatchVersion);
+
+    /// <summary>An upsert whose content is made inside the transaction, under the lock of its id (e.g. a summary of other rows).</summary>
+    public static ResourceWrite UpsertBuilt(string resourceType, string id, Func<DbTransaction, CancellationToken, Task<Resource>> build) =>
+        new(WriteKind.Upsert, resourceType, id, null, Build: build);
 
     public static ResourceWrite Delete(string resourceType, string id, int? ifMatchVersion = null) =>
         new(WriteKind.Delete, resourceType, id, null, ifMatchVersion);

@@ -228,7 +228,9 @@ public abstract class SqlResourceStore : IResourceStore
             return new WriteResult(WriteStatus.Deleted, tombstone);
         }
 
-        var resource = write.Resource ?? throw new ArgumentException("A create or upsert needs a resource.", nameof(write));
+        var resource = write.Build is { } build
+            ? await build(transaction, ct)
+            : write.Resource ?? throw new ArgumentException("A create or upsert needs a resource.", nameof(write));
         resource.Id = write.Id;
         if (current is { IsDeleted: false } && IsUnchanged(resource, current))
             return new WriteResult(WriteStatus.Unchanged, current);

@@ -99,6 +99,42 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
     }
 
     [BackendFact]
+    public async Task GivenTwoNotesOfOneEncounter_WhenBothAreCoded_ThenTheOneClaimHasTheDiagnosesOfBoth_AndANewVersionDroppingACodeDropsOnlyThatOne()
+    {
+        var first = await PostAsync(SyntheaNote.Load("inpatient"), documentId: "encounter-note-1");
+        var second = SyntheaNote.Load("outpatient").Document;
+        second.Id = "encounter-note-2";
+        second.Subject = first.Document.Subject;
+        second.Context!.Encounter[0].Reference = $"Encounter/{first.Encounter.Id}";
+        Assert.True((await _client.PutAsync($"/DocumentReference/{second.Id}", Body(second))).IsSuccessStatusCode);
+        await WaitForTaskAsync(first.Document.Id!, status => status is FhirTask.TaskStatus.Completed);
+        await WaitForTaskAsync(second.Id, status => status is FhirTask.TaskStatus.Completed);
+
+        var claim = Assert.Single(await SearchAsync<Claim>($"Claim?encounter=Encounter/{first.Encounter.Id}"));
+        var codes = claim.Diagnosis.Select(d => ((CodeableConcept)d.Diagnosis).Coding[0].Code).ToList();
+        Assert.Contains("N39.0", codes); // from the first note
+        Assert.Contains("I10", codes);   // from the second
+        Assert.Equal(codes.Distinct(), codes);
+        var current = (await SearchAsync<Condition>($"Condition?encounter=Encounter/{first.Encounter.Id}"))
+            .Where(c => c.VerificationStatus!.Coding[0].Code != "entered-in-error").Select(c => c.Code!.Coding[0].Code).Distinct().Order();
+        Assert.Equal(current, codes.Order());
+        var quoted = Assert.Single(await SearchAsync<Provenance>($"Provenance?target=Claim/{claim.Id}")).Entity.Select(e => e.What.Reference).Distinct().Order();
+        Assert.Equal(["DocumentReference/encounter-note-1/_history/1", "DocumentReference/encounter-note-2/_history/1"], quoted);
+
+        var revised = (DocumentReference)second.DeepCopy();
+        revised.Content[0].Attachment.Data = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(second.Content[0].Attachment.Data!).Replace("hypertension", "complaints"));
+        Assert.Equal(HttpStatusCode.OK, (await _client.PutAsync($"/DocumentReference/{revised.Id}", Body(revised))).StatusCode);
+        await WaitForTaskAsync(revised.Id!, status => status is FhirTask.TaskStatus.Completed, focusVersion: "2");
+
+        var rebuilt = Assert.Single(await SearchAsync<Claim>($"Claim?encounter=Encounter/{first.Encounter.Id}"));
+        var rebuiltCodes = rebuilt.Diagnosis.Select(d => ((CodeableConcept)d.Diagnosis).Coding[0].Code).ToList();
+        Assert.DoesNotContain("I10", rebuiltCodes);
+        Assert.Contains("N39.0", rebuiltCodes);
+        Assert.Equal("principal", rebuilt.Diagnosis[0].Type[0].Coding[0].Code);
+        Assert.Empty(ProfileValidator.Errors(rebuilt));
+    }
+
+    [BackendFact]
     public async Task GivenANoteInAFormatWeCannotRead_WhenIntaken_ThenItsTaskFailsWithAClearOperationOutcome()
     {
         var note = SyntheaNote.Load("outpatient");

@@ -162,4 +162,62 @@ public class WriteBackTests
         var errors = examples.SelectMany(ProfileValidator.Errors).ToList();
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
+
+    static AnsweredCode Answered(string system, string code, decimal confidence, int offset, string text) =>
+        new(system, code, code + " display", "2021", confidence, [new coder::Symphony.Coding.EvidenceSpan(offset, text.Length, text)]);
+
+    [Fact]
+    public void GivenTwoCodedNotesOfAnEncounter_WhenTheClaimIsMade_ThenItHasEveryCodeOnceWithTheMostConfidentDiagnosisFirstAndQuotesBothNotes()
+    {
+        var first = new ClaimSource("DocumentReference/a/_history/1",
+        [
+            Answered(CodeSystems.Icd10Cm, "N39.0", 0.9m, 10, "urinary tract infection"),
+            Answered(CodeSystems.Icd10Cm, "J20.9", 0.8m, 40, "acute bronchitis"),
+            Answered(CodeSystems.Icd10Pcs, "0DTJ4ZZ", 0.7m, 70, "appendectomy"),
+        ]);
+        var second = new ClaimSource("DocumentReference/b/_history/2",
+        [
+            Answered(CodeSystems.Icd10Cm, "I10", 0.95m, 5, "essential hypertension"),
+            Answered(CodeSystems.Icd10Cm, "J20.9", 0.85m, 30, "bronchitis"),
+        ]);
+
+        var (claim, provenance) = WriteBack.EncounterClaim(Input(Note), [first, second]);
+
+        Assert.Equal(["I10", "N39.0", "J20.9"], claim.Diagnosis.Select(d => ((CodeableConcept)d.Diagnosis).Coding[0].Code));
+        Assert.Equal(["principal", "clinical", "clinical"], claim.Diagnosis.Select(d => d.Type[0].Coding[0].Code));
+        Assert.Equal("0DTJ4ZZ", ((CodeableConcept)Assert.Single(claim.Procedure).Procedure).Coding[0].Code);
+        Assert.Equal([1, 2, 3], claim.Item[0].DiagnosisSequence.Select(s => s!.Value));
+        // J20.9 was found in both notes: one line, both quotes.
+        Assert.Equal(["b:essential hypertension", "a:urinary tract infection", "b:bronchitis", "a:acute bronchitis", "a:appendectomy"],
+            provenance.Entity.Select(e => $"{e.What.Reference!.Split('/')[1]}:{e.What.Display}"));
+        Assert.Equal($"Claim/{claim.Id}", provenance.Target[0].Reference);
+        var errors = ProfileValidator.Errors(claim).Concat(ProfileValidator.Errors(provenance)).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
+    [Fact]
+    public void TheClaimOfOneNoteIsTheSameWhicheverNoteOfTheEncounterWroteIt()
+    {
+        var a = new ClaimSource("DocumentReference/a/_history/1", [Answered(CodeSystems.Icd10Cm, "N39.0", 0.9m, 10, "urinary tract infection")]);
+        var b = new ClaimSource("DocumentReference/b/_history/1", [Answered(CodeSystems.Icd10Cm, "I10", 0.9m, 5, "essential hypertension")]);
+
+        var (claim, _) = WriteBack.EncounterClaim(Input(Note), [a, b]);
+
+        // Equal confidence: the note listed first wins the tie, so the order of the notes decides, not who coded last.
+        Assert.Equal(["N39.0", "I10"], claim.Diagnosis.Select(d => ((CodeableConcept)d.Diagnosis).Coding[0].Code));
+        Assert.Equal(WriteBack.ClaimId(Note.Encounter.Id!), claim.Id);
+    }
+
+    [Fact]
+    public void AnAnswerReadBackGivesTheCodesInTheCodersOrderWithTheirSpans()
+    {
+        var answer = CodingParameters.Build(new CodingResult(BronchitisAndUti, []), new CodeSystemVersions("2021", "2026"), ["Claim/x"]);
+
+        var codes = CodingParameters.Read(new Hl7.Fhir.Serialization.FhirJsonDeserializer().Deserialize<Parameters>(answer.ToJson()));
+
+        Assert.Equal(["J20.9", "N39.0", "DWY5ZZZ"], codes.Select(c => c.Code));
+        Assert.Equal(["2021", "2021", "2026"], codes.Select(c => c.Version));
+        Assert.Equal(0.9m, codes[0].Confidence);
+        Assert.Equal("escherichia coli urinary tract infection", Assert.Single(codes[1].Spans).Text);
+    }
 }

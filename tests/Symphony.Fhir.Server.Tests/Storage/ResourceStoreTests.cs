@@ -46,6 +46,30 @@ public abstract class ResourceStoreTests : IAsyncLifetime
     }
 
     [BackendFact]
+    public async Task GivenConcurrentTransactions_WhenEachBuildsTheSameResourceFromWhatIsStored_ThenEachBuildSeesAllEarlierCommits()
+    {
+        // Each transaction adds a Patient and rebuilds one Group counting the Patients (as a note's coding rebuilds its
+        // encounter's Claim): the build runs under the Group's lock, so no transaction misses another's Patient.
+        const int writers = 12;
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(i => Task.Run(() => _store.WriteAsync(
+        [
+            ResourceWrite.Upsert(NewPatient($"P{i}", $"roster-{i}")),
+            ResourceWrite.UpsertBuilt("Group", "roster", async (tx, ct) =>
+            {
+                await using var count = tx.Connection!.CreateCommand();
+                count.Transaction = tx;
+                count.CommandText = "SELECT COUNT(*) FROM resource WHERE resource_type = 'Patient' AND id LIKE 'roster-%'";
+                var patients = Convert.ToInt32(await count.ExecuteScalarAsync(ct));
+                return new Group { Type = Group.GroupType.Person, Actual = true, Quantity = patients };
+            }),
+        ]))));
+
+        var history = await _store.HistoryAsync(new HistoryQuery("Group", "roster", Count: 100));
+        var counts = history.Versions.Select(v => Deserializer.Deserialize<Group>(v.Json!).Quantity!.Value).Order();
+        Assert.Equal(Enumerable.Range(1, writers), counts);
+    }
+
+    [BackendFact]
     public async Task GivenUnchangedContent_WhenUpserted_ThenNoNewVersionIsWritten()
     {
         var id = Guid.NewGuid().ToString();
