@@ -153,6 +153,7 @@ public sealed partial class Coder
     }
 
     internal TabularNotes? Notes => _terminology.Notes;
+    internal HistoryCodes? History => _terminology.History;
 
     /// <summary>Collects the mentions of one note into codes, then applies the document-level rules.</summary>
     sealed class CodeDraftSet(Coder coder)
@@ -195,19 +196,33 @@ public sealed partial class Coder
                     MentionStatus.Hypothetical => $"hypothetical: '{trigger}'",
                     _ => $"negated: '{trigger}'",
                 };
+                // Real coding reports a past or family condition with its history code (Z80–Z87), not the disease code.
+                if (!options.CodeEveryMention && status is MentionStatus.History or MentionStatus.Family && term.System == CodeSystems.Icd10Cm
+                    && coder.History?.For(code, status == MentionStatus.Family) is { } history)
+                {
+                    reason += $"; reported as {history}";
+                    var historyRule = $"{(status == MentionStatus.Family ? "family" : "personal")}-history:{code} → {history} ('{trigger}')";
+                    AddCode(CodeSystems.Icd10Cm, history, coder.DisplayOf(CodeSystems.Icd10Cm, history, history), spans,
+                        [$"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'", historyRule], term.Weight * 0.8, MentionStatus.Affirmed);
+                }
                 _rejected.Add(new RejectedCandidate(term.System, code, display, reason, spans));
                 return;
             }
-            if (!_coded.TryGetValue((term.System, code), out var draft))
-                _coded[(term.System, code)] = draft = new Draft { System = term.System, Code = code, Display = display };
+            var coded = AddCode(term.System, code, display, spans, [$"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'", .. rules],
+                status == MentionStatus.Affirmed ? term.Weight : term.Weight * 0.8, status);
+            if (status == MentionStatus.Uncertain) coded.Rules.Add("uncertain diagnosis coded as established (inpatient)");
+        }
+
+        Draft AddCode(string system, string code, string display, List<EvidenceSpan> spans, List<string> rules, double weight, MentionStatus status)
+        {
+            if (!_coded.TryGetValue((system, code), out var draft))
+                _coded[(system, code)] = draft = new Draft { System = system, Code = code, Display = display };
             foreach (var span in spans)
                 if (!draft.Spans.Contains(span)) draft.Spans.Add(span);
-            var matchedBy = $"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'";
-            if (!draft.Rules.Contains(matchedBy)) draft.Rules.Add(matchedBy);
             foreach (var r in rules) if (!draft.Rules.Contains(r)) draft.Rules.Add(r);
-            if (status == MentionStatus.Uncertain) draft.Rules.Add("uncertain diagnosis coded as established (inpatient)");
-            draft.Weights.Add(status == MentionStatus.Affirmed ? term.Weight : term.Weight * 0.8);
+            draft.Weights.Add(weight);
             if (status < draft.Status) draft.Status = status;
+            return draft;
         }
 
         (string Code, List<string> Rules) ResolveCode(LexiconTerm term, Episode episode)

@@ -47,6 +47,22 @@ static class SmallCodeSystem
         Add("S72.001S", "Fracture of unspecified part of neck of right femur, sequela", "S72.001", true);
         concepts["S72"].SeventhCharacters = new Dictionary<char, string> { ['A'] = "initial encounter for closed fracture", ['D'] = "subsequent encounter", ['S'] = "sequela" };
         Add("Z80", "Family history of primary malignant neoplasm", null, false);
+        Add("Z80.0", "Family history of malignant neoplasm of digestive organs", "Z80", true);
+        Add("Z80.5", "Family history of malignant neoplasm of urinary tract", "Z80", true);
+        Add("Z83", "Family history of other specific disorders", null, false);
+        Add("Z83.3", "Family history of diabetes mellitus", "Z83", true);
+        Add("Z85", "Personal history of malignant neoplasm", null, false);
+        Add("Z85.5", "Personal history of malignant neoplasm of urinary tract", "Z85", false);
+        Add("Z85.52", "Personal history of malignant neoplasm of kidney", "Z85.5", false);
+        Add("Z85.520", "Personal history of malignant carcinoid tumor of kidney", "Z85.52", true);
+        Add("Z85.528", "Personal history of other malignant neoplasm of kidney", "Z85.52", true);
+        Add("Z85.9", "Personal history of malignant neoplasm, unspecified", "Z85", true);
+        Add("Z87", "Personal history of other diseases and conditions", null, false);
+        Add("Z87.0", "Personal history of diseases of the respiratory system", "Z87", false);
+        Add("Z87.01", "Personal history of pneumonia (recurrent)", "Z87.0", true);
+        concepts["C64-C68"] = new Concept { Code = "C64-C68", Display = "Malignant neoplasms of urinary tract (C64-C68)", Kind = "section" };
+        Add("C64", "Malignant neoplasm of kidney, except renal pelvis", "C64-C68", false);
+        Add("C64.9", "Malignant neoplasm of unspecified kidney, except renal pelvis", "C64", true);
         return new CodeSystemVersion { Url = "http://hl7.org/fhir/sid/icd-10-cm", Version = "test", Name = "ICD-10-CM slice", Concepts = concepts };
     }
 }

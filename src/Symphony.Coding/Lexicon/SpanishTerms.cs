@@ -27,7 +27,7 @@ public static class SpanishTerms
         ("ity", "idad"), ("ical", "ico"), ("ic", "ico"), ("ous", "oso"), ("ism", "ismo"), ("ist", "ista"), ("ary", "ario"),
         ("ory", "orio"), ("ence", "encia"), ("ance", "ancia"), ("ment", "mento"), ("ant", "ante"), ("ent", "ente"),
         ("ive", "ivo"), ("ile", "il"), ("ine", "ina"), ("ide", "ido"), ("ate", "ato"), ("ite", "ito"), ("ose", "oso"),
-        ("um", "o"), ("us", "o"), ("genesis", "genesia"), ("y", "ia"),
+        ("um", "o"), ("genesis", "genesia"), ("y", "ia"),
     ];
 
     /// <summary>The Spanish reading of an English term, or null when a word of it cannot be carried over.</summary>
@@ -62,11 +62,11 @@ public static class SpanishTerms
     /// <summary>The regular Spanish form of a Greek/Latin medical word: suffix, then spelling (ph → f, th → t, y → i, k → c/qu, double consonants, s- → es-, pn- → n-).</summary>
     public static string Cognate(string english)
     {
-        var w = english;
-        if (w.EndsWith("sis") || w.EndsWith("itis") || w.EndsWith("oma") || w.EndsWith("ia") || w.EndsWith("cele")) { }
-        else if (w.EndsWith('s') && w.Length > 4 && !w.EndsWith("ss") && !w.EndsWith("us")) w = w[..^1];
-        foreach (var (en, es) in Suffixes)
-            if (w.EndsWith(en, StringComparison.Ordinal) && w.Length > en.Length + 2) { w = w[..^en.Length] + es; break; }
+        // A plural's singular takes the suffix rule ("infections" → infección); a word no rule fits is kept as
+        // written, and the Spanish stem then reads its plural ("diabetes", "varices").
+        var w = WithSpanishSuffix(english)
+            ?? (english.EndsWith('s') && !english.EndsWith("ss") && !english.EndsWith("us") && !english.EndsWith("is") ? WithSpanishSuffix(english[..^1]) : null)
+            ?? english;
         var b = new StringBuilder(w.Length + 2);
         for (var i = 0; i < w.Length; i++)
         {
@@ -85,6 +85,14 @@ public static class SpanishTerms
         if (b.Length > 2 && b[0] == 's' && !IsVowel(b[1])) b.Insert(0, 'e');
         else if (b.Length > 2 && b[0] == 'p' && b[1] == 'n') b.Remove(0, 1);
         return b.ToString();
+    }
+
+    static string? WithSpanishSuffix(string w)
+    {
+        if (w.EndsWith("sis") || w.EndsWith("itis") || w.EndsWith("oma") || w.EndsWith("ia") || w.EndsWith("cele")) return w;
+        foreach (var (en, es) in Suffixes)
+            if (w.EndsWith(en, StringComparison.Ordinal) && w.Length > en.Length + 2) return w[..^en.Length] + es;
+        return null;
     }
 
     static bool IsVowel(char c) => c is 'a' or 'e' or 'i' or 'o' or 'u';

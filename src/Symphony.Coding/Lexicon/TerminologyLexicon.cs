@@ -17,6 +17,7 @@ internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemV
     public CodeSystemVersion? Icd10Cm => icd10Cm;
     public CodeSystemVersion? Icd10Pcs => icd10Pcs;
     public TabularNotes? Notes { get; } = icd10Cm is null ? null : new TabularNotes(icd10Cm);
+    public HistoryCodes? History { get; } = icd10Cm is null ? null : new HistoryCodes(icd10Cm);
 
     /// <param name="withSynonyms">
     /// False when a site lexicon covers the language: the site's own phrases replace the generic

@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Symphony.Coding.Lexicon;
+using Symphony.Coding.Text;
+using Symphony.Terminology.Model;
+
+namespace Symphony.Coding.Rules;
+
+/// <summary>
+/// Guideline: a condition the patient had in the past, or that runs in the family, is reported
+/// with a personal-history (Z85–Z87) or family-history (Z80–Z84) code, not with the disease
+/// code. The history code is read from the code system's own titles: of the billable codes
+/// titled "Personal history of …" / "Family history of …", the one whose subject words all occur
+/// in the disease code's title or the titles above it (category, section, chapter) — the most
+/// specific such subject wins ("Personal history of other malignant neoplasm of kidney" for
+/// C64.9 over "Personal history of malignant neoplasm, unspecified").
+/// </summary>
+public sealed partial class HistoryCodes
+{
+    const string PersonalPrefix = "Personal history of ";
+    const string FamilyPrefix = "Family history of ";
+
+    [GeneratedRegex(@"\s*\([^()]*\)")] private static partial Regex Parenthetical();
+    // "Malignant neoplasm of kidney, except renal pelvis" is not about the renal pelvis.
+    [GeneratedRegex(@",?\s+(except|excluding|without|not elsewhere classified)\b.*$", RegexOptions.IgnoreCase)] private static partial Regex Exclusion();
+
+    // Subjects that name no condition of their own ("other specified conditions").
+    static readonly HashSet<string> Vague = new[] { "condition", "disease", "disorder", "specified" }
+        .Select(w => TextNormalizer.Normalize(w, Language.English)).ToHashSet(StringComparer.Ordinal);
+
+    sealed record Subject(string Code, string[] Keys, bool Family, bool Unspecified);
+
+    readonly CodeSystemVersion _cs;
+    readonly List<Subject> _subjects = [];
+    readonly ConcurrentDictionary<(string, bool), string?> _cache = new();
+
+    public HistoryCodes(CodeSystemVersion icd10Cm)
+    {
+        _cs = icd10Cm;
+        foreach (var c in icd10Cm.Concepts.Values.OrderBy(c => c.Code, StringComparer.Ordinal))
+        {
+            if (!c.IsBillable) continue;
+            var family = c.Display.StartsWith(FamilyPrefix, StringComparison.OrdinalIgnoreCase);
+            if (!family && !c.Display.StartsWith(PersonalPrefix, StringComparison.OrdinalIgnoreCase)) continue;
+            var subject = Parenthetical().Replace(c.Display[(family ? FamilyPrefix : PersonalPrefix).Length..], "");
+            var keys = TermMatcher.ContentKeys(subject, Language.English);
+            if (keys.Length == 0 || keys.All(Vague.Contains)) continue;
+            _subjects.Add(new Subject(c.Code, keys, family, c.Display.Contains(", unspecified", StringComparison.OrdinalIgnoreCase)));
+        }
+    }
+
+    /// <summary>The personal- or family-history code for a disease code, or null when no title fits.</summary>
+    public string? For(string diseaseCode, bool family) => _cache.GetOrAdd((diseaseCode, family), key => Find(key.Item1, key.Item2));
+
+    string? Find(string diseaseCode, bool family)
+    {
+        if (diseaseCode.StartsWith('Z') || _cs.Find(diseaseCode) is not { } concept) return null;
+        // Climb from the code towards its chapter: the first level whose titles cover a subject decides
+        // (diabetes mellitus at E11.9 before "endocrine, nutritional and metabolic diseases" at the chapter);
+        // an "…, unspecified" history code only when no other fits at any level.
+        foreach (var unspecified in new[] { false, true })
+        {
+            var context = new HashSet<string>(StringComparer.Ordinal);
+            for (var c = concept; c is not null; c = c.ParentCode is { } p ? _cs.Find(p) : null)
+            {
+                context.UnionWith(TermMatcher.ContentKeys(Exclusion().Replace(Parenthetical().Replace(c.Display, ""), ""), Language.English));
+                var best = _subjects
+                    .Where(s => s.Family == family && s.Unspecified == unspecified && s.Keys.All(context.Contains))
+                    .OrderByDescending(s => s.Keys.Length)
+                    .FirstOrDefault();
+                if (best is not null) return best.Code;
+            }
+        }
+        return null;
+    }
+}
