@@ -49,3 +49,14 @@ public class SpanishTermsTests
         Assert.Contains(result.Rejected, r => r.Code == "R50.9" && r.Reason.Contains("rarely"));
     }
 }
+
+public class TitleVariantTests
+{
+    [Fact]
+    public void A_title_naming_two_one_word_conditions_names_each_of_them() =>
+        Assert.Equal(["Hypo-osmolality and hyponatremia", "Hypo-osmolality", "hyponatremia"], TerminologyTerms.Variants("Hypo-osmolality and hyponatremia"));
+
+    [Fact]
+    public void A_longer_title_with_and_is_not_split() =>
+        Assert.DoesNotContain("joints", TerminologyTerms.Variants("Malignant neoplasm of bone and articular cartilage of limbs"));
+}

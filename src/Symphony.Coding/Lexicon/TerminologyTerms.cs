@@ -37,6 +37,7 @@ public static partial class TerminologyTerms
     [GeneratedRegex(@",?\s+(without|except|excluding|not elsewhere classified)\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingQualifier();
     [GeneratedRegex(@"\s*\[[^\]]*\]")] private static partial Regex Bracketed();
     [GeneratedRegex(@",\s*unspecified\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingUnspecified();
+    [GeneratedRegex(@"^\s*([A-Za-z-]+) and ([A-Za-z-]+)\s*$")] private static partial Regex TwoConditions();
 
     [GeneratedRegex(@"(itis|osis|emia|aemia|oma|pathy|algia|iasis|ia|ism|ectomy|otomy|ostomy|plasty|scopy|uria|rrhea|rrhoea|rrhage|megaly|penia|ension|cele)$", RegexOptions.IgnoreCase)]
     private static partial Regex DiseaseWord();
@@ -77,6 +78,12 @@ public static partial class TerminologyTerms
         if (withModifiers != withoutModifiers) yield return withModifiers;
         var shortened = TrailingUnspecified().Replace(TrailingQualifier().Replace(withoutModifiers, ""), "");
         if (shortened != withoutModifiers && shortened.Length > 2) yield return shortened;
+        // A title naming two conditions in one word each ("Hypo-osmolality and hyponatremia") names each of them.
+        if (TwoConditions().Match(shortened) is { Success: true } pair)
+        {
+            yield return pair.Groups[1].Value;
+            yield return pair.Groups[2].Value;
+        }
     }
 
     static IEnumerable<LexiconTerm> ExtractCm(CodeSystemVersion cs, TermSources sources)
