@@ -24,7 +24,7 @@ public static class SpanishTerms
         ("ectomy", "ectomia"), ("ostomy", "ostomia"), ("otomy", "otomia"), ("plasty", "plastia"), ("scopy", "scopia"),
         ("graphy", "grafia"), ("gram", "grama"), ("pathy", "patia"), ("logy", "logia"), ("trophy", "trofia"), ("plegia", "plejia"),
         ("rrhagia", "rragia"), ("rrhage", "rragia"), ("rrhea", "rrea"), ("rrhoea", "rrea"), ("tion", "cion"), ("tial", "cial"),
-        ("ity", "idad"), ("ical", "ico"), ("ic", "ico"), ("ous", "oso"), ("ism", "ismo"), ("ist", "ista"), ("ary", "ario"),
+        ("ity", "idad"), ("ical", "ico"), ("ic", "ico"), ("ctious", "ccioso"), ("eous", "eo"), ("ous", "oso"), ("ency", "encia"), ("ized", "izado"), ("ised", "izado"), ("ism", "ismo"), ("ist", "ista"), ("ary", "ario"),
         ("ory", "orio"), ("ence", "encia"), ("ance", "ancia"), ("ment", "mento"), ("ant", "ante"), ("ent", "ente"),
         ("ive", "ivo"), ("ile", "il"), ("ine", "ina"), ("ide", "ido"), ("ate", "ato"), ("ite", "ito"), ("ose", "oso"),
         ("um", "o"), ("genesis", "genesia"), ("y", "ia"),
@@ -59,7 +59,7 @@ public static class SpanishTerms
         return Cognate(english);
     }
 
-    /// <summary>The regular Spanish form of a Greek/Latin medical word: suffix, then spelling (ph → f, th → t, y → i, k → c/qu, double consonants, s- → es-, pn- → n-).</summary>
+    /// <summary>The regular Spanish form of a Greek/Latin medical word: suffix, then spelling (ph → f, th → t, y → i, k → c/qu, double consonants, s- → es-, pn- → n-, imm- → inm-).</summary>
     public static string Cognate(string english)
     {
         // A plural's singular takes the suffix rule ("infections" → infección); a word no rule fits is kept as
@@ -84,6 +84,7 @@ public static class SpanishTerms
         }
         if (b.Length > 2 && b[0] == 's' && !IsVowel(b[1])) b.Insert(0, 'e');
         else if (b.Length > 2 && b[0] == 'p' && b[1] == 'n') b.Remove(0, 1);
+        else if (b.Length > 3 && b[0] == 'i' && b[1] == 'm' && b[2] == 'u') b[1] = 'n'; // immuno- (after mm → m) → inmuno-
         return b.ToString();
     }
 
