@@ -87,3 +87,21 @@ public class EvaluationTests
         Assert.DoesNotContain(entries, e => e.Code == "N20.0"); // never seen at the site: no evidence either way
     }
 }
+
+public class ReferenceWideningTests
+{
+    [Theory]
+    [InlineData("Antecedentes de hipertensión arterial, diabetes.", "hipertensión", 10, "de hipertensión arterial")]
+    [InlineData("Antecedentes de hipertensión arterial, diabetes.", "hipertensión", 0, "hipertensión")]
+    [InlineData("Se realizó doble anexectomía.", "anexectomía", 10, "doble anexectomía")]
+    [InlineData("Dolor.\nFiebre alta", "Fiebre", 10, "Fiebre alta")]
+    [InlineData("Fiebre, dolor", "Fiebre", 10, "Fiebre")]
+    [InlineData("Dolor en fosa renal izquierda", "Dolor", 10, "Dolor en fosa")]
+    public void A_reference_takes_in_whole_neighbouring_words_within_the_limit_and_never_crosses_punctuation(string text, string evidence, int limit, string expected)
+    {
+        var start = text.IndexOf(evidence, StringComparison.Ordinal);
+        var (s, e) = Symphony.Coding.Evaluation.CodiEspPrediction.Widen(text, start, start + evidence.Length, limit);
+        Assert.Equal(expected, text[s..e]);
+        Assert.True(start - s <= limit && e - (start + evidence.Length) <= limit);
+    }
+}

@@ -78,17 +78,38 @@ public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, 
         return code.System == CodeSystems.Icd10Cm && c.Replace(".", "").Length == 7 ? c[..^1] : c;
     }
 
-    public static CodiEspPrediction From(string document, string text, CodingResult result)
+    /// <param name="widen">
+    /// Characters by which a reference may take in whole neighbouring words on each side (0: the evidence span as is).
+    /// CodiEsp references cover the whole noun phrase ("hipertensión arterial", "doble anexectomía") and the X
+    /// measure accepts a reference up to <see cref="CodiEspScorer.SpanSlack"/> characters longer at each end.
+    /// </param>
+    public static CodiEspPrediction From(string document, string text, CodingResult result, int widen = 0)
     {
         var mentions = new List<CodiEspMention>();
         foreach (var code in result.Codes)
             foreach (var span in code.Spans)
-                mentions.Add(new CodiEspMention(document, CodiEspCode(code), code.System == CodeSystems.Icd10Pcs, span.Text,
-                    CodePointOffset(text, span.Start), CodePointOffset(text, span.Start + span.Length)));
+            {
+                var (start, end) = Widen(text, span.Start, span.Start + span.Length, widen);
+                mentions.Add(new CodiEspMention(document, CodiEspCode(code), code.System == CodeSystems.Icd10Pcs, text[start..end],
+                    CodePointOffset(text, start), CodePointOffset(text, end)));
+            }
         return new CodiEspPrediction(document,
             result.Diagnoses.Select(CodiEspCode).Distinct().ToList(),
             result.Procedures.Select(c => c.Code.ToLowerInvariant()).ToList(),
             mentions);
+    }
+
+    /// <summary>The span grown over whole words within <paramref name="limit"/> characters each way, never across punctuation or a line break.</summary>
+    public static (int Start, int End) Widen(string text, int start, int end, int limit)
+    {
+        static bool InPhrase(char c) => char.IsLetterOrDigit(c) || c == ' ' || c == '-';
+        var newEnd = end;
+        for (var i = end; i < text.Length && i - end <= limit && InPhrase(text[i]); i++)
+            if (char.IsLetterOrDigit(text[i]) && (i + 1 == text.Length || !char.IsLetterOrDigit(text[i + 1])) && i + 1 - end <= limit) newEnd = i + 1;
+        var newStart = start;
+        for (var i = start - 1; i >= 0 && start - i <= limit && InPhrase(text[i]); i--)
+            if (char.IsLetterOrDigit(text[i]) && (i == 0 || !char.IsLetterOrDigit(text[i - 1]))) newStart = i;
+        return (newStart, newEnd);
     }
 
     /// <summary>CodiEsp offsets count code points; .NET strings count UTF-16 units.</summary>
