@@ -5,6 +5,8 @@ using Symphony.Fhir.Server.CodingJobs;
 using Symphony.Fhir.Server.Terminology;
 
 var builder = WebApplication.CreateBuilder(args);
+// Not a log line per request, wherever the server is started from (appsettings.json is read from the content root).
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddFhirStorage();
 builder.AddFhirApi();
 builder.AddCoding();

@@ -33,7 +33,9 @@ public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, 
 /// </summary>
 public sealed class CodingSignal(IBackgroundJobClient jobs, ILogger<CodingSignal> logger)
 {
-    static readonly long ThrottleTicks = TimeSpan.FromMilliseconds(50).Ticks;
+    // A running drain takes every request that arrives while it runs, so a burst of notes needs few wake-ups:
+    // each one costs a Hangfire job (a database write here, a fetch and a claim in a worker).
+    static readonly long ThrottleTicks = TimeSpan.FromMilliseconds(250).Ticks;
     long _lastEnqueued;
     int _activeDrains;
 

@@ -13,14 +13,7 @@ public sealed class PostgresResourceStore(NpgsqlDataSource dataSource) : SqlReso
 
     protected override ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
 
-    protected override async System.Threading.Tasks.Task LockAsync(DbTransaction transaction, string key, CancellationToken ct)
-    {
-        await using var command = transaction.Connection!.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))";
-        command.Parameters.Add(new NpgsqlParameter("key", key));
-        await command.ExecuteNonQueryAsync(ct);
-    }
+    protected override string LockStatement(string keyParameter) => $"SELECT pg_advisory_xact_lock(hashtextextended({keyParameter}, 0))";
 
     protected override string JsonValue(string parameterName) => $"{parameterName}::jsonb";
 

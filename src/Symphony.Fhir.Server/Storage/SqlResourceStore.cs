@@ -26,8 +26,21 @@ public abstract class SqlResourceStore : IResourceStore
     /// <summary>Serialises writers that could touch the same rows; disposed after commit.</summary>
     protected abstract ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct);
 
-    /// <summary>Locks one resource id for the rest of the transaction (no-op where writers are already serialised).</summary>
-    protected abstract System.Threading.Tasks.Task LockAsync(DbTransaction transaction, string key, CancellationToken ct);
+    /// <summary>
+    /// A statement that locks the key named by <paramref name="keyParameter"/> for the rest of the transaction, or null where
+    /// writers are already serialised. It goes in the same round trip as the statement that follows it.
+    /// </summary>
+    protected abstract string? LockStatement(string keyParameter);
+
+    /// <summary>Locks one key for the rest of the transaction (no-op where writers are already serialised).</summary>
+    private async System.Threading.Tasks.Task LockAsync(DbTransaction transaction, string key, CancellationToken ct)
+    {
+        if (LockStatement("@key") is not { } sql)
+            return;
+        await using var command = Command(transaction, sql);
+        Add(command, "@key", key);
+        await command.ExecuteNonQueryAsync(ct);
+    }
 
     /// <summary>SQL for a JSON parameter as stored in the content column.</summary>
     protected abstract string JsonValue(string parameterName);
@@ -203,12 +216,16 @@ public abstract class SqlResourceStore : IResourceStore
         StoredResource? current = null;
         if (write.Kind != WriteKind.Create)
         {
-            await LockAsync(transaction, $"{write.ResourceType}/{write.Id}", ct);
-            await using var read = Command(transaction,
+            // Lock, then read the current version, in one round trip: two statements, so in READ COMMITTED the read
+            // sees whatever the previous holder of the lock committed.
+            var lockStatement = LockStatement("@key");
+            await using var read = Command(transaction, (lockStatement is null ? "" : lockStatement + ";\n") +
                 $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r WHERE r.resource_type = @type AND r.id = @id");
+            if (lockStatement is not null)
+                Add(read, "@key", $"{write.ResourceType}/{write.Id}");
             Add(read, "@type", write.ResourceType);
             Add(read, "@id", write.Id);
-            current = (await ReadAllAsync(read, ct)).SingleOrDefault();
+            current = (await ReadAllAsync(read, ct, skipResults: lockStatement is null ? 0 : 1)).SingleOrDefault();
         }
 
         if (write.IfMatchVersion is { } expected && (current is null || current.IsDeleted || current.VersionId != expected))
@@ -382,10 +399,12 @@ public abstract class SqlResourceStore : IResourceStore
         return await ReadAllAsync(select, ct);
     }
 
-    private async Task<IReadOnlyList<StoredResource>> ReadAllAsync(DbCommand command, CancellationToken ct)
+    private async Task<IReadOnlyList<StoredResource>> ReadAllAsync(DbCommand command, CancellationToken ct, int skipResults = 0)
     {
         var rows = new List<StoredResource>();
         await using var reader = await command.ExecuteReaderAsync(ct);
+        for (var i = 0; i < skipResults; i++)
+            await reader.NextResultAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             rows.Add(new StoredResource(

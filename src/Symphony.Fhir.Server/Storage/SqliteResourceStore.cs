@@ -53,8 +53,7 @@ public sealed class SqliteResourceStore : SqlResourceStore
         return new Releaser(_writer);
     }
 
-    protected override System.Threading.Tasks.Task LockAsync(DbTransaction transaction, string key, CancellationToken ct) =>
-        System.Threading.Tasks.Task.CompletedTask;
+    protected override string? LockStatement(string keyParameter) => null;
 
     protected override string JsonValue(string parameterName) => parameterName;
 
