@@ -40,6 +40,15 @@ public class SpanishTermsTests
     }
 
     [Fact]
+    public void A_site_phrase_inside_a_longer_generic_term_is_still_coded()
+    {
+        const string note = "Cólico renal derecho desde ayer.";
+        Assert.Equal(["N23"], Coder.Code(note, Spanish).Codes.Select(c => c.Code));
+        var site = Coder.WithSiteLexicon([new SiteLexiconEntry("cólico", CodeSystems.Icd10Cm, "R10.83", Language.Spanish, 0.6)]);
+        Assert.Equal(["N23", "R10.83"], site.Code(note, Spanish with { ResolveExcludes1 = false }).Codes.Select(c => c.Code).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void A_site_lexicon_line_of_weight_0_stops_a_code_for_those_words_and_says_why()
     {
         const string note = "Paciente con fiebre y cólico renal.";
