@@ -37,9 +37,10 @@ public sealed partial class Coder
         _blocked = SiteLexiconEntries.Where(e => e.Weight <= 0).GroupBy(e => e.Language).ToDictionary(
             g => g.Key,
             g => g.Select(e => (TermMatcher.Signature(e.Term, g.Key), e.Code)).ToHashSet());
+        // Clinical abbreviations read as the site's phrases too ("HTA" for "hipertensión arterial").
         _site = SiteLexiconEntries.Where(e => e.Weight > 0).GroupBy(e => e.Language).ToDictionary(
             g => g.Key,
-            g => new TermMatcher(g.OrderByDescending(e => e.Weight).Select(e => new LexiconTerm(e.Term, e.System, e.Code, TermSource.SiteLexicon, e.Weight)), g.Key));
+            g => new TermMatcher(g.OrderByDescending(e => e.Weight).Select(e => new LexiconTerm(e.Term, e.System, e.Code, TermSource.SiteLexicon, e.Weight)), g.Key, TerminologyLexicon.Abbreviations(g.Key)));
     }
 
     /// <summary>A coder with the same terminology and another site lexicon; the terminology index is shared, not rebuilt.</summary>

@@ -49,6 +49,14 @@ public class SpanishTermsTests
     }
 
     [Fact]
+    public void A_clinical_abbreviation_reads_as_the_site_phrase_it_abbreviates()
+    {
+        var site = Coder.WithSiteLexicon([new SiteLexiconEntry("hipertensión arterial", CodeSystems.Icd10Cm, "I10", Language.Spanish, 0.9)]);
+        var code = Assert.Single(site.Code("Varón de 70 años con HTA y dislipemia.", Spanish).Codes);
+        Assert.Equal(("I10", "HTA"), (code.Code, code.Spans[0].Text));
+    }
+
+    [Fact]
     public void A_site_lexicon_line_of_weight_0_stops_a_code_for_those_words_and_says_why()
     {
         const string note = "Paciente con fiebre y cólico renal.";
