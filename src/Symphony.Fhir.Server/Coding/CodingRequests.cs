@@ -52,6 +52,17 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
             """, ct, ("@id", IdFor(focusType, focusId)), ("@type", focusType), ("@focus", focusId), ("@version", focusVersion), ("@now", now));
     }
 
+    /// <summary>Whether a stored note other than <paramref name="exceptNotes"/> names the encounter as its context.</summary>
+    public static async Task<bool> HasStoredNotesAsync(DbTransaction tx, string encounterId, IReadOnlyList<string> exceptNotes, CancellationToken ct)
+    {
+        var except = exceptNotes.Select((id, i) => ($"@n{i}", (object?)id)).ToList();
+        await using var command = Command(tx, $"""
+            SELECT 1 FROM search_index WHERE resource_type = 'DocumentReference' AND name = 'encounter' AND system = 'Encounter' AND value = @encounter
+            {(except.Count == 0 ? "" : $"AND resource_id NOT IN ({string.Join(", ", except.Select(e => e.Item1))})")} LIMIT 1
+            """, [("@encounter", encounterId), .. except]);
+        return await command.ExecuteScalarAsync(ct) is not null;
+    }
+
     /// <summary>Claims up to <paramref name="max"/> pending requests (or ones whose lease ran out); other workers skip the locked rows.</summary>
     public async Task<IReadOnlyList<CodingRequest>> ClaimAsync(int max, CancellationToken ct, string? onlyId = null)
     {

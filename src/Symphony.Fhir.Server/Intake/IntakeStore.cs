@@ -6,8 +6,8 @@ using Symphony.Fhir.Server.Storage;
 namespace Symphony.Fhir.Server.Intake;
 
 /// <summary>
-/// Wraps the resource store so that every created or updated DocumentReference (and Encounter, whose
-/// notes then get coded in its context) records a coding request in the same transaction as the
+/// Wraps the resource store so that every created or updated DocumentReference (and Encounter that already
+/// has notes, which then get coded in its context) records a coding request in the same transaction as the
 /// resource, whichever endpoint wrote it (REST, Bundle, $code). After commit the coding jobs are woken.
 /// </summary>
 public sealed class IntakeStore(IResourceStore inner, CodingSignal signal) : IResourceStore
@@ -37,8 +37,14 @@ public sealed class IntakeStore(IResourceStore inner, CodingSignal signal) : IRe
         var results = await inner.WriteAsync(writes, async (tx, c) =>
         {
             // The store has set id and meta.versionId on each resource by now (unchanged ones keep their version).
+            var notesHere = coded.Where(w => w.ResourceType == "DocumentReference").Select(w => w.Id).ToList();
             foreach (var write in coded)
+            {
+                // An Encounter is coded only to re-code notes stored before it (notes written with it have their own requests).
+                if (write.ResourceType == "Encounter" && !await CodingRequests.HasStoredNotesAsync(tx, write.Id, notesHere, c))
+                    continue;
                 await CodingRequests.RecordAsync(tx, write.ResourceType, write.Id, int.Parse(write.Resource!.Meta!.VersionId!), c);
+            }
             if (alsoInTransaction is not null)
                 await alsoInTransaction(tx, c);
         }, ct);
