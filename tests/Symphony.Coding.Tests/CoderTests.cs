@@ -81,6 +81,13 @@ public class CoderTests
     }
 
     [Fact]
+    public void The_words_of_a_term_spread_over_more_than_two_words_each_plus_two_do_not_match_it()
+    {
+        Assert.Equal(["R10.83"], Codes(Coder.Code("Renal function was normal and the pain was a colic.", Inpatient with { ResolveExcludes1 = false })));
+        Assert.Equal(["N23"], Codes(Coder.Code("Colic of the right renal area.", Inpatient)));
+    }
+
+    [Fact]
     public void The_seventh_character_follows_the_episode_the_sentence_states()
     {
         Assert.Equal(["S72.001A"], Codes(Coder.Code("Fracture of neck of right femur after a fall.", Inpatient)));
