@@ -190,13 +190,14 @@ public sealed class AgentGuardTests(CoderFixture fixture)
 
         AssertProtocolKept(server);
         Assert.Equal("hybrid", coded.Run.Path);
-        Assert.Equal(["J18.9", "E11.9", "I10", "Z80.0"], coded.Result.Codes.Select(c => c.Code));
-        Assert.Contains("agrees with the embedded coder", coded.Result.Codes[0].Rules);
-        var added = coded.Result.Codes.Single(c => c.Code == "Z80.0");
+        Assert.Equal(["E11.9", "I10", "J18.1", "Z80.0"], coded.Result.Codes.Select(c => c.Code).Order());
+        Assert.Contains("agrees with the embedded coder", coded.Result.Codes.Single(c => c.Code == "Z80.0").Rules);
+        var added = coded.Result.Codes.Single(c => c.Code == "J18.1"); // the model's own, more specific reading
+        Assert.DoesNotContain(embedded.Codes, c => c.Code == "J18.1");
         Assert.DoesNotContain("agrees with the embedded coder", added.Rules);
         Assert.Equal(EvidenceGuard.ModelOnlyConfidence, added.Confidence);
-        // Every other embedded proposal was adjudicated away, with the model named.
-        foreach (var proposal in embedded.Codes.Where(c => c.Code is not ("J18.9" or "E11.9" or "I10" or "Z80.0")))
+        // Every other embedded proposal (J18.9 among them) was adjudicated away, with the model named.
+        foreach (var proposal in embedded.Codes.Where(c => c.Code is not ("E11.9" or "I10" or "Z80.0")))
             Assert.Contains(coded.Result.Rejected, r => r.Code == proposal.Code && r.Reason.Contains("by model test"));
         // The proposals went to the model in the first message.
         var prompt = (string?)server.Requests[0]["messages"]!.AsArray().Last(m => (string?)m!["role"] == "user")!["content"];
