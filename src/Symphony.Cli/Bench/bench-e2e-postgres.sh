@@ -1,0 +1,44 @@
+#!/bin/bash
+# End-to-end benchmark on PostgreSQL: starts the server processes, waits until they are ready, runs
+# `symphony bench e2e` (per-resource PUTs, then one transaction Bundle per note) and prints the CPU seconds
+# each process and PostgreSQL spent during each run.
+#
+#   src/Symphony.Cli/Bench/bench-e2e-postgres.sh <synthea-bulk-dir> <notes> <split1|split2|both> [warm-up notes]
+#
+# Run from the repository root after `dotnet build -c Release` of src/Symphony.Fhir.Server and src/Symphony.Cli.
+# BENCH_DB (default symphony_bench_e2e) is created if missing and kept: the first start loads the terminology into
+# it. POSTGRES (default Host=127.0.0.1;Username=postgres;Password=postgres) must reach a local server (its CPU is
+# read from /proc, so run as a user who may read it).
+set -e
+data=$1; notes=$2; mode=$3; warm=${4:-200}
+db=${BENCH_DB:-symphony_bench_e2e}
+pg=${POSTGRES:-Host=127.0.0.1;Username=postgres;Password=postgres}
+logs=$(mktemp -d)
+psql "postgresql://postgres:postgres@127.0.0.1/postgres" -qc "CREATE DATABASE $db" 2>/dev/null || true
+export Storage__Provider=postgres ConnectionStrings__Postgres="$pg;Database=$db" Coding__Icd10CmVersion=2021
+server=src/Symphony.Fhir.Server/bin/Release/net10.0/Symphony.Fhir.Server.dll
+bench="dotnet src/Symphony.Cli/bin/Release/net10.0/symphony.dll bench e2e --url http://127.0.0.1:5301 --data $data"
+cpu() { awk '{print ($14+$15)/100}' /proc/$1/stat; }
+pgcpu() {  # the postmaster, its live backends, and the backends that have exited
+  local pm; pm=$(pgrep -o -x postgres)
+  { awk '{print $14+$15+$16+$17}' /proc/$pm/stat; for c in $(pgrep -P $pm); do awk '{print $14+$15}' /proc/$c/stat 2>/dev/null; done; } | awk '{s+=$1} END {print s/100}'
+}
+pids=(); names=()
+start() { dotnet $server --role $1 --urls http://127.0.0.1:$2 > $logs/$3.log 2>&1 & pids+=($!); names+=($3); }
+if [ "$mode" = both ]; then start both 5301 both; else
+  start api 5301 api; for i in $(seq 1 ${mode#split}); do start worker 531$i worker$i; done; fi
+trap 'kill ${pids[*]} 2>/dev/null' EXIT
+until curl -sf http://127.0.0.1:5301/metadata > /dev/null; do sleep 1; done
+# Measure the running server, not its start: terminology loaded, validator warm, coder loaded.
+for f in $logs/*.log; do until grep -q "Terminology: ready" $f; do sleep 1; done; done
+until grep -q "Validator ready" $logs/api.log $logs/both.log 2>/dev/null; do sleep 1; done
+for f in $logs/worker*.log $logs/both.log; do [ -f $f ] && until grep -q "Coder ready" $f; do sleep 1; done; done
+[ "$warm" -gt 0 ] && $bench --notes $warm > /dev/null
+for flag in "" --bundle; do
+  sleep 2
+  declare -A before; for i in "${!pids[@]}"; do before[$i]=$(cpu ${pids[$i]}); done; pg0=$(pgcpu)
+  echo "== $mode ${flag:---put}, $notes notes; $(uptime | sed 's/.*load/load/')"
+  $bench --notes $notes $flag
+  for i in "${!pids[@]}"; do echo "${names[$i]} CPU $(echo "$(cpu ${pids[$i]}) - ${before[$i]}" | bc) s"; done
+  echo "PostgreSQL CPU $(echo "$(pgcpu) - $pg0" | bc) s (all databases); $(uptime | sed 's/.*load/load/')"
+done
