@@ -3,8 +3,10 @@ using System.Net;
 using System.Text;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using server::Symphony.Fhir.Server.CodingJobs;
 using Symphony.Cli.Agent;
 using Symphony.Coding.Agent;
 
@@ -61,6 +63,45 @@ public sealed class ServerAgentTests : IDisposable
         Assert.Equal("4500", run["promptTokens"]);
         Assert.Equal("195", run["completionTokens"]);
         Assert.False(run.ContainsKey("fallback"));
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task GivenAStoredNote_WhenItsCodeOperationAsksForModeAgent_ThenTheModelCodesItAndTheRequestRemembersTheMode()
+    {
+        await using var llm = await ScriptedChatServer.StartAsync(Fixtures.Script("correct-run.json"));
+        await using var server = Start(llm.Endpoint);
+        var client = server.CreateClient();
+        Resource[] stored =
+        [
+            new Patient { Id = "agent-patient" },
+            new Encounter
+            {
+                Id = "agent-encounter", Status = Encounter.EncounterStatus.Finished,
+                Class = new Hl7.Fhir.Model.Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IMP"),
+                Subject = new ResourceReference("Patient/agent-patient"), Period = new Period { Start = "2021-03-01" },
+            },
+            new DocumentReference
+            {
+                Id = "agent-note", Status = DocumentReferenceStatus.Current, Subject = new ResourceReference("Patient/agent-patient"),
+                Context = new DocumentReference.ContextComponent { Encounter = [new ResourceReference("Encounter/agent-encounter")] },
+                Content = [new DocumentReference.ContentComponent { Attachment = new Attachment { ContentType = "text/plain", Data = Encoding.UTF8.GetBytes(Fixtures.Note) } }],
+            },
+        ];
+        foreach (var resource in stored)
+            Assert.True((await client.PutAsync($"/{resource.TypeName}/{resource.Id}", Body(resource))).IsSuccessStatusCode);
+        var input = new Parameters();
+        input.Add("mode", new Code("agent"));
+
+        var response = await client.PostAsync("/DocumentReference/agent-note/$code", Body(input));
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        var answer = new FhirJsonDeserializer().Deserialize<Parameters>(body);
+        var run = answer.Parameter.Single(p => p.Name == "coder").Part.ToDictionary(p => p.Name!, p => p.Value!.ToString()!);
+        Assert.Equal("agent", run["path"]);
+        Assert.NotEmpty(llm.Requests);
+        var request = await server.Services.GetRequiredService<CodingRequests>().GetAsync(CodingRequests.IdFor("DocumentReference", "agent-note"), default);
+        Assert.Equal("agent", request!.Mode);
     }
 
     [Fact]

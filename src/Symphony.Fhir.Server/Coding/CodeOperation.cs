@@ -1,6 +1,7 @@
 extern alias coder;
 using System.Text;
 using coder::Symphony.Coding;
+using coder::Symphony.Coding.Agent;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
@@ -23,24 +24,48 @@ public static class CodeOperation
 
     public static WebApplication MapCodeOperation(this WebApplication app)
     {
-        app.MapPost("/DocumentReference/{id}/$code", (string id, HttpRequest request, IServiceProvider services, CancellationToken ct) =>
-            CodeResourceAsync("DocumentReference", id, request, services, ct));
-        app.MapPost("/Encounter/{id}/$code", (string id, HttpRequest request, IServiceProvider services, CancellationToken ct) =>
-            CodeResourceAsync("Encounter", id, request, services, ct));
+        app.MapPost("/DocumentReference/{id}/$code", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
+            CodeResourceAsync("DocumentReference", id, request, services, fhir, ct));
+        app.MapPost("/Encounter/{id}/$code", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
+            CodeResourceAsync("Encounter", id, request, services, fhir, ct));
         app.MapPost("/$code", CodeInlineAsync);
         app.MapGet(StatusRoute, StatusAsync);
         app.MapDelete(StatusRoute, CancelAsync);
         return app;
     }
 
-    static async Task<IResult> CodeResourceAsync(string type, string id, HttpRequest http, IServiceProvider services, CancellationToken ct)
+    /// <summary>Codes a stored note (or an encounter's notes); an optional Parameters body may ask for a 'mode'.</summary>
+    static async Task<IResult> CodeResourceAsync(string type, string id, HttpRequest http, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct)
     {
         var store = services.GetRequiredService<IResourceStore>();
         var stored = await store.ReadAsync(type, id, ct);
         if (stored is null || stored.IsDeleted) throw FhirException.NotFound($"{type}/{id} is not known.");
+        string? mode = null;
+        if ((http.ContentLength is > 0 || http.Headers.TransferEncoding.Count > 0) && !await IsEmptyParametersAsync(http, ct))
+        {
+            if (await FhirSerialization.ReadResourceAsync(http, fhir.Value.MaxBodyBytes, ct) is not Parameters input)
+                throw FhirException.BadRequest($"{type}/$code takes no body, or a Parameters resource with an optional 'mode' (embedded|agent|hybrid).");
+            var requested = input.GetSingleValue<Code>("mode")?.Value ?? input.GetSingleValue<FhirString>("mode")?.Value;
+            if (requested is not null) mode = services.GetRequiredService<AgentCoding>().ModeFor(requested).Name();
+        }
         var requestId = CodingRequests.IdFor(type, id);
-        await store.WriteAsync([], (tx, c) => CodingRequests.RecordAsync(tx, type, id, stored.VersionId, c), ct);
+        await store.WriteAsync([], (tx, c) => CodingRequests.RecordAsync(tx, type, id, stored.VersionId, c, mode), ct);
         return await AnswerAsync(requestId, http, services, ct);
+    }
+
+    /// <summary>
+    /// Clients often post an empty Parameters to an operation without inputs; the strict parser rejects an element-less
+    /// resource, so that one body counts as no parameters. The body is buffered so that any other can still be parsed.
+    /// </summary>
+    static async Task<bool> IsEmptyParametersAsync(HttpRequest http, CancellationToken ct)
+    {
+        if (http.ContentLength is not (> 0 and <= 256)) return false; // anything longer is parsed (and size-checked) as usual
+        http.EnableBuffering();
+        using var reader = new StreamReader(http.Body, Encoding.UTF8, leaveOpen: true);
+        var body = await reader.ReadToEndAsync(ct);
+        http.Body.Position = 0;
+        var compact = string.Concat(body.Where(c => !char.IsWhiteSpace(c)));
+        return compact is "" or "{\"resourceType\":\"Parameters\"}" or "<Parametersxmlns=\"http://hl7.org/fhir\"/>";
     }
 
     static async Task<IResult> CodeInlineAsync(HttpRequest http, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct)

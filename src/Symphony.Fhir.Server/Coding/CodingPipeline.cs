@@ -1,6 +1,7 @@
 extern alias coder;
 using System.Data.Common;
 using coder::Symphony.Coding;
+using coder::Symphony.Coding.Agent;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Symphony.Fhir.Server.Intake;
@@ -74,7 +75,8 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
 
         var serviceDate = EncounterContext.ServiceDate(encounter, document);
         var (coder, versions) = coders.For(serviceDate);
-        var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter) }, null, ct);
+        var mode = request.Mode is null ? (CodingMode?)null : agents.ModeFor(request.Mode);
+        var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter) }, mode, ct);
 
         var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
             result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow);
@@ -128,7 +130,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         await store.WriteAsync([ResourceWrite.Upsert(task)], async (tx, c) =>
         {
             foreach (var note in notes.Matches)
-                await CodingRequests.RecordAsync(tx, "DocumentReference", note.Id, note.VersionId, c);
+                await CodingRequests.RecordAsync(tx, "DocumentReference", note.Id, note.VersionId, c, request.Mode);
             await CompleteOrRollBackAsync(tx, request, [], answer, c);
         }, ct);
     }

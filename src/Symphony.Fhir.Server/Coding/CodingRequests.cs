@@ -18,7 +18,7 @@ public static class CodingRequestStatus
 /// <summary>A row of coding_request: what to code (the focus) and how far it got.</summary>
 public sealed record CodingRequest(
     string Id, string FocusType, string FocusId, int FocusVersion, string Status, int Attempts,
-    string? ClaimToken, string? Error, string? WrittenIds, string? Result)
+    string? ClaimToken, string? Error, string? WrittenIds, string? Result, string? Mode = null)
 {
     public string FocusReference => $"{FocusType}/{FocusId}";
 }
@@ -33,23 +33,28 @@ public sealed record CodedNote(string DocumentId, int Version, string ResultJson
 /// </summary>
 public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options)
 {
-    const string Columns = "id, focus_type, focus_id, focus_version, status, attempts, claim_token, error, written_ids, result";
+    const string Columns = "id, focus_type, focus_id, focus_version, status, attempts, claim_token, error, written_ids, result, mode";
 
     /// <summary>One request per focus resource: a new version of the note re-opens the same request (and its Task).</summary>
     public static string IdFor(string focusType, string focusId) =>
         "code-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{focusType}/{focusId}")))[..32];
 
-    /// <summary>Records (or re-opens for a new version) the request inside the caller's transaction.</summary>
-    public static async Task RecordAsync(DbTransaction tx, string focusType, string focusId, int focusVersion, CancellationToken ct)
+    /// <summary>
+    /// Records (or re-opens for a new version) the request inside the caller's transaction. A <paramref name="mode"/>
+    /// (embedded, agent, hybrid) asked for explicitly also re-opens a request last coded another way; null means the
+    /// server's Coding:Mode.
+    /// </summary>
+    public static async Task RecordAsync(DbTransaction tx, string focusType, string focusId, int focusVersion, CancellationToken ct, string? mode = null)
     {
         var now = Now();
         await ExecuteAsync(tx, """
-            INSERT INTO coding_request (id, focus_type, focus_id, focus_version, status, attempts, created_at, updated_at)
-            VALUES (@id, @type, @focus, @version, 'pending', 0, @now, @now)
+            INSERT INTO coding_request (id, focus_type, focus_id, focus_version, status, attempts, created_at, updated_at, mode)
+            VALUES (@id, @type, @focus, @version, 'pending', 0, @now, @now, @mode)
             ON CONFLICT (id) DO UPDATE SET focus_version = excluded.focus_version, status = 'pending', attempts = 0,
-                claim_token = NULL, lease_until = NULL, error = NULL, updated_at = excluded.updated_at
+                claim_token = NULL, lease_until = NULL, error = NULL, updated_at = excluded.updated_at, mode = excluded.mode
             WHERE coding_request.focus_version <> excluded.focus_version OR coding_request.status IN ('failed', 'cancelled')
-            """, ct, ("@id", IdFor(focusType, focusId)), ("@type", focusType), ("@focus", focusId), ("@version", focusVersion), ("@now", now));
+                OR (excluded.mode IS NOT NULL AND (coding_request.mode IS NULL OR coding_request.mode <> excluded.mode))
+            """, ct, ("@id", IdFor(focusType, focusId)), ("@type", focusType), ("@focus", focusId), ("@version", focusVersion), ("@now", now), ("@mode", mode));
     }
 
     /// <summary>Whether a stored note other than <paramref name="exceptNotes"/> names the encounter as its context.</summary>
@@ -201,7 +206,7 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
         string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
         while (await reader.ReadAsync(ct))
             rows.Add(new CodingRequest(reader.GetString(0), reader.GetString(1), reader.GetString(2), Convert.ToInt32(reader.GetValue(3)),
-                reader.GetString(4), Convert.ToInt32(reader.GetValue(5)), Text(6), Text(7), Text(8), Text(9)));
+                reader.GetString(4), Convert.ToInt32(reader.GetValue(5)), Text(6), Text(7), Text(8), Text(9), Text(10)));
         return rows;
     }
 }
