@@ -183,6 +183,7 @@ public sealed partial class Coder
         public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, TokenizedText tokens, CodingOptions options)
         {
             var term = mention.Term;
+            var matchedBy = $"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'";
             var (code, rules) = ResolveCode(term, episode);
             var spans = Spans(tokens, mention.Match);
             var display = coder.DisplayOf(term.System, code, term.Text);
@@ -205,12 +206,12 @@ public sealed partial class Coder
                     reason += $"; reported as {history}";
                     var historyRule = $"{(status == MentionStatus.Family ? "family" : "personal")}-history:{code} → {history} ('{trigger}')";
                     AddCode(CodeSystems.Icd10Cm, history, coder.DisplayOf(CodeSystems.Icd10Cm, history, history), spans,
-                        [$"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'", historyRule], term.Weight * 0.8, MentionStatus.Affirmed);
+                        [matchedBy, historyRule], term.Weight * 0.8, MentionStatus.Affirmed);
                 }
                 _rejected.Add(new RejectedCandidate(term.System, code, display, reason, spans));
                 return;
             }
-            var coded = AddCode(term.System, code, display, spans, [$"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'", .. rules],
+            var coded = AddCode(term.System, code, display, spans, [matchedBy, .. rules],
                 status == MentionStatus.Affirmed ? term.Weight : term.Weight * 0.8, status);
             if (status == MentionStatus.Uncertain) coded.Rules.Add("uncertain diagnosis coded as established (inpatient)");
         }

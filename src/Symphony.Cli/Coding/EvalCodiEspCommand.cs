@@ -63,6 +63,8 @@ public static class EvalCodiEspCommand
                 ResolveExcludes1 = real,
             };
             clock.Restart();
+            IEnumerable<CodiEspPrediction> Predict(Coder by, IEnumerable<KeyValuePair<string, string>> texts) => texts.AsParallel().AsOrdered()
+                .Select(kv => CodiEspPrediction.From(kv.Key, kv.Value, by.Code(kv.Value, options), parse.GetValue(widen)));
             List<CodiEspPrediction> predictions;
             if (parse.GetValue(folds) is var n and > 1)
             {
@@ -76,17 +78,12 @@ public static class EvalCodiEspCommand
                         corpus.GoldX.Where(m => !held.Contains(m.Document)).Select(Accepted),
                         corpus.Texts.Where(kv => !held.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value),
                         Language.Spanish, parse.GetValue(minWeight), coder.GenericTerms(Language.Spanish));
-                    var foldCoder = coder.WithSiteLexicon(site);
-                    predictions.AddRange(corpus.Texts.Where(kv => held.Contains(kv.Key)).AsParallel().AsOrdered()
-                        .Select(kv => CodiEspPrediction.From(kv.Key, kv.Value, foldCoder.Code(kv.Value, options), parse.GetValue(widen))));
+                    predictions.AddRange(Predict(coder.WithSiteLexicon(site), corpus.Texts.Where(kv => held.Contains(kv.Key))));
                 }
                 Console.WriteLine($"{n}-fold cross-validation on {splitName}");
             }
             else
-                predictions = corpus.Texts
-                    .AsParallel().AsOrdered()
-                    .Select(kv => CodiEspPrediction.From(kv.Key, kv.Value, coder.Code(kv.Value, options), parse.GetValue(widen)))
-                    .ToList();
+                predictions = Predict(coder, corpus.Texts).ToList();
             Console.WriteLine($"coded {predictions.Count} documents in {clock.Elapsed.TotalSeconds:0.00} s");
             var outDir = parse.GetValue(output)!.FullName;
             CodiEspWriter.Write(outDir, predictions);

@@ -69,16 +69,12 @@ public static partial class SiteLexiconBuilder
         {
             var (term, system, code) = candidates[i];
             var n = occurs.GetValueOrDefault((term, code));
+            var fromSite = i < siteCount; // the site's own phrase, not one of the coder's generic terms
             var weight = (double)confirmed.GetValueOrDefault((term, code)) / Math.Max(n, 1);
-            if (i >= siteCount)
-            {
-                if (n >= MinEvidence && weight < minWeight) entries.Add(new SiteLexiconEntry(term, system, code, language, 0));
-                continue;
-            }
-            // A phrase that never matched its own document (e.g. split by a line break) keeps a neutral weight.
-            if (n == 0) weight = 0.5;
-            if (weight >= minWeight) entries.Add(new SiteLexiconEntry(term, system, code, language, Math.Round(weight, 3)));
-            else if (n >= MinEvidence) entries.Add(new SiteLexiconEntry(term, system, code, language, 0));
+            // A site phrase that never matched its own document (e.g. split by a line break) keeps a neutral weight.
+            if (fromSite && n == 0) weight = 0.5;
+            if (fromSite && weight >= minWeight) entries.Add(new SiteLexiconEntry(term, system, code, language, Math.Round(weight, 3)));
+            else if (weight < minWeight && n >= MinEvidence) entries.Add(new SiteLexiconEntry(term, system, code, language, 0));
         }
         return entries.OrderBy(e => e.Term, StringComparer.Ordinal).ThenBy(e => e.Code, StringComparer.Ordinal).ToList();
     }

@@ -33,11 +33,14 @@ public enum TermSources
 /// </summary>
 public static partial class TerminologyTerms
 {
-    [GeneratedRegex(@"\s*\([^()]*\)")] private static partial Regex Parenthetical();
+    [GeneratedRegex(@"\s*\([^()]*\)")] internal static partial Regex Parenthetical();
     [GeneratedRegex(@",?\s+(without|except|excluding|not elsewhere classified)\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingQualifier();
     [GeneratedRegex(@"\s*\[[^\]]*\]")] private static partial Regex Bracketed();
     [GeneratedRegex(@",\s*unspecified\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingUnspecified();
     [GeneratedRegex(@"^\s*([A-Za-z-]+) and ([A-Za-z-]+)\s*$")] private static partial Regex TwoConditions();
+
+    /// <summary>A tabular title without its parenthesised modifiers and trailing "except …"/"without …"/"NEC" qualifier.</summary>
+    internal static string CoreTitle(string display) => TrailingQualifier().Replace(Parenthetical().Replace(display, ""), "");
 
     [GeneratedRegex(@"(itis|osis|emia|aemia|oma|pathy|algia|iasis|ia|ism|ectomy|otomy|ostomy|plasty|scopy|uria|rrhea|rrhoea|rrhage|megaly|penia|ension|cele)$", RegexOptions.IgnoreCase)]
     private static partial Regex DiseaseWord();
@@ -140,8 +143,7 @@ public static partial class TerminologyTerms
         foreach (var c in concepts)
         {
             if (c.Code.Length != 3) continue;
-            var title = Parenthetical().Replace(c.Display, "");
-            title = TrailingQualifier().Replace(title, "");
+            var title = CoreTitle(c.Display);
             var words = title.Split([' ', ',', '-'], StringSplitOptions.RemoveEmptyEntries);
             if (words.Length == 0 || words.Length > 3) continue;
             var head = words[^1];

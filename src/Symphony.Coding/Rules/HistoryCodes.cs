@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.RegularExpressions;
 using Symphony.Coding.Lexicon;
 using Symphony.Coding.Text;
 using Symphony.Terminology.Model;
@@ -15,14 +14,11 @@ namespace Symphony.Coding.Rules;
 /// specific such subject wins ("Personal history of other malignant neoplasm of kidney" for
 /// C64.9 over "Personal history of malignant neoplasm, unspecified").
 /// </summary>
-public sealed partial class HistoryCodes
+public sealed class HistoryCodes
 {
     const string PersonalPrefix = "Personal history of ";
     const string FamilyPrefix = "Family history of ";
 
-    [GeneratedRegex(@"\s*\([^()]*\)")] private static partial Regex Parenthetical();
-    // "Malignant neoplasm of kidney, except renal pelvis" is not about the renal pelvis.
-    [GeneratedRegex(@",?\s+(except|excluding|without|not elsewhere classified)\b.*$", RegexOptions.IgnoreCase)] private static partial Regex Exclusion();
 
     // Subjects that name no condition of their own ("other specified conditions").
     static readonly HashSet<string> Vague = new[] { "condition", "disease", "disorder", "specified" }
@@ -42,7 +38,7 @@ public sealed partial class HistoryCodes
             if (!c.IsBillable) continue;
             var family = c.Display.StartsWith(FamilyPrefix, StringComparison.OrdinalIgnoreCase);
             if (!family && !c.Display.StartsWith(PersonalPrefix, StringComparison.OrdinalIgnoreCase)) continue;
-            var subject = Parenthetical().Replace(c.Display[(family ? FamilyPrefix : PersonalPrefix).Length..], "");
+            var subject = TerminologyTerms.Parenthetical().Replace(c.Display[(family ? FamilyPrefix : PersonalPrefix).Length..], "");
             var keys = TermMatcher.ContentKeys(subject, Language.English);
             if (keys.Length == 0 || keys.All(Vague.Contains)) continue;
             _subjects.Add(new Subject(c.Code, keys, family, c.Display.Contains(", unspecified", StringComparison.OrdinalIgnoreCase)));
@@ -63,7 +59,8 @@ public sealed partial class HistoryCodes
             var context = new HashSet<string>(StringComparer.Ordinal);
             for (var c = concept; c is not null; c = c.ParentCode is { } p ? _cs.Find(p) : null)
             {
-                context.UnionWith(TermMatcher.ContentKeys(Exclusion().Replace(Parenthetical().Replace(c.Display, ""), ""), Language.English));
+                // "Malignant neoplasm of kidney, except renal pelvis" is not about the renal pelvis.
+                context.UnionWith(TermMatcher.ContentKeys(TerminologyTerms.CoreTitle(c.Display), Language.English));
                 var best = _subjects
                     .Where(s => s.Family == family && s.Unspecified == unspecified && s.Keys.All(context.Contains))
                     .OrderByDescending(s => s.Keys.Length)
