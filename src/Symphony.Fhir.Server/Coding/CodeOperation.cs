@@ -45,13 +45,16 @@ public static class CodeOperation
         {
             if (await FhirSerialization.ReadResourceAsync(http, fhir.Value.MaxBodyBytes, ct) is not Parameters input)
                 throw FhirException.BadRequest($"{type}/$code takes no body, or a Parameters resource with an optional 'mode' (embedded|agent|hybrid).");
-            var requested = input.GetSingleValue<Code>("mode")?.Value ?? input.GetSingleValue<FhirString>("mode")?.Value;
-            if (requested is not null) mode = services.GetRequiredService<AgentCoding>().ModeFor(requested).Name();
+            if (CodeValue(input, "mode") is { } requested) mode = services.GetRequiredService<AgentCoding>().ModeFor(requested).Name();
         }
         var requestId = CodingRequests.IdFor(type, id);
         await store.WriteAsync([], (tx, c) => CodingRequests.RecordAsync(tx, type, id, stored.VersionId, c, mode), ct);
         return await AnswerAsync(requestId, http, services, ct);
     }
+
+    /// <summary>A code-valued input, sent as valueCode or (by many clients) valueString.</summary>
+    static string? CodeValue(Parameters input, string name) =>
+        input.GetSingleValue<Code>(name)?.Value ?? input.GetSingleValue<FhirString>(name)?.Value;
 
     /// <summary>
     /// Clients often post an empty Parameters to an operation without inputs; the strict parser rejects an element-less
@@ -79,10 +82,10 @@ public static class CodeOperation
             text = decoded.Text ?? throw new FhirException(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.NotSupported, decoded.Error!));
         }
         if (string.IsNullOrWhiteSpace(text)) throw FhirException.BadRequest("$code needs a 'text' or 'attachment' parameter with the note.");
-        var inpatient = (input.GetSingleValue<Code>("setting")?.Value ?? input.GetSingleValue<FhirString>("setting")?.Value) == "inpatient";
+        var inpatient = CodeValue(input, "setting") == "inpatient";
         var date = input.GetSingleValue<Date>("date")?.Value is { } d && DateOnly.TryParse(d, out var parsed) ? parsed : DateOnly.FromDateTime(DateTime.UtcNow);
         var agents = services.GetRequiredService<AgentCoding>();
-        var mode = agents.ModeFor(input.GetSingleValue<Code>("mode")?.Value ?? input.GetSingleValue<FhirString>("mode")?.Value);
+        var mode = agents.ModeFor(CodeValue(input, "mode"));
 
         if (!WantsAsync(http))
         {

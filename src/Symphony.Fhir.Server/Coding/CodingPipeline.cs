@@ -1,7 +1,6 @@
 extern alias coder;
 using System.Data.Common;
 using coder::Symphony.Coding;
-using coder::Symphony.Coding.Agent;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Symphony.Fhir.Server.Intake;
@@ -75,8 +74,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
 
         var serviceDate = EncounterContext.ServiceDate(encounter, document);
         var (coder, versions) = coders.For(serviceDate);
-        var mode = request.Mode is null ? (CodingMode?)null : agents.ModeFor(request.Mode);
-        var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter) }, mode, ct);
+        var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter) }, agents.ModeFor(request.Mode), ct);
 
         var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
             result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow);
@@ -107,6 +105,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
             claimProvenance = provenance;
             return claim;
         }));
+        // Written after the Claim in the same transaction, so its build sees the Provenance the Claim's build made.
         writes.Add(ResourceWrite.UpsertBuilt("Provenance", WriteBack.ProvenanceId("Claim", claimId), (_, _) => System.Threading.Tasks.Task.FromResult<Resource>(claimProvenance!)));
         writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null)));
         await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
