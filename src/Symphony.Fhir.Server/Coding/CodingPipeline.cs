@@ -93,8 +93,9 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         // The Claim covers every coded note of the encounter. It is made inside the transaction, under the Claim's
         // lock, from the other notes' last coded results: a note coded at the same time by another worker either
         // committed before we got the lock (and we see it) or waits for our commit (and then sees us).
+        // The Claim and its Provenance go first: the store sends the writes listed before a build ahead of it, and these need none.
         Provenance? claimProvenance = null;
-        var writes = written.Select(r => ResourceWrite.Upsert(r)).ToList();
+        var writes = new List<ResourceWrite>();
         writes.Add(ResourceWrite.UpsertBuilt("Claim", claimId, async (tx, c) =>
         {
             var others = await CodingRequests.CodedNotesAsync(tx, encounterId, request.Id, c);
@@ -107,6 +108,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         }));
         // Written after the Claim in the same transaction, so its build sees the Provenance the Claim's build made.
         writes.Add(ResourceWrite.UpsertBuilt("Provenance", WriteBack.ProvenanceId("Claim", claimId), (_, _) => System.Threading.Tasks.Task.FromResult<Resource>(claimProvenance!)));
+        writes.AddRange(written.Select(r => ResourceWrite.Upsert(r)));
         writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null)));
         await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
     }

@@ -48,7 +48,8 @@ public enum WriteKind
 
 /// <summary>
 /// One write of a transaction. <paramref name="Build"/>, when given, makes the resource inside the transaction, after the
-/// resource's id is locked: what it reads there (in the same transaction) cannot change under it before commit.
+/// resource's id is locked: what it reads there (in the same transaction) cannot change under it before commit, and it
+/// sees the writes listed before it. Writes without a build are stored together, so a build costs a round trip.
 /// </summary>
 public sealed record ResourceWrite(
     WriteKind Kind, string ResourceType, string Id, Resource? Resource, int? IfMatchVersion = null,

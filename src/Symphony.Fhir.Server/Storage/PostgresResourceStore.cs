@@ -13,7 +13,9 @@ public sealed class PostgresResourceStore(NpgsqlDataSource dataSource) : SqlReso
 
     protected override ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
 
-    protected override string LockStatement(string keyParameter) => $"SELECT pg_advisory_xact_lock(hashtextextended({keyParameter}, 0))";
+    // unnest yields the keys in array order, so the locks are taken in that order.
+    protected override string LockStatement(string keysParameter) =>
+        $"SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest({keysParameter}::text[]) AS k";
 
     protected override string JsonValue(string parameterName) => $"{parameterName}::jsonb";
 

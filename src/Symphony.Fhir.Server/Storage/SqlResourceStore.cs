@@ -27,18 +27,19 @@ public abstract class SqlResourceStore : IResourceStore
     protected abstract ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct);
 
     /// <summary>
-    /// A statement that locks the key named by <paramref name="keyParameter"/> for the rest of the transaction, or null where
-    /// writers are already serialised. It goes in the same round trip as the statement that follows it.
+    /// A statement that locks every key of the text array named by <paramref name="keysParameter"/>, in the array's order, for
+    /// the rest of the transaction, or null where writers are already serialised. It goes in the same round trip as the
+    /// statement that follows it.
     /// </summary>
-    protected abstract string? LockStatement(string keyParameter);
+    protected abstract string? LockStatement(string keysParameter);
 
     /// <summary>Locks one key for the rest of the transaction (no-op where writers are already serialised).</summary>
     private async System.Threading.Tasks.Task LockAsync(DbTransaction transaction, string key, CancellationToken ct)
     {
-        if (LockStatement("@key") is not { } sql)
+        if (LockStatement("@keys") is not { } sql)
             return;
         await using var command = Command(transaction, sql);
-        Add(command, "@key", key);
+        Add(command, "@keys", new[] { key });
         await command.ExecuteNonQueryAsync(ct);
     }
 
@@ -140,9 +141,22 @@ public abstract class SqlResourceStore : IResourceStore
         await using var transaction = await connection.BeginTransactionAsync(ct);
         // Millisecond precision: meta.lastUpdated in the JSON and the column must agree exactly.
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        // A few round trips whatever the number of resources: lock and read all current versions, decide each write
+        // in memory (in order, so a later write of the same id sees the earlier one), then store the new versions together.
+        var current = await LockAndReadCurrentAsync(transaction, writes, ct);
+        var stored = new List<(StoredResource Version, IReadOnlyList<IndexRow> Index)>();
         var results = new List<WriteResult>(writes.Count);
         foreach (var write in writes)
-            results.Add(await ApplyAsync(transaction, write, now, ct));
+        {
+            // A build reads the database: it sees the writes before it in this call, as if they had been stored one by one.
+            if (write.Build is not null && stored.Count > 0)
+            {
+                await StoreVersionsAsync(transaction, stored, ct);
+                stored.Clear();
+            }
+            results.Add(await ApplyAsync(transaction, write, current, stored, now, ct));
+        }
+        await StoreVersionsAsync(transaction, stored, ct);
         if (alsoInTransaction is not null)
             await alsoInTransaction(transaction, ct);
         await transaction.CommitAsync(ct);
@@ -211,37 +225,57 @@ public abstract class SqlResourceStore : IResourceStore
         return new HistoryPage(await ReadAllAsync(select, ct), total);
     }
 
-    private async Task<WriteResult> ApplyAsync(DbTransaction transaction, ResourceWrite write, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Locks the ids the writes update or delete (sorted, so two writers never wait on each other in a cycle), then reads
+    /// their current versions: one round trip, two statements, so in READ COMMITTED the read sees whatever the previous
+    /// holder of each lock committed. Keyed by (type, id); ids that never existed map to null.
+    /// </summary>
+    private async Task<Dictionary<(string Type, string Id), StoredResource?>> LockAndReadCurrentAsync(
+        DbTransaction transaction, IReadOnlyList<ResourceWrite> writes, CancellationToken ct)
     {
-        StoredResource? current = null;
-        if (write.Kind != WriteKind.Create)
+        var keys = writes.Where(w => w.Kind != WriteKind.Create).Select(w => (Type: w.ResourceType, w.Id)).Distinct().ToList();
+        var current = keys.ToDictionary(k => k, _ => (StoredResource?)null);
+        if (keys.Count == 0)
+            return current;
+        await using var read = Command(transaction, "");
+        var lockStatement = LockStatement("@keys");
+        if (lockStatement is not null)
+            Add(read, "@keys", keys.Select(k => $"{k.Type}/{k.Id}").Order(StringComparer.Ordinal).ToArray());
+        var byType = keys.GroupBy(k => k.Type).Select((group, g) =>
         {
-            // Lock, then read the current version, in one round trip: two statements, so in READ COMMITTED the read
-            // sees whatever the previous holder of the lock committed.
-            var lockStatement = LockStatement("@key");
-            await using var read = Command(transaction, (lockStatement is null ? "" : lockStatement + ";\n") +
-                $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r WHERE r.resource_type = @type AND r.id = @id");
-            if (lockStatement is not null)
-                Add(read, "@key", $"{write.ResourceType}/{write.Id}");
-            Add(read, "@type", write.ResourceType);
-            Add(read, "@id", write.Id);
-            current = (await ReadAllAsync(read, ct, skipResults: lockStatement is null ? 0 : 1)).SingleOrDefault();
-        }
+            Add(read, $"@t{g}", group.Key);
+            var ids = string.Join(", ", group.Select((k, i) => { Add(read, $"@i{g}_{i}", k.Id); return $"@i{g}_{i}"; }));
+            return $"(r.resource_type = @t{g} AND r.id IN ({ids}))";
+        });
+        read.CommandText = (lockStatement is null ? "" : lockStatement + ";\n") +
+            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r WHERE {string.Join(" OR ", byType)}";
+        foreach (var row in await ReadAllAsync(read, ct, skipResults: lockStatement is null ? 0 : 1))
+            current[(row.ResourceType, row.Id)] = row;
+        return current;
+    }
 
-        if (write.IfMatchVersion is { } expected && (current is null || current.IsDeleted || current.VersionId != expected))
+    /// <summary>Decides one write against the current version (updated in <paramref name="current"/>) and queues its new version, if any.</summary>
+    private async Task<WriteResult> ApplyAsync(
+        DbTransaction transaction, ResourceWrite write, Dictionary<(string Type, string Id), StoredResource?> current,
+        List<(StoredResource Version, IReadOnlyList<IndexRow> Index)> stored, DateTimeOffset now, CancellationToken ct)
+    {
+        var key = (write.ResourceType, write.Id);
+        var existing = write.Kind == WriteKind.Create ? null : current[key];
+        if (write.IfMatchVersion is { } expected && (existing is null || existing.IsDeleted || existing.VersionId != expected))
         {
             throw new VersionConflictException(
-                $"{write.ResourceType}/{write.Id} is at version {(current is null ? "none" : current.VersionId.ToString())}, not {expected}.");
+                $"{write.ResourceType}/{write.Id} is at version {(existing is null ? "none" : existing.VersionId.ToString())}, not {expected}.");
         }
 
         if (write.Kind == WriteKind.Delete)
         {
-            if (current is null)
+            if (existing is null)
                 return new WriteResult(WriteStatus.NotFound, new StoredResource(write.ResourceType, write.Id, 0, now, true, null));
-            if (current.IsDeleted)
-                return new WriteResult(WriteStatus.Deleted, current);
-            var tombstone = new StoredResource(write.ResourceType, write.Id, current.VersionId + 1, now, true, null);
-            await StoreVersionAsync(transaction, tombstone, [], replaceIndex: true, ct);
+            if (existing.IsDeleted)
+                return new WriteResult(WriteStatus.Deleted, existing);
+            var tombstone = new StoredResource(write.ResourceType, write.Id, existing.VersionId + 1, now, true, null);
+            stored.Add((tombstone, []));
+            current[key] = tombstone;
             return new WriteResult(WriteStatus.Deleted, tombstone);
         }
 
@@ -249,16 +283,18 @@ public abstract class SqlResourceStore : IResourceStore
             ? await build(transaction, ct)
             : write.Resource ?? throw new ArgumentException("A create or upsert needs a resource.", nameof(write));
         resource.Id = write.Id;
-        if (current is { IsDeleted: false } && IsUnchanged(resource, current))
-            return new WriteResult(WriteStatus.Unchanged, current);
+        if (existing is { IsDeleted: false } && IsUnchanged(resource, existing))
+            return new WriteResult(WriteStatus.Unchanged, existing);
 
-        var version = (current?.VersionId ?? 0) + 1;
+        var version = (existing?.VersionId ?? 0) + 1;
         resource.Meta ??= new Meta();
         resource.Meta.VersionId = version.ToString();
         resource.Meta.LastUpdated = now;
-        var stored = new StoredResource(write.ResourceType, write.Id, version, now, false, _serializer.SerializeToString(resource));
-        await StoreVersionAsync(transaction, stored, SearchParameters.Extract(resource), replaceIndex: current is not null, ct);
-        return new WriteResult(current is null or { IsDeleted: true } ? WriteStatus.Created : WriteStatus.Updated, stored);
+        var next = new StoredResource(write.ResourceType, write.Id, version, now, false, _serializer.SerializeToString(resource));
+        stored.Add((next, SearchParameters.Extract(resource)));
+        if (write.Kind != WriteKind.Create)
+            current[key] = next;
+        return new WriteResult(existing is null or { IsDeleted: true } ? WriteStatus.Created : WriteStatus.Updated, next);
     }
 
     /// <summary>Equal but for meta.versionId and meta.lastUpdated, so re-writing the same content makes no new version.</summary>
@@ -274,41 +310,84 @@ public abstract class SqlResourceStore : IResourceStore
         return true;
     }
 
-    private async System.Threading.Tasks.Task StoreVersionAsync(
-        DbTransaction transaction, StoredResource version, IReadOnlyList<IndexRow> index, bool replaceIndex, CancellationToken ct)
+    /// <summary>
+    /// Stores new versions in as few statements as the parameter budget allows: every version into resource_history, the last
+    /// one of each resource into resource, and that one's search values in place of the resource's earlier ones.
+    /// </summary>
+    private async System.Threading.Tasks.Task StoreVersionsAsync(
+        DbTransaction transaction, IReadOnlyList<(StoredResource Version, IReadOnlyList<IndexRow> Index)> versions, CancellationToken ct)
     {
-        await using var command = Command(transaction, "");
-        var sql = new StringBuilder();
-        sql.Append("INSERT INTO resource_history (resource_type, id, version_id, last_updated, is_deleted, content) ")
-            .Append($"VALUES (@type, @id, @version, @updated, @deleted, {JsonValue("@content")});\n")
-            .Append("INSERT INTO resource (resource_type, id, version_id, last_updated, is_deleted, content) ")
-            .Append($"VALUES (@type, @id, @version, @updated, @deleted, {JsonValue("@content")}) ")
-            .Append("ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id, ")
-            .Append("last_updated = excluded.last_updated, is_deleted = excluded.is_deleted, content = excluded.content;\n");
-        Add(command, "@type", version.ResourceType);
-        Add(command, "@id", version.Id);
-        Add(command, "@version", version.VersionId);
-        Add(command, "@updated", ToDb(version.LastUpdated));
-        Add(command, "@deleted", version.IsDeleted);
-        Add(command, "@content", version.Json);
-        if (replaceIndex)
-            sql.Append("DELETE FROM search_index WHERE resource_type = @type AND resource_id = @id;\n");
-        if (index.Count > 0)
+        if (versions.Count == 0)
+            return;
+        var byResource = versions.GroupBy(v => (v.Version.ResourceType, v.Version.Id)).ToList();
+        var latest = byResource.Select(g => g.Last()).ToList();
+        // Search rows to replace: only resources that had a version before this call (their first new version is not 1).
+        var replaced = byResource.Where(g => g.First().Version.VersionId > 1).Select(g => g.Last()).ToList();
+        var batch = new StatementBatch(transaction);
+        string Row(StoredResource v) =>
+            $"({batch.Parameter(v.ResourceType)}, {batch.Parameter(v.Id)}, {batch.Parameter(v.VersionId)}, {batch.Parameter(ToDb(v.LastUpdated))}, " +
+            $"{batch.Parameter(v.IsDeleted)}, {JsonValue(batch.Parameter(v.Json))})";
+
+        await batch.AddRowsAsync("INSERT INTO resource_history (resource_type, id, version_id, last_updated, is_deleted, content) VALUES ",
+            versions, v => Row(v.Version), "", ct);
+        await batch.AddRowsAsync("INSERT INTO resource (resource_type, id, version_id, last_updated, is_deleted, content) VALUES ",
+            latest, v => Row(v.Version),
+            " ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id, last_updated = excluded.last_updated, " +
+            "is_deleted = excluded.is_deleted, content = excluded.content", ct);
+        await batch.AddRowsAsync("DELETE FROM search_index WHERE ", replaced,
+            v => $"(resource_type = {batch.Parameter(v.Version.ResourceType)} AND resource_id = {batch.Parameter(v.Version.Id)})", "", ct, separator: " OR ");
+        var index = latest.SelectMany(v => v.Index.Select(row => (v.Version, Row: row))).ToList();
+        await batch.AddRowsAsync("INSERT INTO search_index (resource_type, resource_id, name, system, value, low, high) VALUES ", index,
+            r => $"({batch.Parameter(r.Version.ResourceType)}, {batch.Parameter(r.Version.Id)}, {batch.Parameter(r.Row.Name)}, {batch.Parameter(r.Row.System)}, " +
+                 $"{batch.Parameter(r.Row.Value)}, {batch.Parameter(r.Row.Low is { } low ? ToDb(low) : null)}, {batch.Parameter(r.Row.High is { } high ? ToDb(high) : null)})",
+            "", ct);
+        await batch.FlushAsync(ct);
+    }
+
+    /// <summary>
+    /// Statements sent together in one command (one round trip), flushed before the parameter count reaches what one command
+    /// may carry (SQLite: 32,766 variables; PostgreSQL: 65,535 per statement). A statement's rows stay in order across flushes.
+    /// </summary>
+    private sealed class StatementBatch(DbTransaction transaction)
+    {
+        private const int MaxParameters = 30_000;
+        private const int MaxRowsPerStatement = 500;
+        private DbCommand _command = Command(transaction, "");
+        private readonly StringBuilder _sql = new();
+
+        public string Parameter(object? value)
         {
-            sql.Append("INSERT INTO search_index (resource_type, resource_id, name, system, value, low, high) VALUES ");
-            for (var i = 0; i < index.Count; i++)
-            {
-                sql.Append(i == 0 ? "" : ", ").Append($"(@type, @id, @n{i}, @s{i}, @v{i}, @l{i}, @h{i})");
-                Add(command, $"@n{i}", index[i].Name);
-                Add(command, $"@s{i}", index[i].System);
-                Add(command, $"@v{i}", index[i].Value);
-                Add(command, $"@l{i}", index[i].Low is { } low ? ToDb(low) : null);
-                Add(command, $"@h{i}", index[i].High is { } high ? ToDb(high) : null);
-            }
-            sql.Append(";\n");
+            var name = $"@p{_command.Parameters.Count}";
+            Add(_command, name, value);
+            return name;
         }
-        command.CommandText = sql.ToString();
-        await command.ExecuteNonQueryAsync(ct);
+
+        /// <summary>One statement <paramref name="head"/> row, row, … <paramref name="tail"/>, split into several when long.</summary>
+        public async System.Threading.Tasks.Task AddRowsAsync<T>(
+            string head, IReadOnlyList<T> rows, Func<T, string> row, string tail, CancellationToken ct, string separator = ", ")
+        {
+            for (var i = 0; i < rows.Count;)
+            {
+                if (_command.Parameters.Count > MaxParameters / 2)
+                    await FlushAsync(ct);
+                _sql.Append(head);
+                for (var n = 0; i < rows.Count && n < MaxRowsPerStatement && _command.Parameters.Count < MaxParameters; i++, n++)
+                    _sql.Append(n == 0 ? "" : separator).Append(row(rows[i]));
+                _sql.Append(tail).Append(";\n");
+            }
+        }
+
+        public async System.Threading.Tasks.Task FlushAsync(CancellationToken ct)
+        {
+            if (_sql.Length > 0)
+            {
+                _command.CommandText = _sql.ToString();
+                await _command.ExecuteNonQueryAsync(ct);
+            }
+            await _command.DisposeAsync();
+            _command = Command(transaction, "");
+            _sql.Clear();
+        }
     }
 
     private string Where(SearchQuery query, DbCommand command)

@@ -53,7 +53,7 @@ public sealed class SqliteResourceStore : SqlResourceStore
         return new Releaser(_writer);
     }
 
-    protected override string? LockStatement(string keyParameter) => null;
+    protected override string? LockStatement(string keysParameter) => null;
 
     protected override string JsonValue(string parameterName) => parameterName;
 
