@@ -5,6 +5,8 @@ public enum TermSource
 {
     SiteLexicon,
     Synonym,
+    /// <summary>A procedure named in the note's words, composed with the PCS tables (<see cref="ProcedureTerms"/>).</summary>
+    ProcedureName,
     Description,
     InclusionTerm,
     IndexTerm,

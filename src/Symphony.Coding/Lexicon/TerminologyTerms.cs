@@ -198,10 +198,10 @@ public static partial class TerminologyTerms
 
     static IEnumerable<LexiconTerm> ExtractPcs(CodeSystemVersion pcs)
     {
-        // 4-character prefixes ("Resection, Kidney, Right") name an operation on a body part.
+        // 4-character prefixes ("Resection, Kidney, Right") name an operation on a body part (reported as their one code when the table allows one only).
         foreach (var c in pcs.Concepts.Values)
             if (c.Code.Length == 4)
-                yield return new LexiconTerm(c.Display, CodeSystems.Icd10Pcs, c.Code, TermSource.Description, 0.3);
+                yield return new LexiconTerm(c.Display, CodeSystems.Icd10Pcs, ProcedureTerms.ReportedCode(c), TermSource.Description, 0.3);
         foreach (var entry in pcs.IndexEntries)
         {
             var code = entry.Code.Replace(".", "").TrimEnd('-');
