@@ -1,0 +1,64 @@
+using Symphony.Coding.Lexicon;
+using Symphony.Coding.Text;
+using Symphony.Terminology;
+using Symphony.Terminology.Model;
+
+namespace Symphony.Coding.Tests;
+
+/// <summary>Procedures named as notes name them, composed with the shipped ICD-10-PCS tables.</summary>
+public class ProcedureTermsTests
+{
+    static readonly Lazy<CodeSystemVersion> Pcs = new(ShippedTerminology.LoadIcd10Pcs);
+    static readonly Lazy<Coder> Coder = new(() => new Coder(null, Pcs.Value, sources: TermSources.Default | TermSources.NoSynonyms));
+
+    static CodedConcept Single(string note, Language language, string code)
+    {
+        var result = Coder.Value.Code(note, new CodingOptions { Language = language });
+        var coded = Assert.Single(result.Codes, c => c.Code == code);
+        Assert.Equal(CodeSystems.Icd10Pcs, coded.System);
+        return coded;
+    }
+
+    [Theory]
+    [InlineData("Se realizó nefrectomía radical derecha por laparoscopia.", Language.Spanish, "0TT0", "nefrectomía radical derecha")]
+    [InlineData("Un año después se practicó nefrectomía izquierda.", Language.Spanish, "0TT1", "nefrectomía izquierda")]
+    [InlineData("A right radical nephrectomy was performed.", Language.English, "0TT0", "right radical nephrectomy")]
+    [InlineData("Se realizó orquiectomía radical inguinal izquierda.", Language.Spanish, "0VTB", "orquiectomía radical inguinal izquierda")]
+    public void A_one_word_operation_on_a_body_part_takes_its_side_from_the_table(string note, Language language, string code, string quote) =>
+        Assert.Equal(quote, Single(note, language, code).Spans[0].Text);
+
+    [Theory]
+    [InlineData("La ecografía renal izquierda mostró ectasia pielocalicial.", Language.Spanish, "BT42ZZZ", "ecografía renal izquierda")]
+    [InlineData("Left renal ultrasound showed hydronephrosis.", Language.English, "BT42ZZZ", "Left renal ultrasound")]
+    public void An_imaging_type_and_a_body_part_compose_and_a_prefix_with_one_code_is_reported_as_that_code(string note, Language language, string code, string quote) =>
+        Assert.Equal(quote, Single(note, language, code).Spans[0].Text);
+
+    [Theory]
+    [InlineData("En el TAC abdominopélvico no se observaron adenopatías.", Language.Spanish, "BW21")]
+    [InlineData("Abdominopelvic CT was normal.", Language.English, "BW21")]
+    [InlineData("Se tomó una biopsia hepática.", Language.Spanish, "0FB0")]
+    public void A_prefix_whose_table_allows_several_codes_stays_at_four_characters(string note, Language language, string code) =>
+        Assert.Equal(4, Single(note, language, code).Code.Length);
+
+    [Theory]
+    [InlineData("Se le practicó una colonoscopia que fue normal.", Language.Spanish, "0DJD8ZZ")]
+    [InlineData("Colonoscopy showed a polyp in the sigmoid colon.", Language.English, "0DJD8ZZ")]
+    [InlineData("Se realizó una punción lumbar.", Language.Spanish, "009U3ZX")]
+    public void A_procedure_whose_name_fixes_its_code_gets_the_whole_code(string note, Language language, string code) =>
+        Single(note, language, code);
+
+    [Theory]
+    [InlineData("procedures-en.tsv")]
+    [InlineData("procedures-es.tsv")]
+    public void Every_code_and_label_the_vocabulary_names_exists_in_the_tables(string file)
+    {
+        var pcs = Pcs.Value;
+        var operations = pcs.Concepts.Values.Where(c => c.Code.Length == 3).Select(c => c.Display.Split(", ")[^1]).ToHashSet(StringComparer.Ordinal);
+        foreach (var fields in LanguageData.ReadLines(file).Select(line => line.Split('\t')))
+            switch (fields[0])
+            {
+                case "named": Assert.True(pcs.Find(fields[1]) is not null, $"{file}: {fields[1]} is not an ICD-10-PCS code"); break;
+                case "operation" or "fused": Assert.True(operations.Contains(fields[1]), $"{file}: no table names the operation '{fields[1]}'"); break;
+            }
+    }
+}
