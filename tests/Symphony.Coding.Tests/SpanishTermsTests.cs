@@ -11,7 +11,7 @@ public class SpanishTermsTests
     [Theory]
     [InlineData("Nephrolithiasis", "nefrolitiasis")]
     [InlineData("Dyspareunia", "dispareunia")]
-    [InlineData("Hyperglycemia", "hiperglicemia")]
+    [InlineData("Hyperglycemia", "hiperglucemia")]
     [InlineData("Cystostomy", "cistostomía")]
     [InlineData("Urethrotomy", "uretrotomía")]
     [InlineData("Pyoderma gangrenosum", "pioderma gangrenoso")]
