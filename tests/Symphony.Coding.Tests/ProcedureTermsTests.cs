@@ -34,6 +34,19 @@ public class ProcedureTermsTests
         Assert.Equal(quote, Single(note, language, code).Spans[0].Text);
 
     [Theory]
+    [InlineData("La ecografía renal fue normal salvo una ectasia.", Language.Spanish, "BT43ZZZ")]
+    [InlineData("Renal ultrasound showed a simple cyst.", Language.English, "BT43ZZZ")]
+    public void An_image_of_a_paired_organ_that_names_no_side_shows_both(string note, Language language, string code) =>
+        Single(note, language, code);
+
+    [Theory]
+    [InlineData("Se practicó resección transuretral vesical del tumor.", Language.Spanish, "0TBB8ZZ")]
+    [InlineData("A transurethral resection of the bladder tumour was performed.", Language.English, "0TBB8ZZ")]
+    [InlineData("Se colocó una nefrostomía percutánea izquierda.", Language.Spanish, "0T9430Z")]
+    public void A_name_that_fixes_the_approach_gives_the_whole_code(string note, Language language, string code) =>
+        Single(note, language, code);
+
+    [Theory]
     [InlineData("En el TAC abdominopélvico no se observaron adenopatías.", Language.Spanish, "BW21")]
     [InlineData("Abdominopelvic CT was normal.", Language.English, "BW21")]
     [InlineData("Se tomó una biopsia hepática.", Language.Spanish, "0FB0")]

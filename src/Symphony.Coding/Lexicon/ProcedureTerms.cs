@@ -33,15 +33,21 @@ internal static class ProcedureTerms
             var (head, side) = SplitSide(part);
             var fused = vocabulary.Fused.GetValueOrDefault((operation, head)) ?? vocabulary.Fused.GetValueOrDefault((operation, Singular(head)));
             if (names is null && fused is null) continue;
-            var code = ReportedCode(prefix);
-            var sideName = side is null ? "" : " " + vocabulary.Side(side);
-            if (names is not null)
-                foreach (var partName in vocabulary.BodyPartNames(head))
-                    foreach (var name in names)
-                        yield return new LexiconTerm($"{name} {partName}{sideName}", CodeSystems.Icd10Pcs, code, TermSource.ProcedureName, ComposedWeight);
-            if (fused is not null)
-                foreach (var name in fused)
-                    yield return new LexiconTerm(name + sideName, CodeSystems.Icd10Pcs, code, TermSource.ProcedureName, ComposedWeight);
+            // An image of a paired organ that names no side shows both ("ecografía renal" → kidneys, bilateral).
+            var sideNames = side is null ? [""]
+                : side == "Bilateral" && prefix.Code[0] is 'B' or 'C' ? new[] { " " + vocabulary.Side(side), "" }
+                : [" " + vocabulary.Side(side)];
+            var parts = names is null ? [] : vocabulary.BodyPartNames(head).ToList();
+            foreach (var sideName in sideNames)
+            {
+                foreach (var name in names ?? [])
+                    if (CodeFor(prefix, name.Completion) is { } code)
+                        foreach (var partName in parts)
+                            yield return new LexiconTerm($"{name.Text} {partName}{sideName}", CodeSystems.Icd10Pcs, code, TermSource.ProcedureName, ComposedWeight);
+                foreach (var name in fused ?? [])
+                    if (CodeFor(prefix, name.Completion) is { } code)
+                        yield return new LexiconTerm(name.Text + sideName, CodeSystems.Icd10Pcs, code, TermSource.ProcedureName, ComposedWeight);
+            }
         }
         foreach (var (code, name) in vocabulary.Named)
             if (pcs.Find(code) is not null)
@@ -55,6 +61,15 @@ internal static class ProcedureTerms
     /// </summary>
     public static string ReportedCode(Concept prefix) => prefix.Children.Count == 1 ? prefix.Children[0] : prefix.Code;
 
+    /// <summary>
+    /// The code a name gives on a prefix: its reported code, or — when the name fixes the approach, device
+    /// and qualifier (<paramref name="completion"/>: "8ZZ" for "resección transuretral") — the prefix with
+    /// those characters if the table allows it, else nothing.
+    /// </summary>
+    static string? CodeFor(Concept prefix, string? completion) =>
+        completion is null ? ReportedCode(prefix)
+        : prefix.Children.Contains(prefix.Code + completion, StringComparer.Ordinal) ? prefix.Code + completion : null;
+
     /// <summary>"Kidney, Right" → ("Kidney", "Right"); "Skin, Scalp" → ("Skin, Scalp", null).</summary>
     public static (string Head, string? Side) SplitSide(string bodyPart)
     {
@@ -66,6 +81,9 @@ internal static class ProcedureTerms
 
     static string Singular(string head) => head.EndsWith('s') && !head.EndsWith("ss", StringComparison.Ordinal) ? head[..^1] : head;
 
+    /// <param name="Completion">Characters 5–7 the name fixes ("8ZZ": via natural opening, endoscopic), or null.</param>
+    sealed record ProcedureName(string Text, string? Completion);
+
     /// <summary>Data/procedures-{lang}.tsv read into lookups.</summary>
     sealed class ProcedureVocabulary
     {
@@ -76,8 +94,8 @@ internal static class ProcedureTerms
         readonly Language _language;
         readonly Dictionary<string, string[]> _bodyParts = new(StringComparer.Ordinal);
         readonly Dictionary<string, string> _sides = new(StringComparer.Ordinal);
-        public Dictionary<string, string[]> Operations { get; } = new(StringComparer.Ordinal);
-        public Dictionary<(string Operation, string BodyPart), string[]> Fused { get; } = [];
+        public Dictionary<string, List<ProcedureName>> Operations { get; } = new(StringComparer.Ordinal);
+        public Dictionary<(string Operation, string BodyPart), List<ProcedureName>> Fused { get; } = [];
         public List<(string Code, string Name)> Named { get; } = [];
 
         ProcedureVocabulary(Language language)
@@ -89,14 +107,20 @@ internal static class ProcedureTerms
                 static string[] Names(string field) => field.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 switch (f[0])
                 {
-                    case "operation": Operations[f[1]] = Names(f[2]); break;
+                    case "operation": Add(Operations, f[1], Names(f[2]), f.ElementAtOrDefault(3)); break;
                     case "bodypart": _bodyParts[f[1]] = Names(f[2]); break;
                     case "side": _sides[f[1]] = f[2]; break;
-                    case "fused": Fused[(f[1], f[2])] = Names(f[3]); break;
+                    case "fused": Add(Fused, (f[1], f[2]), Names(f[3]), f.ElementAtOrDefault(4)); break;
                     case "named": Named.AddRange(Names(f[2]).Select(n => (f[1], n))); break;
                     default: throw new InvalidDataException($"procedures-{language.ToCode()}.tsv: unknown kind '{f[0]}' in '{line}'");
                 }
             }
+        }
+
+        static void Add<TKey>(Dictionary<TKey, List<ProcedureName>> names, TKey key, string[] texts, string? completion) where TKey : notnull
+        {
+            if (!names.TryGetValue(key, out var list)) names[key] = list = [];
+            list.AddRange(texts.Select(t => new ProcedureName(t, string.IsNullOrWhiteSpace(completion) ? null : completion.Trim())));
         }
 
         public string Side(string side) => _sides.GetValueOrDefault(side) ?? side.ToLowerInvariant();
