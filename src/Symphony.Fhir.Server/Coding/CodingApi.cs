@@ -9,6 +9,8 @@ namespace Symphony.Fhir.Server.CodingJobs;
 public static class Roles
 {
     public static bool RunsWorker(IConfiguration configuration) => (configuration["role"] ?? "both").ToLowerInvariant() is "worker" or "both";
+
+    public static bool RunsApi(IConfiguration configuration) => (configuration["role"] ?? "both").ToLowerInvariant() is "api" or "both";
 }
 
 public static class CodingApi

@@ -75,14 +75,19 @@ public sealed class CodingSignal(IBackgroundJobClient jobs, ILogger<CodingSignal
 /// and none is running here — pending requests after a restart (the embedded queue is in memory),
 /// requests whose worker died (expired lease), requests recorded while the database was away.
 /// </summary>
-public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, CoderCatalog coders,
+public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, CodingPipeline pipeline,
     Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, ILogger<CodingSweeper> logger) : BackgroundService
 {
     protected override async System.Threading.Tasks.Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await System.Threading.Tasks.Task.Yield();
-        // Load the coder before the first note rather than on it.
-        try { coders.For(DateOnly.FromDateTime(DateTime.UtcNow)); logger.LogInformation("Coder ready"); }
+        // Load the coder and warm the write-back path up before the first note rather than on it.
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            pipeline.WarmUp();
+            logger.LogInformation("Coder ready in {Elapsed} ms", started.ElapsedMilliseconds);
+        }
         catch (Exception e) { logger.LogError(e, "Could not load the coder"); }
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -113,6 +113,34 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
     }
 
+    /// <summary>
+    /// Runs what a note costs the worker apart from the database — decode, code, map the write-back, serialise, extract
+    /// search values, compare with a stored copy — on the embedded sample note, enough times for the JIT to compile the
+    /// hot paths fully. Nothing is written.
+    /// </summary>
+    public void WarmUp(int rounds = 30)
+    {
+        var document = Fhir.SampleResources.Load<DocumentReference>();
+        document.Meta = new Meta { VersionId = "1", LastUpdated = DateTimeOffset.UtcNow };
+        var encounter = Fhir.SampleResources.Load<Encounter>();
+        var attachment = document.Content[0].Attachment;
+        var text = NoteTextReader.Decode(attachment.Data ?? [], attachment.ContentType).Text ?? "";
+        var (coder, versions) = coders.For(EncounterContext.ServiceDate(encounter, document));
+        var serializer = new FhirJsonSerializer();
+        for (var i = 0; i < rounds; i++)
+        {
+            var result = coder.Code(text, new CodingOptions { Setting = EncounterContext.Setting(encounter) });
+            var input = new WriteBackInput(document, encounter, document.Subject!, null, result, versions, CoderIdentity.Embedded, document.Meta.LastUpdated.Value);
+            foreach (var resource in WriteBack.Map(input))
+            {
+                var json = serializer.SerializeToString(resource);
+                SearchParameters.Extract(resource);
+                Deserializer.DeserializeResource(json).IsExactly(resource);
+            }
+            CodingParameters.Build(result, versions, []).ToJson();
+        }
+    }
+
     /// <summary>An encounter's notes are coded one by one, each as its own request (so each succeeds or fails alone).</summary>
     async System.Threading.Tasks.Task CodeEncounterNotesAsync(CodingRequest request, CancellationToken ct)
     {

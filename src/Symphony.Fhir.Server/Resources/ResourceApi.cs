@@ -18,7 +18,8 @@ public static class ResourceApi
     {
         builder.Services.AddOptions<FhirOptions>().BindConfiguration("Fhir");
         builder.Services.AddSingleton<ResourceValidator>();
-        builder.Services.AddHostedService<ValidatorWarmUp>();
+        if (CodingJobs.Roles.RunsApi(builder.Configuration)) // a worker validates nothing it writes
+            builder.Services.AddHostedService<ValidatorWarmUp>();
         builder.Services.AddSingleton<ResourceInteractions>();
         builder.Services.AddSingleton<BundleProcessor>();
         builder.Services.AddSingleton(CapabilityStatementBuilder.Build());

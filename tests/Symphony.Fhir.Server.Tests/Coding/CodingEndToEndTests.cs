@@ -62,6 +62,7 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         var store = fixture.Factory.Services.GetRequiredService<IResourceStore>();
         var requests = fixture.Factory.Services.GetRequiredService<CodingRequests>();
         var id = CodingRequests.IdFor("DocumentReference", note.Document.Id!);
+        var rerunStarted = DateTimeOffset.UtcNow;
         await store.WriteAsync([], async (tx, ct) =>
         {
             await using var reopen = tx.Connection!.CreateCommand();
@@ -76,6 +77,9 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(before.Select(c => $"{c.Id}@{c.Meta!.VersionId}").Order(), after.Select(c => $"{c.Id}@{c.Meta!.VersionId}").Order());
         Assert.Single(await SearchAsync<Claim>($"Claim?encounter=Encounter/{note.Encounter.Id}"));
         Assert.True((await requests.GetAsync(id, default))!.Attempts >= 2); // at-least-once: what matters is that reruns change nothing
+        var since = Uri.EscapeDataString(rerunStarted.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"));
+        var written = Json.Deserialize<Bundle>(await _client.GetStringAsync($"/_history?_since={since}"));
+        Assert.True(written.Total == 0, "the rerun wrote " + string.Join(", ", written.Entry.Select(e => e.FullUrl)));
     }
 
     [BackendFact]

@@ -87,6 +87,48 @@ public abstract class ResourceStoreTests : IAsyncLifetime
     }
 
     [BackendFact]
+    public async Task GivenOneCallWithManyResourcesAndTheSameIdTwice_WhenWritten_ThenEveryVersionIsKeptAndSearchSeesOnlyTheLast()
+    {
+        // More rows and parameters than one statement of the store carries, so the write goes out in several.
+        var existing = NewPatient("Gil", Guid.NewGuid().ToString());
+        existing.Identifier = [new Identifier("urn:test", "before")];
+        await _store.WriteAsync([ResourceWrite.Upsert(existing)]);
+        var fresh = Guid.NewGuid().ToString();
+        var conditions = Enumerable.Range(0, 1200).Select(i => new Condition
+        {
+            Subject = new ResourceReference($"Patient/{existing.Id}"),
+            Code = new CodeableConcept("http://hl7.org/fhir/sid/icd-10-cm", $"Z{i:000}"),
+        }).ToList();
+        ResourceWrite Tagged(string id, string value)
+        {
+            var patient = NewPatient("Gil", id);
+            patient.Identifier = [new Identifier("urn:test", value)];
+            return ResourceWrite.Upsert(patient);
+        }
+
+        var results = await _store.WriteAsync(
+        [
+            Tagged(existing.Id!, "middle"), Tagged(fresh, "first"), .. conditions.Select(ResourceWrite.Create), Tagged(existing.Id!, "after"), Tagged(fresh, "second"),
+        ]);
+
+        Assert.Equal([2, 1, 3, 2], results.Where(r => r.Stored.ResourceType == "Patient").Select(r => r.Stored.VersionId));
+        Assert.Equal(3, (await _store.HistoryAsync(new HistoryQuery("Patient", existing.Id))).Total);
+        Assert.Equal(2, (await _store.HistoryAsync(new HistoryQuery("Patient", fresh))).Total);
+        async Task<IEnumerable<string>> PatientsWith(string value) => (await _store.SearchAsync(new SearchQuery("Patient",
+            [new SearchCriterion("identifier", SearchParamKind.Token, [new SearchValue("urn:test", value)])]))).Matches.Select(m => m.Id);
+        Assert.Equal([existing.Id!], await PatientsWith("after"));
+        Assert.Equal([fresh], await PatientsWith("second"));
+        foreach (var stale in new[] { "before", "middle", "first" })
+            Assert.Empty(await PatientsWith(stale));
+        var bySubject = await _store.SearchAsync(new SearchQuery("Condition",
+            [new SearchCriterion("subject", SearchParamKind.Reference, [new SearchValue("Patient", existing.Id)])], Count: 1));
+        Assert.Equal(1200, bySubject.Total);
+        var lastCode = await _store.SearchAsync(new SearchQuery("Condition",
+            [new SearchCriterion("code", SearchParamKind.Token, [new SearchValue("http://hl7.org/fhir/sid/icd-10-cm", "Z1199")])]));
+        Assert.Equal(conditions[^1].Id, Assert.Single(lastCode.Matches).Id);
+    }
+
+    [BackendFact]
     public async Task GivenAStaleIfMatch_WhenWritingSeveralResources_ThenNothingIsStored()
     {
         var id = Guid.NewGuid().ToString();
