@@ -1,5 +1,6 @@
 using Symphony.Coding.Lexicon;
 using Symphony.Coding.Text;
+using Symphony.Terminology;
 
 namespace Symphony.Coding.Tests;
 
@@ -65,6 +66,49 @@ public class SpanishTermsTests
         Assert.Equal(["N23"], result.Codes.Select(c => c.Code));
         Assert.Contains(result.Rejected, r => r.Code == "R50.9" && r.Reason.Contains("rarely"));
     }
+}
+
+/// <summary>
+/// Spanish notes coded zero-shot (no site lexicon, no synonym list) against the shipped ICD-10-CM titles,
+/// through glossary words whose regular cognate spelling is not Spanish (pallor → palidez, not "palor";
+/// abscess → absceso; hypokalemia → hipopotasemia; palsy → parálisis).
+/// </summary>
+public class SpanishGlossaryTests
+{
+    static readonly Lazy<Coder> Coder = new(() => new Coder(ShippedTerminology.LoadIcd10Cm(), null, sources: TermSources.Default | TermSources.NoSynonyms));
+    static readonly CodingOptions Spanish = new() { Language = Language.Spanish };
+
+    [Theory]
+    [InlineData("A la exploración destaca palidez cutánea.", "R23.1", "palidez")]
+    [InlineData("Analítica con hipopotasemia de 2,9 mEq/l.", "E87.6", "hipopotasemia")]
+    [InlineData("Parálisis facial periférica izquierda.", "G51.0", "Parálisis facial")]
+    [InlineData("La TC craneal mostró hidrocefalia.", "G91.9", "hidrocefalia")]
+    [InlineData("Se diagnosticó un absceso esplénico.", "D73.3", "absceso esplénico")]
+    [InlineData("Taquicardia a 120 lpm.", "R00.0", "Taquicardia")]
+    [InlineData("Amigdalitis aguda.", "J03.90", "Amigdalitis aguda")]
+    [InlineData("Anemia por déficit de hierro.", "D50.9", "Anemia por déficit de hierro")]
+    [InlineData("Infección por Staphylococcus aureus resistente a meticilina.", "A49.02", "Infección por Staphylococcus aureus resistente a meticilina")]
+    public void A_Spanish_sentence_is_coded_through_a_title_carried_over_with_the_glossary(string note, string code, string quoted)
+    {
+        var coded = Assert.Single(Coder.Value.Code(note, Spanish).Codes);
+        Assert.Equal((code, quoted), (coded.Code, coded.Spans[0].Text));
+    }
+
+    [Fact]
+    public void Two_glossary_conditions_in_one_sentence_are_both_coded() =>
+        Assert.Equal(["E86.0", "R41.0"], Coder.Value.Code("Desorientación y deshidratación al ingreso.", Spanish).Codes.Select(c => c.Code).Order(StringComparer.Ordinal));
+
+    [Theory]
+    [InlineData("Pallor", "palidez")]
+    [InlineData("Hypokalemia", "hipopotasemia")]
+    [InlineData("Facial palsy", "parálisis facial")]
+    [InlineData("Abscess of spleen", "absceso esplénico")]
+    [InlineData("Acute tonsillitis", "amigdalitis aguda")]
+    [InlineData("Emphysema", "enfisema")]
+    [InlineData("Iron deficiency anemia", "anemia por déficit de hierro")]
+    [InlineData("Methicillin resistant Staphylococcus aureus infection", "infección por estafilococo aureus resistente a meticilina")]
+    public void A_title_word_with_an_irregular_Spanish_form_is_read_through_the_glossary(string english, string spanish) =>
+        Assert.Equal(TermMatcher.Signature(spanish, Language.Spanish), TermMatcher.Signature(SpanishTerms.Translate(english)!, Language.Spanish));
 }
 
 public class TitleVariantTests
