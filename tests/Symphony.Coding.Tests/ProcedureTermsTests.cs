@@ -67,11 +67,20 @@ public class ProcedureTermsTests
     {
         var pcs = Pcs.Value;
         var operations = pcs.Concepts.Values.Where(c => c.Code.Length == 3).Select(c => c.Display.Split(", ")[^1]).ToHashSet(StringComparer.Ordinal);
+        // Body parts as the vocabulary names them: the 4th-character label without its side, singular or plural.
+        var bodyParts = pcs.Concepts.Values.Where(c => c.Code.Length == 4).SelectMany(c => c.Properties.Values)
+            .Select(label => System.Text.RegularExpressions.Regex.Replace(label, ", (Right|Left|Bilateral)$", ""))
+            .SelectMany(label => new[] { label, label.TrimEnd('s') }).ToHashSet(StringComparer.Ordinal);
         foreach (var fields in LanguageData.ReadLines(file).Select(line => line.Split('\t')))
             switch (fields[0])
             {
                 case "named": Assert.True(pcs.Find(fields[1]) is not null, $"{file}: {fields[1]} is not an ICD-10-PCS code"); break;
-                case "operation" or "fused": Assert.True(operations.Contains(fields[1]), $"{file}: no table names the operation '{fields[1]}'"); break;
+                case "operation": Assert.True(operations.Contains(fields[1]), $"{file}: no table names the operation '{fields[1]}'"); break;
+                case "bodypart": Assert.True(bodyParts.Contains(fields[1]), $"{file}: no table has the body part '{fields[1]}'"); break;
+                case "fused":
+                    Assert.True(operations.Contains(fields[1]), $"{file}: no table names the operation '{fields[1]}'");
+                    Assert.True(bodyParts.Contains(fields[2]), $"{file}: no table has the body part '{fields[2]}'");
+                    break;
             }
     }
 }
