@@ -30,6 +30,26 @@ public class HistoryCodeTests
         Assert.All(code.Spans, s => Assert.Equal(note.Substring(s.Start, s.Length), s.Text));
     }
 
+    static readonly Lazy<Coder> Shipped = new(() => new Coder(Symphony.Terminology.ShippedTerminology.LoadIcd10Cm(), null));
+
+    [Theory]
+    [InlineData("History of myocardial infarction in 2015.", Language.English)]
+    [InlineData("Antecedentes personales de infarto agudo de miocardio.", Language.Spanish)]
+    public void A_past_myocardial_infarction_is_the_old_infarction_code_the_history_code_excludes(string note, Language language)
+    {
+        // Z86.7 "Personal history of diseases of the circulatory system" excludes old myocardial infarction (I25.2).
+        var code = Assert.Single(Shipped.Value.Code(note, new CodingOptions { Language = language }).Codes);
+        Assert.Equal("I25.2", code.Code);
+        Assert.Contains(code.Rules, r => r.StartsWith("personal-history:I21.9 → I25.2"));
+    }
+
+    [Fact]
+    public void Another_past_circulatory_condition_keeps_its_personal_history_code()
+    {
+        var code = Assert.Single(Shipped.Value.Code("History of deep vein thrombosis.", English).Codes);
+        Assert.Equal("Z86.718", code.Code);
+    }
+
     [Fact]
     public void The_corpus_convention_codes_the_disease_as_written_and_no_history_code()
     {

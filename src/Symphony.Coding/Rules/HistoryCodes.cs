@@ -12,7 +12,9 @@ namespace Symphony.Coding.Rules;
 /// titled "Personal history of …" / "Family history of …", the one whose subject words all occur
 /// in the disease code's title or the titles above it (category, section, chapter) — the most
 /// specific such subject wins ("Personal history of other malignant neoplasm of kidney" for
-/// C64.9 over "Personal history of malignant neoplasm, unspecified").
+/// C64.9 over "Personal history of malignant neoplasm, unspecified"). A past condition the
+/// classification codes in its own chapter, named by the history code's excludes note, takes that
+/// code instead (old myocardial infarction I25.2 rather than Z86.79).
 /// </summary>
 public sealed class HistoryCodes
 {
@@ -46,7 +48,29 @@ public sealed class HistoryCodes
     }
 
     /// <summary>The personal- or family-history code for a disease code, or null when no title fits.</summary>
-    public string? For(string diseaseCode, bool family) => _cache.GetOrAdd((diseaseCode, family), key => Find(key.Item1, key.Item2));
+    public string? For(string diseaseCode, bool family) => _cache.GetOrAdd((diseaseCode, family), key =>
+    {
+        var history = Find(key.Item1, key.Item2);
+        return history is not null && !key.Item2 ? OldConditionCode(history, key.Item1) ?? history : history;
+    });
+
+    /// <summary>
+    /// A past condition the classification codes in its own chapter: the history code (or a level above it)
+    /// excludes "old &lt;condition&gt; (code)" — Z86.7 excludes old myocardial infarction (I25.2) — and the
+    /// condition's words are the disease's, so a past myocardial infarction is I25.2, not Z86.79.
+    /// </summary>
+    string? OldConditionCode(string historyCode, string diseaseCode)
+    {
+        var disease = TermMatcher.ContentKeys(TerminologyTerms.CoreTitle(_cs.Find(diseaseCode)!.Display), Language.English).ToHashSet(StringComparer.Ordinal);
+        for (var c = _cs.Find(historyCode); c is not null; c = c.ParentCode is { } p ? _cs.Find(p) : null)
+            foreach (var note in c.Notes)
+                if (note.Kind is NoteKind.Excludes1 or NoteKind.Excludes2 && NoteCodes.TermAndCode(note.Text) is { } pair
+                    && pair.Term.StartsWith("old ", StringComparison.OrdinalIgnoreCase)
+                    && TermMatcher.ContentKeys(pair.Term[4..], Language.English).All(disease.Contains)
+                    && _cs.Find(pair.Code) is { } old)
+                    return old.IsBillable ? old.Code : SpecificityRule.Descend(_cs, old).Concept.Code;
+        return null;
+    }
 
     string? Find(string diseaseCode, bool family)
     {
