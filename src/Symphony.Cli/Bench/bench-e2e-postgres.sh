@@ -7,12 +7,13 @@
 #
 # Run from the repository root after `dotnet build -c Release` of src/Symphony.Fhir.Server and src/Symphony.Cli.
 # BENCH_DB (default symphony_bench_e2e) is created if missing and kept: the first start loads the terminology into
-# it. POSTGRES (default Host=127.0.0.1;Username=postgres;Password=postgres) must reach a local server (its CPU is
-# read from /proc, so run as a user who may read it).
+# it. POSTGRES (default Host=127.0.0.1;Username=postgres;Password=postgres;SSL Mode=Disable) must reach a local server
+# (its CPU is read from /proc, so run as a user who may read it). TLS is off by default: on loopback it protects nothing
+# and costs CPU on both ends (Npgsql prefers TLS when the server offers it, as Debian's PostgreSQL does).
 set -e
 data=$1; notes=$2; mode=$3; warm=${4:-200}
 db=${BENCH_DB:-symphony_bench_e2e}
-pg=${POSTGRES:-Host=127.0.0.1;Username=postgres;Password=postgres}
+pg=${POSTGRES:-Host=127.0.0.1;Username=postgres;Password=postgres;SSL Mode=Disable}
 logs=$(mktemp -d)
 psql "postgresql://postgres:postgres@127.0.0.1/postgres" -qc "CREATE DATABASE $db" 2>/dev/null || true
 export Storage__Provider=postgres ConnectionStrings__Postgres="$pg;Database=$db" Coding__Icd10CmVersion=2021
@@ -29,8 +30,8 @@ if [ "$mode" = both ]; then start both 5301 both; else
   start api 5301 api; for i in $(seq 1 ${mode#split}); do start worker 531$i worker$i; done; fi
 trap 'kill ${pids[*]} 2>/dev/null' EXIT
 until curl -sf http://127.0.0.1:5301/metadata > /dev/null; do sleep 1; done
-# Measure the running server, not its start: terminology loaded, validator warm, coder loaded.
-for f in $logs/*.log; do until grep -q "Terminology: ready" $f; do sleep 1; done; done
+# Measure the running server, not its start: terminology loaded (api), validator warm (api), coder loaded (workers).
+until grep -q "Terminology: ready" $logs/api.log $logs/both.log 2>/dev/null; do sleep 1; done
 until grep -q "Validator ready" $logs/api.log $logs/both.log 2>/dev/null; do sleep 1; done
 for f in $logs/worker*.log $logs/both.log; do [ -f $f ] && until grep -q "Coder ready" $f; do sleep 1; done; done
 [ "$warm" -gt 0 ] && $bench --notes $warm > /dev/null

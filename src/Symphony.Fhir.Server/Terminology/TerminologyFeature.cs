@@ -45,13 +45,17 @@ public static class TerminologyFeature
                     ?? throw new InvalidOperationException("Storage:Provider is postgres but ConnectionStrings:Postgres is not set."))
                 : TerminologyDatabase.Sqlite(Path.Combine(sp.GetRequiredService<IHostEnvironment>().ContentRootPath, storage.SqlitePath));
         });
-        builder.Services.AddHostedService<TerminologyStartup>();
+        // A worker process codes with the one release each note needs, loaded by its coder on first use: it neither
+        // loads every release nor answers the terminology operations (the api does).
+        if (CodingJobs.Roles.RunsApi(builder.Configuration))
+            builder.Services.AddHostedService<TerminologyStartup>();
         return builder;
     }
 
     public static WebApplication MapTerminology(this WebApplication app)
     {
-        TerminologyEndpoints.Map(app);
+        if (CodingJobs.Roles.RunsApi(app.Configuration))
+            TerminologyEndpoints.Map(app);
         return app;
     }
 }
