@@ -33,6 +33,17 @@ public class RuleTests
     }
 
     [Theory]
+    [InlineData("D49", "D49.9")]   // every child repeats "of unspecified behavior"; D49.9 adds "of unspecified site"
+    [InlineData("J45.90", "J45.909")] // every child repeats "Unspecified asthma": the one ending in 9 (uncomplicated)
+    public void The_default_child_is_the_one_whose_title_adds_unspecified_not_one_that_repeats_it(string category, string expected)
+    {
+        var cs = Icd10Cm.Value;
+        Assert.Equal(expected, SpecificityRule.Descend(cs, cs.Find(category)!).Concept.Code);
+    }
+
+    static readonly Lazy<Symphony.Terminology.Model.CodeSystemVersion> Icd10Cm = new(() => Symphony.Terminology.ShippedTerminology.LoadIcd10Cm());
+
+    [Theory]
     [InlineData("Sequela of burn of the left hand.", Episode.Sequela)]
     [InlineData("Secuelas de fractura de cadera.", Episode.Sequela)]
     [InlineData("Seen for follow-up of the fracture.", Episode.Subsequent)]

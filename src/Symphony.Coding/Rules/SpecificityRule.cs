@@ -13,7 +13,7 @@ public enum Episode
 /// <summary>
 /// Guideline: report the most specific billable code the text supports. When a mention names a
 /// category or subcategory (non-billable), descend to its unspecified default child — the child
-/// titled "unspecified", else the one ending in 9 — and pick the 7th character from the
+/// whose title adds "unspecified", else the one ending in 9 — and pick the 7th character from the
 /// encounter episode (A initial, D subsequent, S sequela). Stops where the data gives no default.
 /// </summary>
 public static class SpecificityRule
@@ -38,8 +38,11 @@ public static class SpecificityRule
             }
             else
             {
-                next = children.FirstOrDefault(c => c.Display.Contains("unspecified", StringComparison.OrdinalIgnoreCase) && !c.Display.Contains("other", StringComparison.OrdinalIgnoreCase))
-                    ?? children.FirstOrDefault(c => c.Display.Contains("unspecified", StringComparison.OrdinalIgnoreCase))
+                // "Unspecified" counts only where the child adds it: every child of D49 "Neoplasms of unspecified
+                // behavior" repeats it, and D49.9 "… of unspecified behavior of unspecified site" is the default.
+                var inParent = UnspecifiedCount(current.Display);
+                next = children.FirstOrDefault(c => UnspecifiedCount(c.Display) > inParent && !c.Display.Contains("other", StringComparison.OrdinalIgnoreCase))
+                    ?? children.FirstOrDefault(c => UnspecifiedCount(c.Display) > inParent)
                     ?? children.FirstOrDefault(c => c.Code[^1] == '9')
                     ?? (children.Count == 1 ? children[0] : null);
                 if (next is null) break;
@@ -48,6 +51,13 @@ public static class SpecificityRule
             current = next;
         }
         return (current, rules);
+    }
+
+    static int UnspecifiedCount(string display)
+    {
+        var count = 0;
+        for (var i = display.IndexOf("unspecified", StringComparison.OrdinalIgnoreCase); i >= 0; i = display.IndexOf("unspecified", i + 1, StringComparison.OrdinalIgnoreCase)) count++;
+        return count;
     }
 
     /// <summary>7-character codes generated from a sevenChrDef: every child is the parent (padded with X) plus one character.</summary>
