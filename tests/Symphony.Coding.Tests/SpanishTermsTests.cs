@@ -124,3 +124,20 @@ public class TitleVariantTests
     public void A_longer_title_with_and_is_not_split() =>
         Assert.DoesNotContain("joints", TerminologyTerms.Variants("Malignant neoplasm of bone and articular cartilage of limbs"));
 }
+
+public class TrailingUnspecifiedTests
+{
+    [Theory]
+    [InlineData("Pneumonia, unspecified organism", "Pneumonia")]
+    [InlineData("Constipation, unspecified", "Constipation")]
+    [InlineData("Duodenal ulcer, unspecified as acute or chronic, without hemorrhage or perforation", "Duodenal ulcer")]
+    public void A_title_that_leaves_only_the_organism_type_or_course_open_also_reads_as_the_condition(string title, string shortened) =>
+        Assert.Contains(shortened, TerminologyTerms.Variants(title));
+
+    [Theory]
+    [InlineData("Fistula, unspecified joint", "Fistula")]
+    [InlineData("Staphylococcal arthritis, unspecified hand", "Staphylococcal arthritis")]
+    [InlineData("Ulcerative colitis, unspecified with rectal bleeding", "Ulcerative colitis")]
+    public void A_title_that_names_a_place_or_a_complication_keeps_it(string title, string generic) =>
+        Assert.DoesNotContain(generic, TerminologyTerms.Variants(title));
+}

@@ -36,7 +36,10 @@ public static partial class TerminologyTerms
     [GeneratedRegex(@"\s*\([^()]*\)")] internal static partial Regex Parenthetical();
     [GeneratedRegex(@",?\s+(without|except|excluding|not elsewhere classified)\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingQualifier();
     [GeneratedRegex(@"\s*\[[^\]]*\]")] private static partial Regex Bracketed();
-    [GeneratedRegex(@",\s*unspecified\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingUnspecified();
+    // ", unspecified" alone, or naming what the mention leaves open — organism, site, side, type, "as acute or chronic…":
+    // "Staphylococcal arthritis, unspecified hand", "Fistula, unspecified joint" and "Ulcerative colitis, unspecified
+    // with rectal bleeding" keep their qualifier (shortened, they would read as the generic condition).
+    [GeneratedRegex(@",\s*unspecified(\s+(site|organism|type|cause|severity|stage|degree|eye|ear|side)|\s+as\b.*)?\s*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingUnspecified();
     [GeneratedRegex(@"^\s*([A-Za-z-]+) and ([A-Za-z-]+)\s*$")] private static partial Regex TwoConditions();
 
     /// <summary>A tabular title without its parenthesised modifiers and trailing "except …"/"without …"/"NEC" qualifier.</summary>
