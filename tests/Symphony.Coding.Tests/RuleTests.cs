@@ -34,8 +34,11 @@ public class RuleTests
 
     [Theory]
     [InlineData("D49", "D49.9")]   // every child repeats "of unspecified behavior"; D49.9 adds "of unspecified site"
-    [InlineData("J45.90", "J45.909")] // every child repeats "Unspecified asthma": the one ending in 9 (uncomplicated)
-    public void The_default_child_is_the_one_whose_title_adds_unspecified_not_one_that_repeats_it(string category, string expected)
+    [InlineData("J45.90", "J45.909")] // every child repeats "Unspecified asthma"; J45.909 adds "uncomplicated"
+    [InlineData("E11", "E11.9")]      // "with unspecified complications" (E11.8) documents complications; E11.9 is "without"
+    [InlineData("B27.0", "B27.00")]   // "without complication", not B27.09 "with other complications"
+    [InlineData("G43.1", "G43.109")]  // not intractable, then without status migrainosus
+    public void The_default_child_is_the_one_whose_title_adds_unspecified_or_an_absence_not_one_that_repeats_it(string category, string expected)
     {
         var cs = Icd10Cm.Value;
         Assert.Equal(expected, SpecificityRule.Descend(cs, cs.Find(category)!).Concept.Code);

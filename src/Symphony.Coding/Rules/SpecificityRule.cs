@@ -13,7 +13,8 @@ public enum Episode
 /// <summary>
 /// Guideline: report the most specific billable code the text supports. When a mention names a
 /// category or subcategory (non-billable), descend to its unspecified default child — the child
-/// whose title adds "unspecified", else the one ending in 9 — and pick the 7th character from the
+/// whose title adds "unspecified", else the one without what its siblings state ("without complication",
+/// "not intractable"), else the one ending in 9 — and pick the 7th character from the
 /// encounter episode (A initial, D subsequent, S sequela). Stops where the data gives no default.
 /// </summary>
 public static class SpecificityRule
@@ -40,9 +41,14 @@ public static class SpecificityRule
             {
                 // "Unspecified" counts only where the child adds it: every child of D49 "Neoplasms of unspecified
                 // behavior" repeats it, and D49.9 "… of unspecified behavior of unspecified site" is the default.
+                // "With unspecified complications" (E11.8) says complications were documented, so it is no default.
                 var inParent = UnspecifiedCount(current.Display);
-                next = children.FirstOrDefault(c => UnspecifiedCount(c.Display) > inParent && !c.Display.Contains("other", StringComparison.OrdinalIgnoreCase))
-                    ?? children.FirstOrDefault(c => UnspecifiedCount(c.Display) > inParent)
+                bool AddsUnspecified(Concept c) => UnspecifiedCount(c.Display) > inParent && !c.Display.Contains("with unspecified", StringComparison.OrdinalIgnoreCase);
+                next = children.FirstOrDefault(c => AddsUnspecified(c) && !c.Display.Contains("other", StringComparison.OrdinalIgnoreCase))
+                    ?? children.FirstOrDefault(AddsUnspecified)
+                    // Nothing documented means the absence of what a sibling states: "without complication",
+                    // "uncomplicated", "not intractable", "without status migrainosus".
+                    ?? children.FirstOrDefault(c => AbsenceCount(c.Display) > AbsenceCount(current.Display))
                     ?? children.FirstOrDefault(c => c.Code[^1] == '9')
                     ?? (children.Count == 1 ? children[0] : null);
                 if (next is null) break;
@@ -53,10 +59,18 @@ public static class SpecificityRule
         return (current, rules);
     }
 
-    static int UnspecifiedCount(string display)
+    static readonly string[] AbsenceWords = ["without ", "uncomplicated", "not intractable"];
+
+    /// <summary>How often a title states an absence; "other" titles state none (they name residual classes).</summary>
+    static int AbsenceCount(string display) =>
+        display.Contains("other", StringComparison.OrdinalIgnoreCase) ? 0 : AbsenceWords.Sum(w => Count(display, w));
+
+    static int UnspecifiedCount(string display) => Count(display, "unspecified");
+
+    static int Count(string text, string word)
     {
         var count = 0;
-        for (var i = display.IndexOf("unspecified", StringComparison.OrdinalIgnoreCase); i >= 0; i = display.IndexOf("unspecified", i + 1, StringComparison.OrdinalIgnoreCase)) count++;
+        for (var i = text.IndexOf(word, StringComparison.OrdinalIgnoreCase); i >= 0; i = text.IndexOf(word, i + 1, StringComparison.OrdinalIgnoreCase)) count++;
         return count;
     }
 
