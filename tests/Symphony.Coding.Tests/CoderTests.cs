@@ -152,6 +152,19 @@ public class CoderTests
     }
 
     [Fact]
+    public void A_site_block_on_a_term_also_holds_for_its_abbreviation_and_the_builder_counts_the_abbreviation()
+    {
+        // The site's documents say "CKD" and its coders never coded it: the builder measures the abbreviation as the coder reads it.
+        var documents = new Dictionary<string, string> { ["a"] = "Known CKD, stable.", ["b"] = "CKD under follow-up." };
+        var lexicon = SiteLexiconBuilder.Build([], documents, Language.English, genericTerms: Coder.GenericTerms(Language.English));
+        Assert.Contains(lexicon, e => e.Code == "N18.9" && e.Weight == 0);
+        Assert.Equal(["N18.9"], Codes(Coder.Code("Known CKD.", Inpatient)));
+        var site = Coder.WithSiteLexicon(lexicon).Code("Known CKD.", Inpatient);
+        Assert.Empty(site.Codes);
+        Assert.Contains(site.Rejected, r => r.Code == "N18.9" && r.Reason.StartsWith("the site's coders rarely gave this code"));
+    }
+
+    [Fact]
     public void Empty_and_garbage_input_give_an_empty_result_and_oversized_input_a_clear_error()
     {
         Assert.Empty(Coder.Code("", Inpatient).Codes);

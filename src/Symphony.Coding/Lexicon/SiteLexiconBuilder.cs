@@ -44,7 +44,8 @@ public static partial class SiteLexiconBuilder
         var siteCount = candidates.Count;
         if (genericTerms is not null)
             candidates = candidates.Concat(genericTerms.Select(t => (Term: t.Text, t.System, t.Code))).DistinctBy(c => (TermMatcher.Signature(c.Term, language), c.Code)).ToList();
-        var matcher = new TermMatcher(candidates.Select(c => new LexiconTerm(c.Term, c.System, c.Code, TermSource.SiteLexicon)), language);
+        // Measured as the coder matches them, clinical abbreviations included ("VEB" for "virus de Epstein-Barr").
+        var matcher = new TermMatcher(candidates.Select(c => new LexiconTerm(c.Term, c.System, c.Code, TermSource.SiteLexicon)), language, TerminologyLexicon.Abbreviations(language));
         var occurs = new Dictionary<(string, string), int>();
         var confirmed = new Dictionary<(string, string), int>();
         foreach (var (document, text) in texts)

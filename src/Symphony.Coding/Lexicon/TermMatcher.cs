@@ -18,7 +18,8 @@ public sealed record TermMatch(int TermId, int[] Positions)
 /// </summary>
 public sealed class TermMatcher
 {
-    sealed record CompiledTerm(LexiconTerm Term, string[] Keys);
+    /// <param name="Signature">The term's own words in a fixed order; an abbreviation variant shares its term's.</param>
+    sealed record CompiledTerm(LexiconTerm Term, string[] Keys, string Signature);
 
     readonly List<CompiledTerm> _terms = [];
     readonly Dictionary<string, List<int>> _byAnchor = new(StringComparer.Ordinal);
@@ -41,14 +42,15 @@ public sealed class TermMatcher
             var keys = ContentKeys(term.Text, language);
             if (keys.Length == 0) continue;
             // One entry per (word set, code): the first source given wins, so callers pass the best sources first.
-            if (!seen.Add(Signature(keys) + "\t" + term.Code)) continue;
-            compiled.Add(new CompiledTerm(term, keys));
+            var signature = Signature(keys);
+            if (!seen.Add(signature + "\t" + term.Code)) continue;
+            compiled.Add(new CompiledTerm(term, keys, signature));
             foreach (var (key, expansion) in expansions)
             {
                 if (!expansion.All(keys.Contains)) continue;
                 var variant = keys.Except(expansion).Append(key).ToArray();
                 if (seen.Add(Signature(variant) + "\t" + term.Code))
-                    compiled.Add(new CompiledTerm(term, variant));
+                    compiled.Add(new CompiledTerm(term, variant, signature));
             }
         }
         var frequency = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -69,8 +71,11 @@ public sealed class TermMatcher
     /// <summary>Every term as compiled (abbreviation variants included once per term).</summary>
     public IEnumerable<LexiconTerm> Terms => _terms.Select(t => t.Term).Distinct();
 
-    /// <summary>The term's words as one string in a fixed order: two phrasings with the same words share it.</summary>
-    public string Signature(int termId) => Signature(_terms[termId].Keys);
+    /// <summary>
+    /// The term's words as one string in a fixed order: two phrasings with the same words share it, and an
+    /// abbreviation variant ("VEB") shares its term's ("virus de Epstein-Barr"), so what is said of a term holds for both.
+    /// </summary>
+    public string Signature(int termId) => _terms[termId].Signature;
     public static string Signature(string phrase, Language language) => Signature(ContentKeys(phrase, language));
     static string Signature(string[] keys) => string.Join(' ', keys.Order(StringComparer.Ordinal));
 
