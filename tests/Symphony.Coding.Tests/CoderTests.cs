@@ -164,6 +164,13 @@ public class CoderTests
         Assert.Contains(site.Rejected, r => r.Code == "N18.9" && r.Reason.StartsWith("the site's coders rarely gave this code"));
     }
 
+    [Theory]
+    [InlineData("S72.001A", true)]  // "… neck of right femur …"
+    [InlineData("N23", false)]
+    [InlineData("X99.9", false)]    // unknown code
+    public void A_code_names_a_side_when_its_title_says_right_left_or_bilateral(string code, bool expected) =>
+        Assert.Equal(expected, Coder.NamesSide(CodeSystems.Icd10Cm, code));
+
     [Fact]
     public void Empty_and_garbage_input_give_an_empty_result_and_oversized_input_a_clear_error()
     {

@@ -86,6 +86,25 @@ public class EvaluationTests
         Assert.Equal(1, entries.Single(e => e.Code == "R10.9").Weight); // the site's own phrase, always coded
         Assert.DoesNotContain(entries, e => e.Code == "N20.0"); // never seen at the site: no evidence either way
     }
+
+    [Fact]
+    public void A_phrase_is_also_taught_without_its_side_unless_its_code_names_the_side()
+    {
+        var texts = new Dictionary<string, string>
+        {
+            ["d1"] = "Cáncer de borde lingual izquierdo.",
+            ["d2"] = "Desprendimiento de retina del ojo izquierdo.",
+        };
+        AcceptedAnnotation[] accepted =
+        [
+            new("d1", "cáncer de borde lingual izquierdo", CodeSystems.Icd10Cm, "C02.1"),
+            new("d2", "desprendimiento de retina del ojo izquierdo", CodeSystems.Icd10Cm, "H33.22"),
+        ];
+        static bool NamesSide(string system, string code) => code == "H33.22"; // "Serous retinal detachment, left eye"
+        var entries = SiteLexiconBuilder.Build(accepted, texts, Language.Spanish, codeNamesSide: NamesSide);
+        Assert.Contains(entries, e => e.Code == "C02.1" && e.Term == "cáncer de borde lingual");
+        Assert.DoesNotContain(entries, e => e.Code == "H33.22" && !e.Term.Contains("izquierdo"));
+    }
 }
 
 public class ReferenceWideningTests

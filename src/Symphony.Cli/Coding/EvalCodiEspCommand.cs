@@ -41,7 +41,7 @@ public static class EvalCodiEspCommand
             var coder = CoderFactory.Create(null, Sources(disabled));
             if (parse.GetValue(adaptFrom) is { Length: > 0 } adapt)
             {
-                var site = BuildSiteLexicon(dataDir, adapt.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), parse.GetValue(minWeight), coder.GenericTerms(Language.Spanish));
+                var site = BuildSiteLexicon(dataDir, adapt.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), parse.GetValue(minWeight), coder.GenericTerms(Language.Spanish), coder.NamesSide);
                 coder = coder.WithSiteLexicon(site);
                 Console.WriteLine($"site lexicon: {site.Count:N0} phrases from {adapt} X annotations");
                 if (parse.GetValue(writeLexicon) is { } lexiconFile)
@@ -77,7 +77,7 @@ public static class EvalCodiEspCommand
                     var site = SiteLexiconBuilder.Build(
                         corpus.GoldX.Where(m => !held.Contains(m.Document)).Select(Accepted),
                         corpus.Texts.Where(kv => !held.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value),
-                        Language.Spanish, parse.GetValue(minWeight), coder.GenericTerms(Language.Spanish));
+                        Language.Spanish, parse.GetValue(minWeight), coder.GenericTerms(Language.Spanish), coder.NamesSide);
                     predictions.AddRange(Predict(coder.WithSiteLexicon(site), corpus.Texts.Where(kv => held.Contains(kv.Key))));
                 }
                 Console.WriteLine($"{n}-fold cross-validation on {splitName}");
@@ -123,7 +123,7 @@ public static class EvalCodiEspCommand
     }
 
     /// <summary>The accepted codes of the given splits, with their quoted Spanish phrases, through the site-lexicon builder.</summary>
-    static List<SiteLexiconEntry> BuildSiteLexicon(string dataDir, string[] splits, double minWeight, IEnumerable<LexiconTerm> genericTerms)
+    static List<SiteLexiconEntry> BuildSiteLexicon(string dataDir, string[] splits, double minWeight, IEnumerable<LexiconTerm> genericTerms, Func<string, string, bool> codeNamesSide)
     {
         var annotations = new List<AcceptedAnnotation>();
         var texts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -134,6 +134,6 @@ public static class EvalCodiEspCommand
             foreach (var (doc, text) in s.Texts) texts[doc] = text;
             annotations.AddRange(s.GoldX.Select(Accepted));
         }
-        return SiteLexiconBuilder.Build(annotations, texts, Language.Spanish, minWeight, genericTerms);
+        return SiteLexiconBuilder.Build(annotations, texts, Language.Spanish, minWeight, genericTerms, codeNamesSide);
     }
 }

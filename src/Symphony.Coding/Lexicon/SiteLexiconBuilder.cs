@@ -25,7 +25,8 @@ public static partial class SiteLexiconBuilder
     [System.Text.RegularExpressions.GeneratedRegex(@"\b(derech[oa]s?|izquierd[oa]s?|bilateral(es)?|right|left|bilateral)\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
     private static partial System.Text.RegularExpressions.Regex Laterality();
 
-    public static List<SiteLexiconEntry> Build(IEnumerable<AcceptedAnnotation> annotations, IReadOnlyDictionary<string, string> texts, Language language, double minWeight = DefaultMinWeight, IEnumerable<LexiconTerm>? genericTerms = null)
+    /// <param name="codeNamesSide">True for a code whose meaning includes a side (H33.22: left eye); its phrases are not also taught without their side.</param>
+    public static List<SiteLexiconEntry> Build(IEnumerable<AcceptedAnnotation> annotations, IReadOnlyDictionary<string, string> texts, Language language, double minWeight = DefaultMinWeight, IEnumerable<LexiconTerm>? genericTerms = null, Func<string, string, bool>? codeNamesSide = null)
     {
         var list = annotations.Where(a => a.Term.Trim().Length > 1).ToList();
         var codesByDocument = list.GroupBy(a => a.Document).ToDictionary(g => g.Key, g => g.Select(a => (a.System, a.Code)).ToHashSet());
@@ -35,8 +36,10 @@ public static partial class SiteLexiconBuilder
             .Where(g => g.Key.Keys.Length > 0)
             .Select(g => (Term: g.GroupBy(a => a.Term.Trim().ToLowerInvariant()).OrderByDescending(t => t.Count()).ThenBy(t => t.Key, StringComparer.Ordinal).First().Key, g.Key.System, g.Key.Code))
             .ToList();
-        // The side is rarely what a code depends on: "cáncer de borde lingual izquierdo" also teaches "cáncer de borde lingual".
+        // The side is rarely what a code depends on: "cáncer de borde lingual izquierdo" also teaches "cáncer de borde lingual";
+        // unless the code names the side ("desprendimiento de retina del ojo izquierdo", H33.22 left eye).
         var sideless = candidates
+            .Where(c => codeNamesSide?.Invoke(c.System, c.Code) != true)
             .Select(c => (Term: Laterality().Replace(c.Term, " ").Trim(), c.System, c.Code))
             .Where(c => c.Term.Length > 2 && TermMatcher.ContentKeys(c.Term, language).Length > 0)
             .ToList();
