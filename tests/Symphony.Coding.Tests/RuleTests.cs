@@ -1,4 +1,6 @@
+using Symphony.Coding.Lexicon;
 using Symphony.Coding.Rules;
+using Symphony.Coding.Text;
 
 namespace Symphony.Coding.Tests;
 
@@ -45,6 +47,17 @@ public class RuleTests
     }
 
     static readonly Lazy<Symphony.Terminology.Model.CodeSystemVersion> Icd10Cm = new(() => Symphony.Terminology.ShippedTerminology.LoadIcd10Cm());
+
+    [Theory]
+    [InlineData("Migraine.", Language.English)]
+    [InlineData("Migraña.", Language.Spanish)]
+    public void Titles_that_read_the_same_once_shortened_give_the_unspecified_code(string note, Language language)
+    {
+        // "Migraine without aura, …" (G43.009) and "Migraine, unspecified, …" (G43.909) both shorten to "migraine".
+        var coder = new Coder(Icd10Cm.Value, null, sources: TermSources.Default | TermSources.NoSynonyms);
+        var code = Assert.Single(coder.Code(note, new CodingOptions { Language = language }).Codes);
+        Assert.Equal("G43.909", code.Code);
+    }
 
     [Theory]
     [InlineData("Sequela of burn of the left hand.", Episode.Sequela)]

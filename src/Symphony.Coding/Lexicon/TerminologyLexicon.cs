@@ -39,7 +39,9 @@ internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemV
             foreach (var term in TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources))
                 if (SpanishTerms.Translate(term.Text) is { } spanish)
                     terms.Add(term with { Text = spanish, Weight = term.Weight * TranslatedWeight });
-        return new TermMatcher(terms, language, Abbreviations(language));
+        // The matcher keeps the first term for a set of words and a code: best source first, then the highest weight
+        // ("Migraine" → G43.909 from "Migraine, unspecified", not the weaker reading of the category title G43).
+        return new TermMatcher(terms.OrderBy(t => t.Source).ThenByDescending(t => t.Weight), language, Abbreviations(language));
     }
 
     /// <summary>Data/synonyms-{lang}.tsv: term, system, code — common clinical names the code titles do not use.</summary>

@@ -34,12 +34,14 @@ public enum TermSources
 public static partial class TerminologyTerms
 {
     [GeneratedRegex(@"\s*\([^()]*\)")] internal static partial Regex Parenthetical();
-    [GeneratedRegex(@",?\s+(without|except|excluding|not elsewhere classified)\b.*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingQualifier();
+    // Not when a "with …" follows: "Migraine without aura, not intractable, with status migrainosus" is no plain migraine.
+    [GeneratedRegex(@",?\s+(without|except|excluding|not elsewhere classified)\b(?!.*\bwith\b).*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingQualifier();
     [GeneratedRegex(@"\s*\[[^\]]*\]")] private static partial Regex Bracketed();
-    // ", unspecified" alone, or naming what the mention leaves open — organism, site, side, type, "as acute or chronic…":
+    // ", unspecified" alone, or naming what the mention leaves open — organism, site, side, type, "as acute or chronic…",
+    // or followed by the default's absences (", not intractable, without status migrainosus"):
     // "Staphylococcal arthritis, unspecified hand", "Fistula, unspecified joint" and "Ulcerative colitis, unspecified
     // with rectal bleeding" keep their qualifier (shortened, they would read as the generic condition).
-    [GeneratedRegex(@",\s*unspecified(\s+(site|organism|type|cause|severity|stage|degree|eye|ear|side)|\s+as\b.*)?\s*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingUnspecified();
+    [GeneratedRegex(@",\s*unspecified(\s+(site|organism|type|cause|severity|stage|degree|eye|ear|side)|\s+as\b.*|,\s*(not intractable|uncomplicated|without\b)(?!.*\bwith\b).*)?\s*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingUnspecified();
     [GeneratedRegex(@"^\s*([A-Za-z-]+) and ([A-Za-z-]+)\s*$")] private static partial Regex TwoConditions();
 
     /// <summary>A tabular title without its parenthesised modifiers and trailing "except …"/"without …"/"NEC" qualifier.</summary>
@@ -112,7 +114,10 @@ public static partial class TerminologyTerms
                 // "Other ..." titles name residual classes ("Other specified disorders of kidney"), not what a note says.
                 if (c.Display.StartsWith("Other ", StringComparison.OrdinalIgnoreCase)) continue;
                 var target = Target(c.Code)!;
-                foreach (var v in Variants(c.Display)) yield return new LexiconTerm(v, system, target, TermSource.Description, c.IsBillable ? 0.6 : 0.5);
+                // Of two titles that read the same once shortened ("Migraine, unspecified, …" and "Migraine without aura, …"),
+                // the unspecified one is what the bare words mean: it weighs a little more, so it wins the tie.
+                var weight = (c.IsBillable ? 0.6 : 0.5) + (c.Display.Contains("unspecified", StringComparison.OrdinalIgnoreCase) ? 0.01 : 0);
+                foreach (var v in Variants(c.Display)) yield return new LexiconTerm(v, system, target, TermSource.Description, weight);
                 foreach (var d in c.Designations)
                     foreach (var v in Variants(d)) yield return new LexiconTerm(v, system, target, TermSource.Description, 0.5);
             }
