@@ -27,6 +27,13 @@ public class SpanishTermsTests
         Assert.Equal(TermMatcher.Signature(spanish, Language.Spanish), TermMatcher.Signature(SpanishTerms.Translate(english)!, Language.Spanish));
 
     [Theory]
+    [InlineData("immunity", "inmunidad")]
+    [InlineData("dysfunction", "disfuncion")]
+    [InlineData("infection", "infeccion")]
+    public void The_cognate_spelling_keeps_immuno_as_inmuno_and_nction_as_ncion(string english, string spanish) =>
+        Assert.Equal(spanish, SpanishTerms.Cognate(english));
+
+    [Theory]
     [InlineData("Fever without chills")]
     [InlineData("Hypertension due to kidney disease")]
     [InlineData("Type O blood")] // "O" is a Spanish function word: the term would read as "sangre"

@@ -23,7 +23,7 @@ public static class SpanishTerms
     [
         ("ectomy", "ectomia"), ("ostomy", "ostomia"), ("otomy", "otomia"), ("plasty", "plastia"), ("scopy", "scopia"),
         ("graphy", "grafia"), ("gram", "grama"), ("pathy", "patia"), ("logy", "logia"), ("trophy", "trofia"), ("plegia", "plejia"),
-        ("rrhagia", "rragia"), ("rrhage", "rragia"), ("rrhea", "rrea"), ("rrhoea", "rrea"), ("tion", "cion"), ("tial", "cial"),
+        ("rrhagia", "rragia"), ("rrhage", "rragia"), ("rrhea", "rrea"), ("rrhoea", "rrea"), ("nction", "ncion"), ("tion", "cion"), ("tial", "cial"),
         ("ity", "idad"), ("ical", "ico"), ("ic", "ico"), ("ctious", "ccioso"), ("eous", "eo"), ("ous", "oso"), ("ency", "encia"), ("ized", "izado"), ("ised", "izado"), ("ism", "ismo"), ("ist", "ista"), ("ary", "ario"),
         ("ory", "orio"), ("ence", "encia"), ("ance", "ancia"), ("ment", "mento"), ("ant", "ante"), ("ent", "ente"),
         ("ive", "ivo"), ("ile", "il"), ("ine", "ina"), ("ide", "ido"), ("ate", "ato"), ("ite", "ito"), ("ose", "oso"),
@@ -84,7 +84,7 @@ public static class SpanishTerms
         }
         if (b.Length > 2 && b[0] == 's' && !IsVowel(b[1])) b.Insert(0, 'e');
         else if (b.Length > 2 && b[0] == 'p' && b[1] == 'n') b.Remove(0, 1);
-        else if (b.Length > 3 && b[0] == 'i' && b[1] == 'm' && b[2] == 'u') b[1] = 'n'; // immuno- (after mm → m) → inmuno-
+        else if (b.Length > 3 && b[0] == 'i' && b[1] == 'm' && b[2] == 'u') b.Insert(1, 'n'); // immuno- (after mm → m) → inmuno-
         return b.ToString();
     }
 
