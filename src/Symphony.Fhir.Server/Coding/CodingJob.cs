@@ -81,14 +81,18 @@ public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, 
     protected override async System.Threading.Tasks.Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await System.Threading.Tasks.Task.Yield();
-        // Load the coder and warm the write-back path up before the first note rather than on it.
-        try
+        // Load the coder and warm the write-back path up before the first note rather than on it — beside the sweeps,
+        // never in front of them: a slow warm-up must not hold back requests left from before a restart.
+        _ = System.Threading.Tasks.Task.Run(() =>
         {
-            var started = System.Diagnostics.Stopwatch.StartNew();
-            pipeline.WarmUp();
-            logger.LogInformation("Coder ready in {Elapsed} ms", started.ElapsedMilliseconds);
-        }
-        catch (Exception e) { logger.LogError(e, "Could not load the coder"); }
+            try
+            {
+                var started = System.Diagnostics.Stopwatch.StartNew();
+                pipeline.WarmUp();
+                logger.LogInformation("Coder ready in {Elapsed} ms", started.ElapsedMilliseconds);
+            }
+            catch (Exception e) { logger.LogError(e, "Could not load the coder"); }
+        }, stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
