@@ -155,8 +155,7 @@ public sealed partial class Coder
     }
 
     /// <summary>True when the code's title names a side (right, left, bilateral): "Serous retinal detachment, left eye", "Resection of Kidney, Right".</summary>
-    public bool NamesSide(string system, string code) =>
-        (system == CodeSystems.Icd10Pcs ? Icd10Pcs : Icd10Cm)?.Find(code)?.Display is { } display && SideWord().IsMatch(display);
+    public bool NamesSide(string system, string code) => SideWord().IsMatch(DisplayOf(system, code, ""));
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\b(right|left|bilateral)\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
     private static partial System.Text.RegularExpressions.Regex SideWord();

@@ -3,7 +3,6 @@ using System.Text;
 using Symphony.Coding.Evaluation;
 using Symphony.Coding.Lexicon;
 using Symphony.Coding.Text;
-using Symphony.Terminology;
 
 namespace Symphony.Coding.Tests;
 
@@ -17,8 +16,8 @@ public sealed class CodiEspDevFixture
 
     public CodiEspDevFixture()
     {
-        var cm = Task.Run(() => ShippedTerminology.LoadIcd10Cm());
-        var pcs = Task.Run(ShippedTerminology.LoadIcd10Pcs);
+        var cm = Task.Run(() => ShippedCodeSystems.Icd10Cm.Value);
+        var pcs = Task.Run(() => ShippedCodeSystems.Icd10Pcs.Value);
         var annotations = new List<AcceptedAnnotation>();
         using (var zip = ZipFile.OpenRead(Path.Combine(AppContext.BaseDirectory, "fixtures", "codiesp-dev.zip")))
             foreach (var entry in zip.Entries.Where(e => e.Length > 0))

@@ -30,7 +30,7 @@ public class HistoryCodeTests
         Assert.All(code.Spans, s => Assert.Equal(note.Substring(s.Start, s.Length), s.Text));
     }
 
-    static readonly Lazy<Coder> Shipped = new(() => new Coder(Symphony.Terminology.ShippedTerminology.LoadIcd10Cm(), null));
+    static readonly Lazy<Coder> Shipped = new(() => new Coder(ShippedCodeSystems.Icd10Cm.Value, null));
 
     [Theory]
     [InlineData("History of myocardial infarction in 2015.", Language.English)]

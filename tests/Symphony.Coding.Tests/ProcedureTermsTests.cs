@@ -1,6 +1,5 @@
 using Symphony.Coding.Lexicon;
 using Symphony.Coding.Text;
-using Symphony.Terminology;
 using Symphony.Terminology.Model;
 
 namespace Symphony.Coding.Tests;
@@ -8,7 +7,7 @@ namespace Symphony.Coding.Tests;
 /// <summary>Procedures named as notes name them, composed with the shipped ICD-10-PCS tables.</summary>
 public class ProcedureTermsTests
 {
-    static readonly Lazy<CodeSystemVersion> Pcs = new(ShippedTerminology.LoadIcd10Pcs);
+    static readonly Lazy<CodeSystemVersion> Pcs = ShippedCodeSystems.Icd10Pcs;
     static readonly Lazy<Coder> Coder = new(() => new Coder(null, Pcs.Value, sources: TermSources.Default | TermSources.NoSynonyms));
 
     static CodedConcept Single(string note, Language language, string code)

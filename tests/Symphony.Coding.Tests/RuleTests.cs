@@ -46,7 +46,7 @@ public class RuleTests
         Assert.Equal(expected, SpecificityRule.Descend(cs, cs.Find(category)!).Concept.Code);
     }
 
-    static readonly Lazy<Symphony.Terminology.Model.CodeSystemVersion> Icd10Cm = new(() => Symphony.Terminology.ShippedTerminology.LoadIcd10Cm());
+    static readonly Lazy<Symphony.Terminology.Model.CodeSystemVersion> Icd10Cm = ShippedCodeSystems.Icd10Cm;
 
     [Theory]
     [InlineData("Migraine.", Language.English)]

@@ -1,6 +1,5 @@
 using Symphony.Coding.Lexicon;
 using Symphony.Coding.Text;
-using Symphony.Terminology;
 
 namespace Symphony.Coding.Tests;
 
@@ -84,7 +83,7 @@ public class SpanishTermsTests
 /// </summary>
 public class SpanishGlossaryTests
 {
-    static readonly Lazy<Coder> Coder = new(() => new Coder(ShippedTerminology.LoadIcd10Cm(), null, sources: TermSources.Default | TermSources.NoSynonyms));
+    static readonly Lazy<Coder> Coder = new(() => new Coder(ShippedCodeSystems.Icd10Cm.Value, null, sources: TermSources.Default | TermSources.NoSynonyms));
     static readonly CodingOptions Spanish = new() { Language = Language.Spanish };
 
     [Theory]

@@ -32,7 +32,7 @@ internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemV
     TermMatcher Build(Language language, bool withSynonyms)
     {
         var terms = new List<LexiconTerm>(sources.HasFlag(TermSources.NoSynonyms) || !withSynonyms ? [] : Synonyms(language));
-        // Procedure names in the note's language come before the code-system terms with the same words (the first given wins).
+        // Procedure names in the note's language (ecografía renal, nefrectomía), composed with the PCS tables.
         if (icd10Pcs is not null && sources.HasFlag(TermSources.Procedures)) terms.AddRange(ProcedureTerms.Compose(icd10Pcs, language));
         if (language == Language.English) terms.AddRange(TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources));
         else if (sources.HasFlag(TermSources.SpanishTranslations))
