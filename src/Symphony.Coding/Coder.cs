@@ -80,7 +80,8 @@ public sealed partial class Coder
             foreach (var mention in mentions)
             {
                 var (status, trigger) = context.Classify(tokens, triggers, mention.Match.First, mention.Match.Last);
-                draft.Add(mention, status, trigger, episode, tokens, options);
+                var side = LateralityRule.StatedSide(tokens, mention.Match, sentence.FirstToken + sentence.TokenCount);
+                draft.Add(mention, status, trigger, episode, side, tokens, options);
             }
         }
         return draft.Finish(options);
@@ -177,20 +178,17 @@ public sealed partial class Coder
             public MentionStatus Status = MentionStatus.Negated;
         }
 
-        static readonly HashSet<string> SideWords = new[] { "derecho", "derecha", "izquierdo", "izquierda", "bilateral", "right", "left" }
-            .SelectMany(w => new[] { TextNormalizer.Normalize(w, Language.Spanish), TextNormalizer.Normalize(w, Language.English) }).ToHashSet(StringComparer.Ordinal);
-
         readonly Dictionary<(string, string), Draft> _coded = [];
         readonly List<RejectedCandidate> _rejected = [];
 
         public void Reject(string system, string code, string reason, TokenizedText tokens, TermMatch match) =>
             _rejected.Add(new RejectedCandidate(system, code, coder.DisplayOf(system, code, code), reason, Spans(tokens, match)));
 
-        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, TokenizedText tokens, CodingOptions options)
+        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, Side? side, TokenizedText tokens, CodingOptions options)
         {
             var term = mention.Term;
             var matchedBy = $"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'";
-            var (code, rules) = ResolveCode(term, episode);
+            var (code, rules) = ResolveCode(term, episode, side);
             var spans = Spans(tokens, mention.Match);
             var display = coder.DisplayOf(term.System, code, term.Text);
             var accepted = options.CodeEveryMention || status == MentionStatus.Affirmed
@@ -234,17 +232,30 @@ public sealed partial class Coder
             return draft;
         }
 
-        (string Code, List<string> Rules) ResolveCode(LexiconTerm term, Episode episode)
+        (string Code, List<string> Rules) ResolveCode(LexiconTerm term, Episode episode, Side? side)
         {
-            // A site's accepted code is reported as the site wrote it.
-            var cs = term.System == CodeSystems.Icd10Cm && term.Source != TermSource.SiteLexicon ? coder.Icd10Cm : null;
+            var cs = term.System == CodeSystems.Icd10Cm ? coder.Icd10Cm : null;
             if (cs?.Find(term.Code) is not { } concept) return (term.Code, []);
+            var rules = new List<string>();
+            // A site's accepted code is reported as the site wrote it, with the side the note states.
+            if (term.Source == TermSource.SiteLexicon)
+                return (WithSide(concept).Code, rules);
             // A 7-character code chosen for an initial encounter becomes its sibling for the episode the sentence states.
             if (episode != Episode.Initial && concept.Code.Replace(".", "").Length == 7 && concept.ParentCode is { } parent && cs.Find(parent) is { } p)
                 concept = p;
-            if (concept.IsBillable) return (concept.Code, []);
-            var (leaf, rules) = SpecificityRule.Descend(cs, concept, episode);
-            return (leaf.Code, rules);
+            concept = WithSide(concept);
+            if (concept.IsBillable) return (concept.Code, rules);
+            var (leaf, descent) = SpecificityRule.Descend(cs, concept, episode);
+            rules.AddRange(descent);
+            // The default child may be the one that leaves the side unspecified (H53.41 → H53.419).
+            return (WithSide(leaf).Code, rules);
+
+            Concept WithSide(Concept c)
+            {
+                if (side is not { } s || LateralityRule.Refine(cs, c, s) is not { } sided) return c;
+                rules.Add($"{LateralityRule.Name}:{c.Code}→{sided.Code} ({s.ToString().ToLowerInvariant()})");
+                return sided;
+            }
         }
 
         /// <summary>
@@ -255,7 +266,7 @@ public sealed partial class Coder
         {
             var start = tokens.Tokens[match.First].Start;
             var last = match.Last;
-            while (last + 1 < tokens.Tokens.Length && SideWords.Contains(tokens.Tokens[last + 1].Key) && tokens.Tokens[last + 1].Start - tokens.Tokens[last].End <= 2)
+            while (last + 1 < tokens.Tokens.Length && LateralityRule.SideOf(tokens.Tokens[last + 1].Key) is not null && tokens.Tokens[last + 1].Start - tokens.Tokens[last].End <= 2)
                 last++;
             var end = tokens.Tokens[last].End;
             return [new EvidenceSpan(start, end - start, tokens.Text.Substring(start, end - start))];
