@@ -1,5 +1,8 @@
 using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.InMemory;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Symphony.Fhir.Server.Intake;
 using Symphony.Fhir.Server.Storage;
 
@@ -35,15 +38,19 @@ public static class CodingApi
 
         var postgres = builder.Configuration["Storage:Provider"]?.Equals("postgres", StringComparison.OrdinalIgnoreCase) == true;
         var connectionString = builder.Configuration.GetConnectionString("Postgres");
-        services.AddHangfire(config =>
+        // This host's own job storage and job activator, registered before AddHangfire, which only TryAdds them as
+        // whatever the statics JobStorage.Current and JobActivator.Current hold when first asked for: with two hosts
+        // in one process (tests), a host could enqueue into the other's storage or run its jobs with the other's
+        // services. The client (CodingSignal) and the server take these; the storage is never put in the static.
+        services.AddSingleton<JobStorage>(_ =>
         {
-            config.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
-            if (postgres)
-                config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString),
-                    new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(100), PrepareSchemaIfNecessary = true });
-            else
-                config.UseInMemoryStorage(); // embedded: requests live in the database; the sweeper re-enqueues them after a restart
+            if (!postgres)
+                return new InMemoryStorage(); // embedded: requests live in the database; the sweeper re-enqueues them after a restart
+            var options = new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(100), PrepareSchemaIfNecessary = true };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
         });
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire(config => config.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings());
         if (Roles.RunsWorker(builder.Configuration))
         {
             var options = builder.Configuration.GetSection("Coding").Get<CodingJobOptions>() ?? new CodingJobOptions();
