@@ -165,7 +165,7 @@ public sealed partial class Coder
     internal HistoryCodes? History => _terminology.History;
 
     /// <summary>Collects the mentions of one note into codes, then applies the document-level rules.</summary>
-    sealed class CodeDraftSet(Coder coder)
+    sealed partial class CodeDraftSet(Coder coder)
     {
         sealed class Draft
         {
@@ -224,13 +224,33 @@ public sealed partial class Coder
         {
             if (!_coded.TryGetValue((system, code), out var draft))
                 _coded[(system, code)] = draft = new Draft { System = system, Code = code, Display = display };
-            foreach (var span in spans)
-                if (!draft.Spans.Contains(span)) draft.Spans.Add(span);
+            foreach (var span in spans) AddSpan(draft.Spans, span);
             foreach (var r in rules) if (!draft.Rules.Contains(r)) draft.Rules.Add(r);
             draft.Weights.Add(weight);
             if (status < draft.Status) draft.Status = status;
             return draft;
         }
+
+        /// <summary>
+        /// One quote per mention: a span inside another span of the same code that reads as one phrase is the same
+        /// mention ("hipertensión" in "hipertensión arterial", "tipo 2" in "diabetes mellitus tipo 2"), and the
+        /// longer quote is kept. A longer span that runs over punctuation or a joining word ("urinaria e
+        /// incontinencia") is a stretched match, not one phrase, so the mention inside it keeps its own quote.
+        /// </summary>
+        static void AddSpan(List<EvidenceSpan> spans, EvidenceSpan span)
+        {
+            if (spans.Contains(span) || spans.Any(s => Contains(s, span) && IsOnePhrase(s))) return;
+            if (IsOnePhrase(span)) spans.RemoveAll(s => Contains(span, s));
+            spans.Add(span);
+        }
+
+        static bool Contains(EvidenceSpan outer, EvidenceSpan inner) =>
+            outer.Start <= inner.Start && inner.Start + inner.Length <= outer.Start + outer.Length;
+
+        static bool IsOnePhrase(EvidenceSpan span) => !PhraseBreak().IsMatch(span.Text);
+
+        [System.Text.RegularExpressions.GeneratedRegex(@"[,;:.()]|\b(y|e|o|u|ni|con|por|sin|and|or|nor|with|by|without)\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+        private static partial System.Text.RegularExpressions.Regex PhraseBreak();
 
         (string Code, List<string> Rules) ResolveCode(LexiconTerm term, Episode episode, Side? side)
         {

@@ -31,6 +31,28 @@ public class CoderTests
     }
 
     [Fact]
+    public void A_term_whose_words_lie_in_different_clauses_is_not_matched()
+    {
+        // "renal" and "colic" are said of different things here; side by side across a comma they are one inverted name (above).
+        Assert.DoesNotContain("N23", Codes(Coder.Code("Renal function normal, colic since this morning.", Inpatient)));
+        Assert.Contains("N23", Codes(Coder.Code("Renal function normal with colic.", Inpatient)));
+    }
+
+    [Fact]
+    public void A_shorter_quote_inside_a_longer_phrase_of_the_same_code_is_the_same_mention()
+    {
+        var site = Coder.WithSiteLexicon([
+            new SiteLexiconEntry("hipertensión", CodeSystems.Icd10Cm, "I10", Language.Spanish, 0.9),
+            new SiteLexiconEntry("hipertensión arterial", CodeSystems.Icd10Cm, "I10", Language.Spanish, 0.9),
+            new SiteLexiconEntry("incontinencia", CodeSystems.Icd10Cm, "R32", Language.Spanish, 0.9),
+            new SiteLexiconEntry("incontinencia urinaria", CodeSystems.Icd10Cm, "R32", Language.Spanish, 0.9)]);
+        var result = site.Code("Hipertensión arterial. Urgencia urinaria e incontinencia.", new CodingOptions { Language = Language.Spanish });
+        Assert.Equal(["Hipertensión arterial"], result.Codes.Single(c => c.Code == "I10").Spans.Select(s => s.Text));
+        // "urinaria e incontinencia" joins two findings: not one phrase, so "incontinencia" keeps its own quote.
+        Assert.Equal(["incontinencia", "urinaria e incontinencia"], result.Codes.Single(c => c.Code == "R32").Spans.Select(s => s.Text).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void A_longer_term_wins_over_the_shorter_term_inside_it_and_the_shorter_is_rejected_with_the_reason()
     {
         var result = Coder.Code("She presented with renal colic.", Inpatient);
