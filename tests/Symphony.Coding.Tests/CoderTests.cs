@@ -53,6 +53,16 @@ public class CoderTests
     }
 
     [Fact]
+    public void An_english_quote_inside_a_longer_phrase_of_the_same_code_is_the_same_mention()
+    {
+        var site = Coder.WithSiteLexicon([
+            new SiteLexiconEntry("hypertension", CodeSystems.Icd10Cm, "I10", Language.English, 0.9),
+            new SiteLexiconEntry("arterial hypertension", CodeSystems.Icd10Cm, "I10", Language.English, 0.9)]);
+        var code = site.Code("Treated for arterial hypertension.").Codes.Single(c => c.Code == "I10");
+        Assert.Equal(["arterial hypertension"], code.Spans.Select(s => s.Text));
+    }
+
+    [Fact]
     public void A_longer_term_wins_over_the_shorter_term_inside_it_and_the_shorter_is_rejected_with_the_reason()
     {
         var result = Coder.Code("She presented with renal colic.", Inpatient);

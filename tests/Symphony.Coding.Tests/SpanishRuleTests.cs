@@ -62,4 +62,11 @@ public class SpanishRuleTests
         Assert.Equal(["N23"], Codes(result));
         Assert.Contains(result.Rejected, r => r.Code == "R10.83" && r.Reason == "Excludes1 with N23");
     }
+
+    [Fact]
+    public void A_term_whose_words_lie_in_different_clauses_is_not_matched()
+    {
+        Assert.DoesNotContain("N23", Codes(Coder.Code("Función renal normal, cólico desde esta mañana.", Inpatient)));
+        Assert.Contains("N23", Codes(Coder.Code("Cólico, renal, desde esta mañana.", Inpatient)));
+    }
 }
