@@ -182,14 +182,15 @@ public sealed partial class Coder
         readonly List<RejectedCandidate> _rejected = [];
 
         public void Reject(string system, string code, string reason, TokenizedText tokens, TermMatch match) =>
-            _rejected.Add(new RejectedCandidate(system, code, coder.DisplayOf(system, code, code), reason, Spans(tokens, match)));
+            _rejected.Add(new RejectedCandidate(system, code, coder.DisplayOf(system, code, code), reason, Spans(tokens, match, match.Last)));
 
-        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, Side? side, TokenizedText tokens, CodingOptions options)
+        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, (Side Side, int Token)? side, TokenizedText tokens, CodingOptions options)
         {
             var term = mention.Term;
             var matchedBy = $"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'";
-            var (code, rules) = ResolveCode(term, episode, side);
-            var spans = Spans(tokens, mention.Match);
+            var (code, rules, sided) = ResolveCode(term, episode, side?.Side);
+            // The words that state the side support the sided code: the quote runs to them.
+            var spans = Spans(tokens, mention.Match, sided ? side!.Value.Token : mention.Match.Last);
             var display = coder.DisplayOf(term.System, code, term.Text);
             var accepted = options.CodeEveryMention || status == MentionStatus.Affirmed
                 || (status == MentionStatus.Uncertain && options.Setting == CareSetting.Inpatient);
@@ -252,40 +253,44 @@ public sealed partial class Coder
         [System.Text.RegularExpressions.GeneratedRegex(@"[,;:.()]|\b(y|e|o|u|ni|con|por|sin|and|or|nor|with|by|without)\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
         private static partial System.Text.RegularExpressions.Regex PhraseBreak();
 
-        (string Code, List<string> Rules) ResolveCode(LexiconTerm term, Episode episode, Side? side)
+        /// <returns>The code, the rules that led to it, and whether the stated side changed it.</returns>
+        (string Code, List<string> Rules, bool Sided) ResolveCode(LexiconTerm term, Episode episode, Side? side)
         {
             var cs = term.System == CodeSystems.Icd10Cm ? coder.Icd10Cm : null;
-            if (cs?.Find(term.Code) is not { } concept) return (term.Code, []);
+            if (cs?.Find(term.Code) is not { } concept) return (term.Code, [], false);
             var rules = new List<string>();
+            var sided = false;
             // A site's accepted code is reported as the site wrote it, with the side the note states.
             if (term.Source == TermSource.SiteLexicon)
-                return (WithSide(concept).Code, rules);
+                return (WithSide(concept).Code, rules, sided);
             // A 7-character code chosen for an initial encounter becomes its sibling for the episode the sentence states.
             if (episode != Episode.Initial && concept.Code.Replace(".", "").Length == 7 && concept.ParentCode is { } parent && cs.Find(parent) is { } p)
                 concept = p;
             concept = WithSide(concept);
-            if (concept.IsBillable) return (concept.Code, rules);
+            if (concept.IsBillable) return (concept.Code, rules, sided);
             var (leaf, descent) = SpecificityRule.Descend(cs, concept, episode);
             rules.AddRange(descent);
             // The default child may be the one that leaves the side unspecified (H53.41 → H53.419).
-            return (WithSide(leaf).Code, rules);
+            var code = WithSide(leaf).Code;
+            return (code, rules, sided);
 
             Concept WithSide(Concept c)
             {
-                if (side is not { } s || LateralityRule.Refine(cs, c, s) is not { } sided) return c;
-                rules.Add($"{LateralityRule.Name}:{c.Code}→{sided.Code} ({s.ToString().ToLowerInvariant()})");
-                return sided;
+                if (side is not { } s || LateralityRule.Refine(cs, c, s) is not { } refined) return c;
+                rules.Add($"{LateralityRule.Name}:{c.Code}→{refined.Code} ({s.ToString().ToLowerInvariant()})");
+                sided = true;
+                return refined;
             }
         }
 
         /// <summary>
-        /// One span per mention, from its first to its last word, so the quote reads as the note does;
-        /// a side stated right after the mention ("hidrocele izquierdo") belongs to it.
+        /// One span per mention, from its first word to its last (or to <paramref name="through"/>), so the quote reads
+        /// as the note does; a side stated right after the mention ("hidrocele izquierdo") belongs to it.
         /// </summary>
-        static List<EvidenceSpan> Spans(TokenizedText tokens, TermMatch match)
+        static List<EvidenceSpan> Spans(TokenizedText tokens, TermMatch match, int through)
         {
             var start = tokens.Tokens[match.First].Start;
-            var last = match.Last;
+            var last = Math.Max(match.Last, through);
             while (last + 1 < tokens.Tokens.Length && LateralityRule.SideOf(tokens.Tokens[last + 1].Key) is not null && tokens.Tokens[last + 1].Start - tokens.Tokens[last].End <= 2)
                 last++;
             var end = tokens.Tokens[last].End;

@@ -43,6 +43,15 @@ public class LateralityTests
     }
 
     [Fact]
+    public void The_quote_of_a_sided_code_runs_to_the_words_that_state_the_side()
+    {
+        var coder = Shipped.Value.WithSiteLexicon([new SiteLexiconEntry("seminoma", CodeSystems.Icd10Cm, "C62.90", Language.Spanish, 0.9)]);
+        var code = Assert.Single(coder.Code("Seminoma en el testículo derecho, de 2 cm.", Spanish).Codes);
+        Assert.Equal("C62.91", code.Code);
+        Assert.Equal(["Seminoma en el testículo derecho"], code.Spans.Select(s => s.Text));
+    }
+
+    [Fact]
     public void The_ophthalmic_abbreviations_name_the_eye()
     {
         var coder = Shipped.Value.WithSiteLexicon([new SiteLexiconEntry("ptosis palpebral", CodeSystems.Icd10Cm, "H02.409", Language.Spanish, 0.9)]);
@@ -70,6 +79,6 @@ public class LateralityTests
     {
         var tokens = Tokenizer.Tokenize("Cataratas en ojo derecho e izquierdo.", Language.Spanish);
         var match = new TermMatch(0, [0]);
-        Assert.Equal(Side.Bilateral, LateralityRule.StatedSide(tokens, match, tokens.Tokens.Length));
+        Assert.Equal(Side.Bilateral, LateralityRule.StatedSide(tokens, match, tokens.Tokens.Length)?.Side);
     }
 }

@@ -48,11 +48,12 @@ public static class LateralityRule
 
     /// <summary>
     /// The side stated inside a mention or in the few words after it, within its clause (no comma, semicolon,
-    /// colon, full stop or bracket in between). A right and a left both stated read as bilateral.
+    /// colon, full stop or bracket in between), and the last word that states it. A right and a left both
+    /// stated read as bilateral.
     /// </summary>
-    public static Side? StatedSide(TokenizedText tokens, TermMatch match, int sentenceEnd)
+    public static (Side Side, int Token)? StatedSide(TokenizedText tokens, TermMatch match, int sentenceEnd)
     {
-        Side? found = null;
+        (Side Side, int Token)? found = null;
         var wordsAfter = 0;
         for (var i = match.First; i < sentenceEnd; i++)
         {
@@ -63,7 +64,7 @@ public static class LateralityRule
                 if (!token.IsStopword && ++wordsAfter > WordsAfter) break;
             }
             if (SideOf(token.Key) is not { } side) continue;
-            found = found is null || found == side ? side : Side.Bilateral;
+            found = (found is null || found.Value.Side == side ? side : Side.Bilateral, i);
         }
         return found;
     }
