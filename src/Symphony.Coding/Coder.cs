@@ -126,7 +126,7 @@ public sealed partial class Coder
                 // A site's own phrases carry the site's conventions: one phrase may carry several codes, and a
                 // phrase inside a longer one — the site's or a generic term — is still coded ("enfermedad" in
                 // "enfermedad de Crohn"; measured: a generic term hiding a site phrase cost D 22 true positives).
-                if (mention.Term.Source == TermSource.SiteLexicon) continue;
+                if (mention.Term.Source == TermSource.SiteLexicon && (samePositions || !IsSameProcedureTable(mention.Term, a.Term))) continue;
                 if (samePositions && mention.Term.Code == a.Term.Code) { coveredBy = a; break; }
                 coveredBy = a;
                 break;
@@ -140,6 +140,16 @@ public sealed partial class Coder
         }
         return accepted;
     }
+
+    /// <summary>
+    /// A procedure inside a longer one from the same PCS table (section, body system and operation: the first three
+    /// characters) is the same procedure read less specifically: "TAC abdominal" (BW20) inside "TAC tóraco-abdominal"
+    /// (BW24). Diagnoses are not treated so: CodiEsp codes a nested diagnosis of the same category as well (measured:
+    /// dev D 0.727 → 0.718), while for procedures P rose 0.578 → 0.581 on dev and 0.585 → 0.588 in 5-fold train.
+    /// </summary>
+    static bool IsSameProcedureTable(LexiconTerm inner, LexiconTerm outer) =>
+        inner.System == CodeSystems.Icd10Pcs && outer.System == CodeSystems.Icd10Pcs && inner.Code != outer.Code
+        && inner.Code.Length >= 3 && outer.Code.Length >= 3 && string.CompareOrdinal(inner.Code, 0, outer.Code, 0, 3) == 0;
 
     static bool IsSubset(int[] inner, int[] outer)
     {

@@ -63,6 +63,19 @@ public class CoderTests
     }
 
     [Fact]
+    public void A_site_procedure_inside_a_longer_one_from_the_same_table_is_less_specific_but_a_nested_diagnosis_is_kept()
+    {
+        var site = Coder.WithSiteLexicon([
+            new SiteLexiconEntry("TAC abdominal", CodeSystems.Icd10Pcs, "BW20", Language.Spanish, 0.9),
+            new SiteLexiconEntry("TAC tóraco-abdominal", CodeSystems.Icd10Pcs, "BW24", Language.Spanish, 0.9),
+            new SiteLexiconEntry("dolor", CodeSystems.Icd10Cm, "R52", Language.Spanish, 0.9),
+            new SiteLexiconEntry("dolor lumbar", CodeSystems.Icd10Cm, "M54.5", Language.Spanish, 0.9)]);
+        var result = site.Code("TAC tóraco-abdominal por dolor lumbar.", new CodingOptions { Language = Language.Spanish });
+        Assert.Equal(["BW24", "M54.5", "R52"], Codes(result)); // the site codes "dolor" inside "dolor lumbar" too
+        Assert.Contains(result.Rejected, r => r.Code == "BW20" && r.Reason.StartsWith("less specific than 'TAC tóraco-abdominal'"));
+    }
+
+    [Fact]
     public void A_longer_term_wins_over_the_shorter_term_inside_it_and_the_shorter_is_rejected_with_the_reason()
     {
         var result = Coder.Code("She presented with renal colic.", Inpatient);
