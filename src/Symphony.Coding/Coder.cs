@@ -125,7 +125,8 @@ public sealed partial class Coder
                 var samePositions = mention.Match.Positions.Length == a.Match.Positions.Length;
                 // A site's own phrases carry the site's conventions: one phrase may carry several codes, and a
                 // phrase inside a longer one — the site's or a generic term — is still coded ("enfermedad" in
-                // "enfermedad de Crohn"; measured: a generic term hiding a site phrase cost D 22 true positives).
+                // "enfermedad de Crohn"; measured: a generic term hiding a site phrase cost D 22 true positives) —
+                // except a procedure inside a longer one from the same PCS table.
                 if (mention.Term.Source == TermSource.SiteLexicon && (samePositions || !IsSameProcedureTable(mention.Term, a.Term))) continue;
                 if (samePositions && mention.Term.Code == a.Term.Code) { coveredBy = a; break; }
                 coveredBy = a;
