@@ -273,7 +273,10 @@ public sealed partial class Coder
             var sided = false;
             // A site's accepted code is reported as the site wrote it, with the side the note states.
             if (term.Source == TermSource.SiteLexicon)
-                return (WithSide(concept).Code, rules, sided);
+            {
+                concept = WithSide(concept);
+                return (concept.Code, rules, sided);
+            }
             // A 7-character code chosen for an initial encounter becomes its sibling for the episode the sentence states.
             if (episode != Episode.Initial && concept.Code.Replace(".", "").Length == 7 && concept.ParentCode is { } parent && cs.Find(parent) is { } p)
                 concept = p;
@@ -282,8 +285,8 @@ public sealed partial class Coder
             var (leaf, descent) = SpecificityRule.Descend(cs, concept, episode);
             rules.AddRange(descent);
             // The default child may be the one that leaves the side unspecified (H53.41 → H53.419).
-            var code = WithSide(leaf).Code;
-            return (code, rules, sided);
+            leaf = WithSide(leaf);
+            return (leaf.Code, rules, sided);
 
             Concept WithSide(Concept c)
             {
