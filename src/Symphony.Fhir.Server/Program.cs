@@ -1,4 +1,5 @@
 using Symphony.Fhir.Server.Fhir;
+using Symphony.Fhir.Server.Health;
 using Symphony.Fhir.Server.Resources;
 using Symphony.Fhir.Server.Storage;
 using Symphony.Fhir.Server.CodingJobs;
@@ -8,12 +9,14 @@ var builder = WebApplication.CreateBuilder(args);
 // Not a log line per request, wherever the server is started from (appsettings.json is read from the content root).
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddFhirStorage();
+builder.AddHealth();
 builder.AddFhirApi();
 builder.AddCoding();
 builder.AddTerminology();
 
 var app = builder.Build();
 app.UseFhirErrors();
+app.MapHealth();
 app.MapCoding();
 app.MapFhirApi();
 app.MapTerminology();

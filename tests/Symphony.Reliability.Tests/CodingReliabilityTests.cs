@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Xunit.Abstractions;
 
 namespace Symphony.Reliability.Tests;
 
@@ -10,7 +11,7 @@ namespace Symphony.Reliability.Tests;
 /// note is accepted, a worker killed while it holds claimed requests, two workers sharing the queue, and
 /// PostgreSQL itself crashing and restarting in the middle of a burst.
 /// </summary>
-public sealed class PostgresCodingReliabilityTests
+public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
 {
     const string DoneNotes = "SELECT count(*) FROM coding_request WHERE focus_type = 'DocumentReference' AND status = 'done'";
 
@@ -89,7 +90,6 @@ public sealed class PostgresCodingReliabilityTests
         await using var worker = ServerProcess.Start(db.ConnectionString, "worker", quickLease);
         await Task.WhenAll(api.WaitReadyAsync(coder: false), worker.WaitReadyAsync(coder: true));
 
-        // The client behaves like an EHR interface engine: a 503 is retried after a short pause, anything else stops it.
         var refused = new System.Collections.Concurrent.ConcurrentBag<string>();
         var accepted = 0;
         var burst = Task.Run(async () =>
@@ -97,17 +97,7 @@ public sealed class PostgresCodingReliabilityTests
             using var client = new HttpClient { BaseAddress = api.BaseUrl, Timeout = TimeSpan.FromMinutes(2) };
             foreach (var json in notes)
             {
-                var node = JsonNode.Parse(json)!;
-                while (true)
-                {
-                    var response = await client.PutAsync($"{node["resourceType"]}/{node["id"]}", new StringContent(json, Encoding.UTF8, "application/fhir+json"));
-                    var body = await response.Content.ReadAsStringAsync();
-                    if (response.IsSuccessStatusCode) break;
-                    Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains("OperationOutcome"),
-                        $"{node["resourceType"]}: {(int)response.StatusCode} {body}");
-                    refused.Add(body);
-                    await Task.Delay(200);
-                }
+                await PutUntilAcceptedAsync(client, json, refused);
                 Interlocked.Increment(ref accepted);
             }
         });
@@ -120,6 +110,62 @@ public sealed class PostgresCodingReliabilityTests
 
         Assert.NotEmpty(refused); // the outage fell inside the burst, and was answered 503, not 500
         await AssertCodedOnceAsync(db, NoteCount(notes));
+    }
+
+    [PrivatePostgresFact]
+    public async Task GivenPostgreSqlRestartsTwiceWithinAMinute_WhenANoteArrivesAfterEachRestart_ThenItIsCodedWithinSecondsAndReadinessFollowsTheDatabase()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync();
+        await using var db = await PostgresDatabase.CreateAsync(postgres.ConnectionString);
+        var perNote = PerNote(Notes(3));
+        await using var api = ServerProcess.Start(db.ConnectionString, "api");
+        await using var worker = ServerProcess.Start(db.ConnectionString, "worker");
+        await Task.WhenAll(api.WaitReadyAsync(coder: false), worker.WaitReadyAsync(coder: true));
+        using var client = new HttpClient { BaseAddress = api.BaseUrl, Timeout = TimeSpan.FromMinutes(2) };
+        using var workerClient = new HttpClient { BaseAddress = worker.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        foreach (var json in perNote[0]) await PutUntilAcceptedAsync(client, json, null);
+        await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == 1, worker);
+
+        for (var restart = 1; restart <= 2; restart++)
+        {
+            await postgres.CrashAsync();
+            // Long enough for every worker's fetch to fail several times in a row, which is what used to back them off for minutes.
+            await Task.Delay(TimeSpan.FromSeconds(8));
+            var (status, body) = await GetAsync(workerClient, "readyz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.False((bool)JsonNode.Parse(body)!["checks"]!["database"]!["ready"]!, body);
+
+            await postgres.StartServerAsync();
+            var back = System.Diagnostics.Stopwatch.StartNew();
+            foreach (var json in perNote[restart]) await PutUntilAcceptedAsync(client, json, null);
+            await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == restart + 1, worker);
+            output.WriteLine($"restart {restart}: note coded {back.Elapsed.TotalSeconds:F1} s after PostgreSQL was back");
+            Assert.True(back.Elapsed < TimeSpan.FromSeconds(15), $"restart {restart}: coding resumed only after {back.Elapsed.TotalSeconds:F1} s");
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(workerClient, "readyz")).Status);
+        }
+        await AssertCodedOnceAsync(db, 3);
+    }
+
+    static async Task<(HttpStatusCode Status, string Body)> GetAsync(HttpClient client, string path)
+    {
+        var response = await client.GetAsync(path);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>As an EHR interface engine: a 503 is retried after a short pause, anything else fails the test.</summary>
+    static async Task PutUntilAcceptedAsync(HttpClient client, string json, System.Collections.Concurrent.ConcurrentBag<string>? refused)
+    {
+        var node = JsonNode.Parse(json)!;
+        while (true)
+        {
+            var response = await client.PutAsync($"{node["resourceType"]}/{node["id"]}", new StringContent(json, Encoding.UTF8, "application/fhir+json"));
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.IsSuccessStatusCode) return;
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains("OperationOutcome"),
+                $"{node["resourceType"]}: {(int)response.StatusCode} {body}");
+            refused?.Add(body);
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>One Task and one Claim per note, and no (note, code) pair written under two Condition ids.</summary>
@@ -156,6 +202,19 @@ public sealed class PostgresCodingReliabilityTests
         return resources;
     }
 
+    /// <summary>The resources split after each note: each part is what one note needs stored (its patient if new, its encounter, itself).</summary>
+    static List<List<string>> PerNote(List<string> resources)
+    {
+        var parts = new List<List<string>> { new() };
+        foreach (var json in resources)
+        {
+            parts[^1].Add(json);
+            if (json.Contains("\"resourceType\":\"DocumentReference\"")) parts.Add([]);
+        }
+        parts.RemoveAt(parts.Count - 1);
+        return parts;
+    }
+
     static int NoteCount(List<string> resources) => resources.Count(r => r.Contains("\"resourceType\":\"DocumentReference\""));
 
     static async Task<List<HttpStatusCode>> PutAsync(Uri baseUrl, List<string> resources)
@@ -175,11 +234,18 @@ public sealed class PostgresCodingReliabilityTests
     static async Task WaitAsync(Func<Task<bool>> condition, ServerProcess server)
     {
         var deadline = DateTime.UtcNow.AddMinutes(4);
-        while (!await condition())
+        while (!await SafelyAsync(condition))
         {
             if (DateTime.UtcNow > deadline) Assert.Fail("timed out; server output:\n" + string.Join("\n", server.Output.TakeLast(40)));
             await Task.Delay(200);
         }
+    }
+
+    /// <summary>False while the test's own pooled connections to a restarted PostgreSQL are being replaced.</summary>
+    static async Task<bool> SafelyAsync(Func<Task<bool>> condition)
+    {
+        try { return await condition(); }
+        catch (Npgsql.NpgsqlException) { return false; }
     }
 
     static IEnumerable<string> Lines(string type)

@@ -3,6 +3,7 @@ using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
+using Symphony.Fhir.Server.Health;
 using Symphony.Fhir.Server.Intake;
 using Symphony.Fhir.Server.Storage;
 
@@ -53,13 +54,8 @@ public static class CodingApi
         services.AddHangfire(config => config.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings());
         if (Roles.RunsWorker(builder.Configuration))
         {
-            var options = builder.Configuration.GetSection("Coding").Get<CodingJobOptions>() ?? new CodingJobOptions();
-            services.AddHangfireServer(o =>
-            {
-                o.Queues = ["coding"];
-                o.WorkerCount = options.WorkerCount;
-                o.ServerCheckInterval = TimeSpan.FromSeconds(30);
-            });
+            services.AddReadiness(CodingSweeper.CoderPart, "loading the coder");
+            services.AddHostedService<CodingJobServer>();
             services.AddHostedService<CodingSweeper>();
         }
         return builder;

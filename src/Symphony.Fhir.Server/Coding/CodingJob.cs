@@ -10,7 +10,7 @@ namespace Symphony.Fhir.Server.CodingJobs;
 public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, CodingSignal signal, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, ILogger<CodingJob> logger)
 {
     [AutomaticRetry(Attempts = 0)] // a failed drain leaves its requests to the lease and the sweeper
-    [Queue("coding")]
+    [Queue(CodingJobServer.Queue)]
     public async System.Threading.Tasks.Task DrainAsync(CancellationToken ct)
     {
         using var _ = signal.DrainStarted();
@@ -76,8 +76,11 @@ public sealed class CodingSignal(IBackgroundJobClient jobs, ILogger<CodingSignal
 /// requests whose worker died (expired lease), requests recorded while the database was away.
 /// </summary>
 public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, CodingPipeline pipeline,
+    [FromKeyedServices(CodingSweeper.CoderPart)] Health.Readiness coderReadiness,
     Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, ILogger<CodingSweeper> logger) : BackgroundService
 {
+    public const string CoderPart = "coder";
+
     protected override async System.Threading.Tasks.Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await System.Threading.Tasks.Task.Yield();
@@ -89,9 +92,14 @@ public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, 
             {
                 var started = System.Diagnostics.Stopwatch.StartNew();
                 pipeline.WarmUp();
+                coderReadiness.Ready($"loaded and warm in {started.ElapsedMilliseconds} ms");
                 logger.LogInformation("Coder ready in {Elapsed} ms", started.ElapsedMilliseconds);
             }
-            catch (Exception e) { logger.LogError(e, "Could not load the coder"); }
+            catch (Exception e)
+            {
+                coderReadiness.Failed($"could not load the coder ({e.GetType().Name})");
+                logger.LogError(e, "Could not load the coder");
+            }
         }, stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {

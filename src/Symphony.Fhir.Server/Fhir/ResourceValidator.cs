@@ -67,14 +67,27 @@ public sealed class ResourceValidator
     }
 }
 
-/// <summary>Warms the validator up after start, without holding up the server.</summary>
-public sealed class ValidatorWarmUp(ResourceValidator validator, ILogger<ValidatorWarmUp> logger) : BackgroundService
+/// <summary>Warms the validator up after start, without holding up the server; the api is ready to take writes after it.</summary>
+public sealed class ValidatorWarmUp(ResourceValidator validator, [FromKeyedServices(ValidatorWarmUp.Part)] Health.Readiness readiness, ILogger<ValidatorWarmUp> logger)
+    : BackgroundService
 {
+    public const string Part = "validator";
+
     protected override System.Threading.Tasks.Task ExecuteAsync(CancellationToken stoppingToken) =>
         System.Threading.Tasks.Task.Run(() =>
         {
             var started = System.Diagnostics.Stopwatch.StartNew();
-            validator.WarmUp();
+            try
+            {
+                validator.WarmUp();
+            }
+            catch (Exception e)
+            {
+                readiness.Failed($"warm-up failed ({e.GetType().Name})");
+                logger.LogError(e, "Validator warm-up failed");
+                return;
+            }
+            readiness.Ready($"warm in {started.ElapsedMilliseconds} ms");
             logger.LogInformation("Validator ready in {Elapsed} ms", started.ElapsedMilliseconds);
         }, stoppingToken);
 }

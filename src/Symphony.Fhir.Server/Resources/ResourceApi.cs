@@ -1,3 +1,4 @@
+using Symphony.Fhir.Server.Health;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
 using Symphony.Fhir.Server.Fhir;
@@ -19,7 +20,10 @@ public static class ResourceApi
         builder.Services.AddOptions<FhirOptions>().BindConfiguration("Fhir");
         builder.Services.AddSingleton<ResourceValidator>();
         if (CodingJobs.Roles.RunsApi(builder.Configuration)) // a worker validates nothing it writes
+        {
+            builder.Services.AddReadiness(ValidatorWarmUp.Part, "loading the FHIR R4 specification");
             builder.Services.AddHostedService<ValidatorWarmUp>();
+        }
         builder.Services.AddSingleton<ResourceInteractions>();
         builder.Services.AddSingleton<BundleProcessor>();
         builder.Services.AddSingleton(CapabilityStatementBuilder.Build());

@@ -48,7 +48,10 @@ public static class TerminologyFeature
         // A worker process codes with the one release each note needs, loaded by its coder on first use: it neither
         // loads every release nor answers the terminology operations (the api does).
         if (CodingJobs.Roles.RunsApi(builder.Configuration))
+        {
             builder.Services.AddHostedService<TerminologyStartup>();
+            builder.Services.AddHealthChecks().AddCheck<TerminologyCheck>("terminology", tags: [Health.HealthFeature.ReadyTag]);
+        }
         return builder;
     }
 
@@ -58,6 +61,16 @@ public static class TerminologyFeature
             TerminologyEndpoints.Map(app);
         return app;
     }
+}
+
+/// <summary>Readiness: the api answers terminology operations (and validates codes) only once the terminology is loaded.</summary>
+public sealed class TerminologyCheck(TerminologyState state, TerminologyService service) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(state.IsReady
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy($"{service.CodeSystems.Count} code system versions loaded")
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("loading terminology"));
 }
 
 /// <summary>
