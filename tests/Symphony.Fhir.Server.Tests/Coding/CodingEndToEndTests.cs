@@ -138,29 +138,6 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
     }
 
     [BackendFact]
-    public async Task GivenANoteStoredBeforeItsEncounter_WhenTheEncounterArrives_ThenTheNoteIsCoded_WhileAnEncounterWithoutNotesAsksForNoCoding()
-    {
-        var note = SyntheaNote.Load("outpatient");
-        note.Document.Id = "note-before-encounter";
-        note.Encounter.Id = "enc-after-note";
-        note.Document.Context!.Encounter[0].Reference = $"Encounter/{note.Encounter.Id}";
-        var requests = fixture.Factory.Services.GetRequiredService<CodingRequests>();
-        Assert.True((await _coding.Http.PutAsync($"/Patient/{note.Patient.Id}", Body(note.Patient))).IsSuccessStatusCode);
-        Assert.True((await _coding.Http.PutAsync($"/DocumentReference/{note.Document.Id}", Body(note.Document))).IsSuccessStatusCode);
-        var waiting = await WaitForTaskAsync(note.Document.Id, status => status is FhirTask.TaskStatus.Failed);
-        Assert.Contains("is not stored yet", waiting.StatusReason!.Text);
-
-        Assert.True((await _coding.Http.PutAsync($"/Encounter/{note.Encounter.Id}", Body(note.Encounter))).IsSuccessStatusCode);
-        await WaitForTaskAsync(note.Document.Id, status => status is FhirTask.TaskStatus.Completed);
-        Assert.NotNull(await requests.GetAsync(CodingRequests.IdFor("Encounter", note.Encounter.Id), default));
-
-        var lone = (Encounter)note.Encounter.DeepCopy();
-        lone.Id = "enc-without-notes";
-        Assert.True((await _coding.Http.PutAsync($"/Encounter/{lone.Id}", Body(lone))).IsSuccessStatusCode);
-        Assert.Null(await requests.GetAsync(CodingRequests.IdFor("Encounter", lone.Id), default));
-    }
-
-    [BackendFact]
     public async Task GivenANoteInAFormatWeCannotRead_WhenIntaken_ThenItsTaskFailsWithAClearOperationOutcome()
     {
         var note = SyntheaNote.Load("outpatient");
