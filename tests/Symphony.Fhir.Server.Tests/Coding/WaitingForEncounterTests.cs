@@ -166,6 +166,28 @@ public abstract class WaitingForEncounterTests<TFixture>(TFixture fixture) : ICl
     }
 
     [BackendFact]
+    public async Task GivenANoteWaitingForItsEncounter_WhenCodeIsCalledSynchronously_ThenA202SaysWhatIsMissingAndTheStatusUrlAnswersOnceTheEncounterArrives()
+    {
+        var note = Note("code-while-waiting");
+        await _coding.PutAsync(note.Patient, note.Document);
+
+        var response = await _coding.Http.PostAsync($"/DocumentReference/{note.Document.Id!}/$code", CodingTestClient.Body(new Parameters()));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var issue = Assert.Single(Json.Deserialize<OperationOutcome>(await response.Content.ReadAsStringAsync()).Issue);
+        Assert.Equal(OperationOutcome.IssueType.NotFound, issue.Code);
+        Assert.Contains($"Encounter/{note.Encounter.Id}", issue.Diagnostics);
+        var status = response.Content.Headers.ContentLocation ?? new Uri(response.Headers.GetValues("Content-Location").Single());
+        var polled = await _coding.Http.GetAsync(status);
+        Assert.Equal(HttpStatusCode.Accepted, polled.StatusCode);
+        Assert.Equal($"waiting for Encounter/{note.Encounter.Id}", polled.Headers.GetValues("X-Progress").Single());
+
+        await _coding.PutAsync(note.Encounter);
+
+        await CodingTestClient.WaitAsync(async () => (await _coding.Http.GetAsync(status)).StatusCode == HttpStatusCode.OK);
+    }
+
+    [BackendFact]
     public async Task GivenAnEncounterBeingStored_WhenANoteDecidesMeanwhileToWaitForIt_ThenTheNoteSeesTheEncounterOnceCommittedInsteadOfWaiting()
     {
         var encounter = Note("decides-while-stored").Encounter;
