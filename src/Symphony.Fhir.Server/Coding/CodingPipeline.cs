@@ -178,14 +178,14 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         }
     }
 
-    /// <summary>An encounter's notes are coded one by one, each as its own request (so each succeeds or fails alone).</summary>
+    /// <summary>Encounter/$code: the encounter's notes are coded one by one, each as its own request (so each succeeds or fails alone).</summary>
     async System.Threading.Tasks.Task CodeEncounterNotesAsync(CodingRequest request, CancellationToken ct)
     {
         var notes = await store.SearchAsync(new SearchQuery("DocumentReference",
             [new SearchCriterion("encounter", SearchParamKind.Reference, [new SearchValue("Encounter", request.FocusId)])], Count: 1000), ct);
         if (notes.Matches.Count == 0)
         {
-            // The usual case: the encounter arrives before its notes, which are coded as they come.
+            // No notes yet: each is coded as it comes.
             await store.WriteAsync([], (tx, c) => CompleteOrRollBackAsync(tx, request, [], new Parameters(), c), ct);
             return;
         }
