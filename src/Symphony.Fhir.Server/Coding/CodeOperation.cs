@@ -14,7 +14,8 @@ namespace Symphony.Fhir.Server.CodingJobs;
 /// <summary>
 /// $code on a DocumentReference or Encounter (coded and written back) or at the system level on inline
 /// text (coded only). Synchronous by default; with Prefer: respond-async the answer is 202 and a
-/// Content-Location status URL (202 while running, 200 with the result, DELETE cancels).
+/// Content-Location status URL (202 while running, 200 with the result, DELETE cancels). A note whose
+/// Encounter is not stored answers 202 at once, with an OperationOutcome naming the Encounter it waits for.
 /// </summary>
 public static class CodeOperation
 {
@@ -129,6 +130,7 @@ public static class CodeOperation
             if (request.Status == CodingRequestStatus.Pending && request.FocusType == "Encounter") continue;
             if (request.Status == CodingRequestStatus.Done && request.FocusType == "Encounter")
                 return await EncounterAnswerAsync(request, http, services, ct);
+            if (request.Status == CodingRequestStatus.Waiting) return Accepted(http, requestId, WaitingOutcome(request)); // nothing to wait for here
             if (request.Status is not (CodingRequestStatus.Pending or CodingRequestStatus.Running)) return Outcome(request);
             if (DateTime.UtcNow > deadline) return Accepted(http, requestId);
             await System.Threading.Tasks.Task.Delay(100, ct);
@@ -160,6 +162,8 @@ public static class CodeOperation
         var request = await requests.GetAsync(id, ct) ?? throw FhirException.NotFound($"No coding request {id}.");
         if (request.Status is CodingRequestStatus.Pending or CodingRequestStatus.Running)
             return new WithHeaders(FhirResult.Of(StatusCodes.Status202Accepted, null), ("X-Progress", request.Status), ("Retry-After", "1"));
+        if (request.Status == CodingRequestStatus.Waiting)
+            return new WithHeaders(FhirResult.Of(StatusCodes.Status202Accepted, WaitingOutcome(request)), ("X-Progress", $"waiting for Encounter/{request.WaitingFor}"));
         return Outcome(request);
     }
 
@@ -177,8 +181,14 @@ public static class CodeOperation
         _ => FhirResult.Outcome(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.Processing, request.Error ?? "Coding failed.")),
     };
 
-    static IResult Accepted(HttpRequest http, string requestId) =>
-        new WithHeaders(FhirResult.Of(StatusCodes.Status202Accepted, null),
+    /// <summary>A note waiting for its Encounter is neither coded nor failed: it is coded when the Encounter is stored.</summary>
+    static OperationOutcome WaitingOutcome(CodingRequest request) =>
+        Outcomes.Single(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.NotFound,
+            $"{CodingPipeline.WaitingReason(request.WaitingFor!)} Its Task (Task?focus={request.FocusReference}) is on-hold until then.",
+            "DocumentReference.context.encounter");
+
+    static IResult Accepted(HttpRequest http, string requestId, OperationOutcome? outcome = null) =>
+        new WithHeaders(FhirResult.Of(StatusCodes.Status202Accepted, outcome),
             ("Content-Location", $"{ResultBundles.BaseUrl(http)}{StatusRoute.Replace("{id}", requestId)}"));
 
     static bool WantsAsync(HttpRequest http) =>

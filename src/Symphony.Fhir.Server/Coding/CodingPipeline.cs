@@ -9,7 +9,7 @@ using FhirTask = Hl7.Fhir.Model.Task;
 
 namespace Symphony.Fhir.Server.CodingJobs;
 
-/// <summary>A request that cannot succeed as it stands (unreadable note, missing encounter): it fails with this message on its Task.</summary>
+/// <summary>A request that cannot succeed as it stands (unreadable note, no encounter named): it fails with this message on its Task.</summary>
 public sealed class CodingFailure(string message) : Exception(message);
 
 /// <summary>The request was cancelled or re-opened for a newer version while it was coded: its write-back is rolled back.</summary>
@@ -24,6 +24,8 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
     public const int MaxAttempts = 5;
     /// <summary>Task.code of coding Tasks: "code-note" (a note or inline text), "code-encounter-notes".</summary>
     public const string TaskCodeSystem = "https://symphony-fhir.dev/CodeSystem/coding-task";
+    /// <summary>Task.businessStatus of an on-hold coding Task: "waiting-for-encounter".</summary>
+    public const string BusinessStatusSystem = "https://symphony-fhir.dev/CodeSystem/coding-task-business-status";
     static readonly FhirJsonDeserializer Deserializer = new();
 
     /// <summary>Codes the request; permanent failures are recorded on the request and its Task, transient ones hand it back.</summary>
@@ -33,7 +35,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         {
             switch (request.FocusType)
             {
-                case "DocumentReference": await CodeDocumentAsync(request, ct); logger.LogInformation("Coded {Focus} ({Request}, attempt {Attempt})", request.FocusReference, request.Id, request.Attempts); break;
+                case "DocumentReference": await CodeDocumentAsync(request, ct); break;
                 case "Encounter": await CodeEncounterNotesAsync(request, ct); break;
                 case "Binary": await CodeInlineTextAsync(request, ct); break;
                 default: throw new CodingFailure($"Cannot code a {request.FocusType}.");
@@ -64,8 +66,20 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
             ?? throw new CodingFailure("DocumentReference.context.encounter is missing: the note needs its Encounter to be coded and written back.");
         var encounterId = IdOf(encounterReference, "Encounter")
             ?? throw new CodingFailure($"DocumentReference.context.encounter '{encounterReference}' is not a reference to an Encounter on this server.");
-        var encounter = await ReadAsync<Encounter>("Encounter", encounterId, ct)
-            ?? throw new CodingFailure($"Encounter/{encounterId} (the note's context.encounter) is not stored yet; the note is coded when it arrives.");
+        var encounter = await ReadAsync<Encounter>("Encounter", encounterId, ct);
+        if (encounter is null)
+        {
+            try
+            {
+                await WaitForEncounterAsync(request, document, encounterId, ct);
+                return;
+            }
+            catch (EncounterArrived)
+            {
+                encounter = await ReadAsync<Encounter>("Encounter", encounterId, ct)
+                    ?? throw new InvalidOperationException($"Encounter/{encounterId} was stored and deleted again while the note was read"); // retried
+            }
+        }
         var patient = (document.Subject ?? encounter.Subject)?.Reference
             ?? throw new CodingFailure("Neither the DocumentReference nor its Encounter names the patient (subject).");
 
@@ -111,6 +125,29 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         writes.AddRange(written.Select(r => ResourceWrite.Upsert(r)));
         writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null)));
         await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
+        logger.LogInformation("Coded {Focus} ({Request}, attempt {Attempt})", request.FocusReference, request.Id, request.Attempts);
+    }
+
+    /// <summary>Why a note waits: its Encounter is not stored (not yet, or deleted).</summary>
+    public static string WaitingReason(string encounterId) =>
+        $"Encounter/{encounterId} (the note's context.encounter) is not stored: the note is coded as soon as it is.";
+
+    /// <summary>
+    /// An EHR may send the note before its Encounter: the request waits (not claimable, so not retried) under an on-hold Task
+    /// until the Encounter's write re-opens it in the same transaction (<see cref="Intake.IntakeStore"/>).
+    /// </summary>
+    async System.Threading.Tasks.Task WaitForEncounterAsync(CodingRequest request, DocumentReference document, string encounterId, CancellationToken ct)
+    {
+        var patient = document.Subject?.Reference is { } subject ? new ResourceReference(subject) : null;
+        var task = TaskFor(request, patient, FhirTask.TaskStatus.OnHold, [], null);
+        task.BusinessStatus = new CodeableConcept(BusinessStatusSystem, "waiting-for-encounter", "Waiting for the note's Encounter", $"waiting for Encounter/{encounterId}");
+        task.StatusReason = new CodeableConcept { Text = WaitingReason(encounterId) };
+        await store.WriteAsync([ResourceWrite.Upsert(task)], async (tx, c) =>
+        {
+            if (!await CodingRequests.WaitForEncounterAsync(tx, request, encounterId, c))
+                throw new StaleRequest("cancelled or re-opened for a newer version while it was read");
+        }, ct);
+        logger.LogInformation("{Focus} waits for Encounter/{Encounter} ({Request})", request.FocusReference, encounterId, request.Id);
     }
 
     /// <summary>
@@ -141,14 +178,14 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         }
     }
 
-    /// <summary>An encounter's notes are coded one by one, each as its own request (so each succeeds or fails alone).</summary>
+    /// <summary>Encounter/$code: the encounter's notes are coded one by one, each as its own request (so each succeeds or fails alone).</summary>
     async System.Threading.Tasks.Task CodeEncounterNotesAsync(CodingRequest request, CancellationToken ct)
     {
         var notes = await store.SearchAsync(new SearchQuery("DocumentReference",
             [new SearchCriterion("encounter", SearchParamKind.Reference, [new SearchValue("Encounter", request.FocusId)])], Count: 1000), ct);
         if (notes.Matches.Count == 0)
         {
-            // The usual case: the encounter arrives before its notes, which are coded as they come.
+            // No notes yet: each is coded as it comes.
             await store.WriteAsync([], (tx, c) => CompleteOrRollBackAsync(tx, request, [], new Parameters(), c), ct);
             return;
         }

@@ -10,6 +10,8 @@ public static class CodingRequestStatus
 {
     public const string Pending = "pending";
     public const string Running = "running";
+    /// <summary>A note whose Encounter is not stored: not claimable until the Encounter's write re-opens it (waiting_for).</summary>
+    public const string Waiting = "waiting";
     public const string Done = "done";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
@@ -18,10 +20,13 @@ public static class CodingRequestStatus
 /// <summary>A row of coding_request: what to code (the focus) and how far it got.</summary>
 public sealed record CodingRequest(
     string Id, string FocusType, string FocusId, int FocusVersion, string Status, int Attempts,
-    string? ClaimToken, string? Error, string? WrittenIds, string? Result, string? Mode = null)
+    string? ClaimToken, string? Error, string? WrittenIds, string? Result, string? Mode = null, string? WaitingFor = null)
 {
     public string FocusReference => $"{FocusType}/{FocusId}";
 }
+
+/// <summary>The Encounter a note waits for was stored while the note decided to wait: its coding starts over.</summary>
+public sealed class EncounterArrived(string encounterId) : Exception($"Encounter/{encounterId} was stored meanwhile");
 
 /// <summary>A note's last coded result: the note, the version that was coded, and the $code answer (Parameters JSON).</summary>
 public sealed record CodedNote(string DocumentId, int Version, string ResultJson);
@@ -33,7 +38,7 @@ public sealed record CodedNote(string DocumentId, int Version, string ResultJson
 /// </summary>
 public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options)
 {
-    const string Columns = "id, focus_type, focus_id, focus_version, status, attempts, claim_token, error, written_ids, result, mode";
+    const string Columns = "id, focus_type, focus_id, focus_version, status, attempts, claim_token, error, written_ids, result, mode, waiting_for";
 
     /// <summary>One request per focus resource: a new version of the note re-opens the same request (and its Task).</summary>
     public static string IdFor(string focusType, string focusId) =>
@@ -51,21 +56,48 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
             INSERT INTO coding_request (id, focus_type, focus_id, focus_version, status, attempts, created_at, updated_at, mode)
             VALUES (@id, @type, @focus, @version, 'pending', 0, @now, @now, @mode)
             ON CONFLICT (id) DO UPDATE SET focus_version = excluded.focus_version, status = 'pending', attempts = 0,
-                claim_token = NULL, lease_until = NULL, error = NULL, updated_at = excluded.updated_at, mode = excluded.mode
+                claim_token = NULL, lease_until = NULL, error = NULL, waiting_for = NULL, updated_at = excluded.updated_at, mode = excluded.mode
             WHERE coding_request.focus_version <> excluded.focus_version OR coding_request.status IN ('failed', 'cancelled')
                 OR (excluded.mode IS NOT NULL AND (coding_request.mode IS NULL OR coding_request.mode <> excluded.mode))
             """, ct, ("@id", IdFor(focusType, focusId)), ("@type", focusType), ("@focus", focusId), ("@version", focusVersion), ("@now", now), ("@mode", mode));
     }
 
-    /// <summary>Whether a stored note other than <paramref name="exceptNotes"/> names the encounter as its context.</summary>
-    public static async Task<bool> HasStoredNotesAsync(DbTransaction tx, string encounterId, IReadOnlyList<string> exceptNotes, CancellationToken ct)
+    /// <summary>
+    /// Parks a claimed note request until Encounter <paramref name="encounterId"/> is stored, inside the transaction that
+    /// writes its on-hold Task; false if it was cancelled or re-opened meanwhile. Throws <see cref="EncounterArrived"/> (the
+    /// caller rolls back and codes it again) if the Encounter was stored since the caller looked.
+    /// </summary>
+    public static async Task<bool> WaitForEncounterAsync(DbTransaction tx, CodingRequest request, string encounterId, CancellationToken ct)
     {
-        var except = exceptNotes.Select((id, i) => ($"@n{i}", (object?)id)).ToList();
-        await using var command = Command(tx, $"""
-            SELECT 1 FROM search_index WHERE resource_type = 'DocumentReference' AND name = 'encounter' AND system = 'Encounter' AND value = @encounter
-            {(except.Count == 0 ? "" : $"AND resource_id NOT IN ({string.Join(", ", except.Select(e => e.Item1))})")} LIMIT 1
-            """, [("@encounter", encounterId), .. except]);
-        return await command.ExecuteScalarAsync(ct) is not null;
+        await LockWaitersAsync(tx, encounterId, ct);
+        await using (var stored = Command(tx, "SELECT 1 FROM resource WHERE resource_type = 'Encounter' AND id = @encounter AND is_deleted = @deleted",
+            ("@encounter", encounterId), ("@deleted", false)))
+            if (await stored.ExecuteScalarAsync(ct) is not null) throw new EncounterArrived(encounterId);
+        return await ExecuteAsync(tx, """
+            UPDATE coding_request SET status = 'waiting', waiting_for = @encounter, claim_token = NULL, lease_until = NULL, error = NULL, updated_at = @now
+            WHERE id = @id AND claim_token = @token AND status = 'running' AND focus_version = @version
+            """, ct, ("@id", request.Id), ("@token", request.ClaimToken), ("@version", request.FocusVersion), ("@encounter", encounterId), ("@now", Now())) == 1;
+    }
+
+    /// <summary>Re-opens the requests waiting for the Encounter, inside the transaction that stores it.</summary>
+    public static async Task WakeWaitingForAsync(DbTransaction tx, string encounterId, CancellationToken ct)
+    {
+        await LockWaitersAsync(tx, encounterId, ct);
+        await ExecuteAsync(tx, """
+            UPDATE coding_request SET status = 'pending', waiting_for = NULL, attempts = 0, updated_at = @now
+            WHERE status = 'waiting' AND waiting_for = @encounter
+            """, ct, ("@encounter", encounterId), ("@now", Now()));
+    }
+
+    /// <summary>
+    /// Serialises parking a request for an Encounter with storing that Encounter (PostgreSQL; SQLite writers are serialised
+    /// already). Each side looks at the other's rows only after taking the lock, so under READ COMMITTED one of them sees the
+    /// other's commit: a request is never parked for an Encounter that was stored while it decided to wait.
+    /// </summary>
+    static async Task LockWaitersAsync(DbTransaction tx, string encounterId, CancellationToken ct)
+    {
+        if (tx.Connection is not NpgsqlConnection) return;
+        await ExecuteAsync(tx, "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", ct, ("@key", $"coding-request-waiting-for/Encounter/{encounterId}"));
     }
 
     /// <summary>Claims up to <paramref name="max"/> pending requests (or ones whose lease ran out); other workers skip the locked rows.</summary>
@@ -146,7 +178,7 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
         var cancelled = false;
         await store.WriteAsync([], async (tx, c) => cancelled = await ExecuteAsync(tx, """
             UPDATE coding_request SET status = 'cancelled', lease_until = NULL, updated_at = @now
-            WHERE id = @id AND status IN ('pending', 'running')
+            WHERE id = @id AND status IN ('pending', 'running', 'waiting')
             """, c, ("@id", id), ("@now", Now())) == 1, ct);
         return cancelled;
     }
@@ -163,6 +195,7 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
         return count;
     }
 
+    /// <summary>Requests per status; notes waiting for their Encounter count under "waiting", apart from the failed ones.</summary>
     public async Task<IReadOnlyDictionary<string, int>> CountByStatusAsync(CancellationToken ct)
     {
         var counts = new Dictionary<string, int>();
@@ -206,7 +239,7 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
         string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
         while (await reader.ReadAsync(ct))
             rows.Add(new CodingRequest(reader.GetString(0), reader.GetString(1), reader.GetString(2), Convert.ToInt32(reader.GetValue(3)),
-                reader.GetString(4), Convert.ToInt32(reader.GetValue(5)), Text(6), Text(7), Text(8), Text(9), Text(10)));
+                reader.GetString(4), Convert.ToInt32(reader.GetValue(5)), Text(6), Text(7), Text(8), Text(9), Text(10), Text(11)));
         return rows;
     }
 }

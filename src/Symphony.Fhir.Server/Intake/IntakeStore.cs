@@ -6,13 +6,13 @@ using Symphony.Fhir.Server.Storage;
 namespace Symphony.Fhir.Server.Intake;
 
 /// <summary>
-/// Wraps the resource store so that every created or updated DocumentReference (and Encounter that already
-/// has notes, which then get coded in its context) records a coding request in the same transaction as the
-/// resource, whichever endpoint wrote it (REST, Bundle, $code). After commit the coding jobs are woken.
+/// Wraps the resource store so that every created or updated DocumentReference records a coding request in the
+/// same transaction as the resource, and every stored Encounter re-opens the requests of notes that were waiting
+/// for it, whichever endpoint wrote it (REST, Bundle, $code). After commit the coding jobs are woken.
 /// </summary>
 public sealed class IntakeStore(IResourceStore inner, CodingSignal signal) : IResourceStore
 {
-    static readonly HashSet<string> CodedTypes = ["DocumentReference", "Encounter"];
+    static readonly HashSet<string> IntakeTypes = ["DocumentReference", "Encounter"];
 
     public System.Threading.Tasks.Task MigrateAsync(CancellationToken ct = default) => inner.MigrateAsync(ct);
 
@@ -30,21 +30,19 @@ public sealed class IntakeStore(IResourceStore inner, CodingSignal signal) : IRe
         Func<DbTransaction, CancellationToken, System.Threading.Tasks.Task>? alsoInTransaction = null,
         CancellationToken ct = default)
     {
-        var coded = writes.Where(w => w.Kind != WriteKind.Delete && CodedTypes.Contains(w.ResourceType) && w.Resource is not null).ToList();
-        if (coded.Count == 0)
+        var intake = writes.Where(w => w.Kind != WriteKind.Delete && IntakeTypes.Contains(w.ResourceType) && w.Resource is not null).ToList();
+        if (intake.Count == 0)
             return await inner.WriteAsync(writes, alsoInTransaction, ct);
 
         var results = await inner.WriteAsync(writes, async (tx, c) =>
         {
+            // Encounters first: a worker parking a note takes the Encounter's waiting lock before the note's request row,
+            // so taking them in the same order here cannot deadlock with it.
+            foreach (var encounter in intake.Where(w => w.ResourceType == "Encounter"))
+                await CodingRequests.WakeWaitingForAsync(tx, encounter.Id, c);
             // The store has set id and meta.versionId on each resource by now (unchanged ones keep their version).
-            var notesHere = coded.Where(w => w.ResourceType == "DocumentReference").Select(w => w.Id).ToList();
-            foreach (var write in coded)
-            {
-                // An Encounter is coded only to re-code notes stored before it (notes written with it have their own requests).
-                if (write.ResourceType == "Encounter" && !await CodingRequests.HasStoredNotesAsync(tx, write.Id, notesHere, c))
-                    continue;
-                await CodingRequests.RecordAsync(tx, write.ResourceType, write.Id, int.Parse(write.Resource!.Meta!.VersionId!), c);
-            }
+            foreach (var note in intake.Where(w => w.ResourceType == "DocumentReference"))
+                await CodingRequests.RecordAsync(tx, note.ResourceType, note.Id, int.Parse(note.Resource!.Meta!.VersionId!), c);
             if (alsoInTransaction is not null)
                 await alsoInTransaction(tx, c);
         }, ct);

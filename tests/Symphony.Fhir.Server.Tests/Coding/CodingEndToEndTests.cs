@@ -15,9 +15,8 @@ namespace Symphony.Fhir.Server.Tests.CodingJobs;
 public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : CodingServerFixture
 {
-    const string FhirJson = "application/fhir+json";
     static readonly FhirJsonDeserializer Json = new();
-    readonly HttpClient _client = fixture.Client;
+    readonly CodingTestClient _coding = new(fixture);
 
     [BackendFact]
     public async Task GivenASyntheaPatientEncounterAndNote_WhenPosted_ThenConditionsClaimAndProvenanceAreWrittenAndValidate()
@@ -78,7 +77,7 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Single(await SearchAsync<Claim>($"Claim?encounter=Encounter/{note.Encounter.Id}"));
         Assert.True((await requests.GetAsync(id, default))!.Attempts >= 2); // at-least-once: what matters is that reruns change nothing
         var since = Uri.EscapeDataString(rerunStarted.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"));
-        var written = Json.Deserialize<Bundle>(await _client.GetStringAsync($"/_history?_since={since}"));
+        var written = Json.Deserialize<Bundle>(await _coding.Http.GetStringAsync($"/_history?_since={since}"));
         Assert.True(written.Total == 0, "the rerun wrote " + string.Join(", ", written.Entry.Select(e => e.FullUrl)));
     }
 
@@ -92,11 +91,11 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         var revised = (DocumentReference)note.Document.DeepCopy();
         revised.Meta = null;
         revised.Content[0].Attachment.Data = Encoding.UTF8.GetBytes(note.NoteText.Replace("escherichia coli urinary tract infection", "no complaints"));
-        Assert.Equal(HttpStatusCode.OK, (await _client.PutAsync($"/DocumentReference/{revised.Id}", Body(revised))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _coding.Http.PutAsync($"/DocumentReference/{revised.Id}", Body(revised))).StatusCode);
         await WaitForTaskAsync(revised.Id!, status => status is FhirTask.TaskStatus.Completed, focusVersion: "2");
 
-        var current = Json.Deserialize<Condition>(await _client.GetStringAsync($"/Condition/{uti.Id}"));
-        var history = Json.Deserialize<Bundle>(await _client.GetStringAsync($"/Condition/{uti.Id}/_history"));
+        var current = Json.Deserialize<Condition>(await _coding.Http.GetStringAsync($"/Condition/{uti.Id}"));
+        var history = Json.Deserialize<Bundle>(await _coding.Http.GetStringAsync($"/Condition/{uti.Id}/_history"));
         Assert.Equal("entered-in-error", current.VerificationStatus!.Coding[0].Code);
         Assert.True(history.Entry.Count == 2, string.Join("\n", history.Entry.Select(e => new FhirJsonSerializer().SerializeToString(e.Resource!))));
         Assert.Empty(ProfileValidator.Errors(current));
@@ -110,7 +109,7 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         second.Id = "encounter-note-2";
         second.Subject = first.Document.Subject;
         second.Context!.Encounter[0].Reference = $"Encounter/{first.Encounter.Id}";
-        Assert.True((await _client.PutAsync($"/DocumentReference/{second.Id}", Body(second))).IsSuccessStatusCode);
+        Assert.True((await _coding.Http.PutAsync($"/DocumentReference/{second.Id}", Body(second))).IsSuccessStatusCode);
         await WaitForTaskAsync(first.Document.Id!, status => status is FhirTask.TaskStatus.Completed);
         await WaitForTaskAsync(second.Id, status => status is FhirTask.TaskStatus.Completed);
 
@@ -127,7 +126,7 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
 
         var revised = (DocumentReference)second.DeepCopy();
         revised.Content[0].Attachment.Data = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(second.Content[0].Attachment.Data!).Replace("hypertension", "complaints"));
-        Assert.Equal(HttpStatusCode.OK, (await _client.PutAsync($"/DocumentReference/{revised.Id}", Body(revised))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _coding.Http.PutAsync($"/DocumentReference/{revised.Id}", Body(revised))).StatusCode);
         await WaitForTaskAsync(revised.Id!, status => status is FhirTask.TaskStatus.Completed, focusVersion: "2");
 
         var rebuilt = Assert.Single(await SearchAsync<Claim>($"Claim?encounter=Encounter/{first.Encounter.Id}"));
@@ -136,29 +135,6 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Contains("N39.0", rebuiltCodes);
         Assert.Equal("principal", rebuilt.Diagnosis[0].Type[0].Coding[0].Code);
         Assert.Empty(ProfileValidator.Errors(rebuilt));
-    }
-
-    [BackendFact]
-    public async Task GivenANoteStoredBeforeItsEncounter_WhenTheEncounterArrives_ThenTheNoteIsCoded_WhileAnEncounterWithoutNotesAsksForNoCoding()
-    {
-        var note = SyntheaNote.Load("outpatient");
-        note.Document.Id = "note-before-encounter";
-        note.Encounter.Id = "enc-after-note";
-        note.Document.Context!.Encounter[0].Reference = $"Encounter/{note.Encounter.Id}";
-        var requests = fixture.Factory.Services.GetRequiredService<CodingRequests>();
-        Assert.True((await _client.PutAsync($"/Patient/{note.Patient.Id}", Body(note.Patient))).IsSuccessStatusCode);
-        Assert.True((await _client.PutAsync($"/DocumentReference/{note.Document.Id}", Body(note.Document))).IsSuccessStatusCode);
-        var waiting = await WaitForTaskAsync(note.Document.Id, status => status is FhirTask.TaskStatus.Failed);
-        Assert.Contains("is not stored yet", waiting.StatusReason!.Text);
-
-        Assert.True((await _client.PutAsync($"/Encounter/{note.Encounter.Id}", Body(note.Encounter))).IsSuccessStatusCode);
-        await WaitForTaskAsync(note.Document.Id, status => status is FhirTask.TaskStatus.Completed);
-        Assert.NotNull(await requests.GetAsync(CodingRequests.IdFor("Encounter", note.Encounter.Id), default));
-
-        var lone = (Encounter)note.Encounter.DeepCopy();
-        lone.Id = "enc-without-notes";
-        Assert.True((await _client.PutAsync($"/Encounter/{lone.Id}", Body(lone))).IsSuccessStatusCode);
-        Assert.Null(await requests.GetAsync(CodingRequests.IdFor("Encounter", lone.Id), default));
     }
 
     [BackendFact]
@@ -180,7 +156,7 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
     {
         var note = await PostAsync(SyntheaNote.Load("outpatient"), documentId: "sync-note");
 
-        var response = await _client.PostAsync("/DocumentReference/sync-note/$code", Body(new Parameters()));
+        var response = await _coding.Http.PostAsync("/DocumentReference/sync-note/$code", Body(new Parameters()));
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
@@ -201,16 +177,16 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         var request = new HttpRequestMessage(HttpMethod.Post, "/$code") { Content = Body(input) };
         request.Headers.Add("Prefer", "respond-async");
 
-        var accepted = await _client.SendAsync(request);
+        var accepted = await _coding.Http.SendAsync(request);
         Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{(int)accepted.StatusCode} {await accepted.Content.ReadAsStringAsync()}");
         var status = accepted.Content.Headers.ContentLocation ?? new Uri(accepted.Headers.GetValues("Content-Location").Single());
         HttpResponseMessage? done = null;
-        await WaitAsync(async () => (done = await _client.GetAsync(status)).StatusCode == HttpStatusCode.OK);
+        await WaitAsync(async () => (done = await _coding.Http.GetAsync(status)).StatusCode == HttpStatusCode.OK);
         var answer = Json.Deserialize<Parameters>(await done!.Content.ReadAsStringAsync());
 
         Assert.Contains(answer.Parameter, p => p.Name == "code" && ((Hl7.Fhir.Model.Coding)p.Part[0].Value!).Code == "I10");
         Assert.Contains(answer.Parameter, p => p.Name == "rejected" && p.Part.Any(r => r.Name == "reason" && r.Value!.ToString()!.Contains("negated")));
-        Assert.Equal(HttpStatusCode.Conflict, (await _client.DeleteAsync(status)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await _coding.Http.DeleteAsync(status)).StatusCode);
     }
 
     /// <summary>Stores the note under its own encounter (tests share the database, and a Claim is per encounter).</summary>
@@ -219,44 +195,18 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         note.Document.Id = documentId ?? "note-" + Math.Abs(test.GetHashCode());
         note.Encounter.Id = "enc-" + note.Document.Id;
         note.Document.Context!.Encounter[0].Reference = $"Encounter/{note.Encounter.Id}";
-        foreach (var resource in new Resource[] { note.Patient, note.Encounter, note.Document })
-        {
-            var response = await _client.PutAsync($"/{resource.TypeName}/{resource.Id}", Body(resource));
-            Assert.True(response.IsSuccessStatusCode, $"{resource.TypeName}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
+        await _coding.PutAsync(note.Patient, note.Encounter, note.Document);
         return note;
     }
 
-    async Task<FhirTask> WaitForTaskAsync(string documentId, Func<FhirTask.TaskStatus?, bool> done, string focusVersion = "1")
-    {
-        FhirTask? task = null;
-        var requests = fixture.Factory.Services.GetRequiredService<CodingRequests>();
-        await WaitAsync(async () =>
-        {
-            task = (await SearchAsync<FhirTask>($"Task?focus=DocumentReference/{documentId}")).SingleOrDefault();
-            return task is not null && done(task.Status) && int.Parse(((FhirString)task.Input[0].Value!).Value!) >= int.Parse(focusVersion);
-        }, async () => $"request: {await requests.GetAsync(CodingRequests.IdFor("DocumentReference", documentId), default)}; task: {task?.Status}");
-        return task!;
-    }
+    Task<FhirTask> WaitForTaskAsync(string documentId, Func<FhirTask.TaskStatus?, bool> done, string focusVersion = "1") =>
+        _coding.WaitForTaskAsync(documentId, done, focusVersion);
 
-    static async Task WaitAsync(Func<Task<bool>> condition, Func<Task<string>>? describe = null)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(180); // the first note also waits for the coder to load
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail("timed out waiting for the coding job; " + (describe is null ? "" : await describe()));
-            await Task.Delay(100);
-        }
-    }
+    static Task WaitAsync(Func<Task<bool>> condition) => CodingTestClient.WaitAsync(condition);
 
-    async Task<List<T>> SearchAsync<T>(string query) where T : Resource
-    {
-        var bundle = Json.Deserialize<Bundle>(await _client.GetStringAsync("/" + query + "&_count=100"));
-        return bundle.Entry.Where(e => e.Search?.Mode != Bundle.SearchEntryMode.Include).Select(e => (T)e.Resource!).ToList();
-    }
+    Task<List<T>> SearchAsync<T>(string query) where T : Resource => _coding.SearchAsync<T>(query);
 
-    static StringContent Body(Resource resource) => new(new FhirJsonSerializer().SerializeToString(resource), Encoding.UTF8, FhirJson);
+    static StringContent Body(Resource resource) => CodingTestClient.Body(resource);
 }
 
 public sealed class SqliteCodingEndToEndTests(SqliteCodingServerFixture fixture) : CodingEndToEndTests<SqliteCodingServerFixture>(fixture);
