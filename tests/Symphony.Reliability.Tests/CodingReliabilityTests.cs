@@ -139,7 +139,8 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
             await postgres.StartServerAsync();
             var back = System.Diagnostics.Stopwatch.StartNew();
             foreach (var json in perNote[restart]) await PutUntilAcceptedAsync(client, json, null);
-            await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == restart + 1, worker);
+            await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == restart + 1, worker,
+                () => db.ColumnAsync("SELECT focus_id || ' ' || status || ' attempts ' || attempts || coalesce(' ' || error, '') FROM coding_request"));
             output.WriteLine($"restart {restart}: note coded {back.Elapsed.TotalSeconds:F1} s after PostgreSQL was back");
             Assert.True(back.Elapsed < TimeSpan.FromSeconds(10), $"restart {restart}: coding resumed only after {back.Elapsed.TotalSeconds:F1} s");
             Assert.Equal(HttpStatusCode.OK, (await GetAsync(workerClient, "readyz")).Status);
@@ -232,12 +233,13 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
         return statuses;
     }
 
-    static async Task WaitAsync(Func<Task<bool>> condition, ServerProcess server)
+    static async Task WaitAsync(Func<Task<bool>> condition, ServerProcess server, Func<Task<List<string>>>? state = null)
     {
         var deadline = DateTime.UtcNow.AddMinutes(4);
         while (!await SafelyAsync(condition))
         {
-            if (DateTime.UtcNow > deadline) Assert.Fail("timed out; server output:\n" + string.Join("\n", server.Output.TakeLast(40)));
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail("timed out; " + (state is null ? "" : "requests:\n" + string.Join("\n", await state()) + "\n") + "server output:\n" + string.Join("\n", server.Output.TakeLast(40)));
             await Task.Delay(200);
         }
     }
