@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Symphony.Cli.Agent;
-using Symphony.Coding;
-using Symphony.Coding.Agent;
+using Symphony.Coders;
+using Symphony.Coders.Agent;
 
 namespace Symphony.Agent.Tests;
 

@@ -1,6 +1,6 @@
 using Symphony.Cli.Agent;
-using Symphony.Coding;
-using Symphony.Coding.Agent;
+using Symphony.Coders;
+using Symphony.Coders.Agent;
 using Symphony.Terminology;
 
 namespace Symphony.Agent.Tests;

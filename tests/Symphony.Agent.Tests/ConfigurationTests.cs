@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using Symphony.Cli.Agent;
-using Symphony.Coding.Agent;
+using Symphony.Coders.Agent;
 
 namespace Symphony.Agent.Tests;
 

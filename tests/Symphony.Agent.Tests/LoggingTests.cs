@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Symphony.Cli.Agent;
-using Symphony.Coding;
-using Symphony.Coding.Agent;
+using Symphony.Coders;
+using Symphony.Coders.Agent;
 
 namespace Symphony.Agent.Tests;
 

@@ -2,8 +2,8 @@ extern alias server;
 using Hl7.Fhir.Model;
 using server::Symphony.Fhir.Server.CodingJobs;
 using Symphony.Cli.Agent;
-using Symphony.Coding;
-using Symphony.Coding.Agent;
+using Symphony.Coders;
+using Symphony.Coders.Agent;
 
 namespace Symphony.Agent.Tests;
 

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using server::Symphony.Fhir.Server.CodingJobs;
 using Symphony.Cli.Agent;
-using Symphony.Coding.Agent;
+using Symphony.Coders.Agent;
 
 namespace Symphony.Agent.Tests;
 

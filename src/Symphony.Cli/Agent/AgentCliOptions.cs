@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Symphony.Coding;
-using Symphony.Coding.Agent;
+using Symphony.Coders;
+using Symphony.Coders.Agent;
 
 namespace Symphony.Cli.Agent;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Symphony.Coding;
-using Symphony.Coding.Text;
+using Symphony.Coders;
+using Symphony.Coders.Text;
 
 namespace Symphony.Cli.Coding;
 

@@ -1,5 +1,5 @@
-using Symphony.Coding;
-using Symphony.Coding.Lexicon;
+using Symphony.Coders;
+using Symphony.Coders.Lexicon;
 using Symphony.Terminology;
 
 namespace Symphony.Cli.Coding;

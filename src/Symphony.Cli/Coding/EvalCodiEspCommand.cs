@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Symphony.Coding;
-using Symphony.Coding.Evaluation;
-using Symphony.Coding.Lexicon;
-using Symphony.Coding.Text;
+using Symphony.Coders;
+using Symphony.Coders.Evaluation;
+using Symphony.Coders.Lexicon;
+using Symphony.Coders.Text;
 
 namespace Symphony.Cli.Coding;
 

@@ -1,0 +1,51 @@
+using Symphony.Coders.Context;
+using Symphony.Coders.Text;
+
+namespace Symphony.Coders;
+
+public enum CareSetting
+{
+    Inpatient,
+    Outpatient,
+}
+
+/// <summary>How to code a note.</summary>
+public sealed record CodingOptions
+{
+    public CareSetting Setting { get; init; } = CareSetting.Inpatient;
+    public Language Language { get; init; } = Language.English;
+    /// <summary>
+    /// Code every mention whatever its status (negated, historical...), as some annotated corpora
+    /// do (CodiEsp coders coded negated findings too). Off for real coding.
+    /// </summary>
+    public bool CodeEveryMention { get; init; }
+    /// <summary>Apply Excludes1 conflict resolution between the codes found.</summary>
+    public bool ResolveExcludes1 { get; init; } = true;
+    /// <summary>Merge pairs into combination codes (diabetes with CKD, hypertension with heart failure...).</summary>
+    public bool ApplyCombinations { get; init; } = true;
+
+    public static CodingOptions Default { get; } = new();
+}
+
+/// <summary>A piece of the note that supports a code. <see cref="Text"/> equals note.Substring(Start, Length).</summary>
+public sealed record EvidenceSpan(int Start, int Length, string Text);
+
+/// <summary>A code the coder proposes, with its evidence and the named rules that produced it.</summary>
+public sealed record CodedConcept(
+    string System,
+    string Code,
+    string Display,
+    double Confidence,
+    IReadOnlyList<EvidenceSpan> Spans,
+    MentionStatus Status,
+    IReadOnlyList<string> Rules);
+
+/// <summary>A code that was considered and not proposed, and why (e.g. "negated: 'no evidence of'", "Excludes1 with I10").</summary>
+public sealed record RejectedCandidate(string System, string Code, string Display, string Reason, IReadOnlyList<EvidenceSpan> Spans);
+
+public sealed record CodingResult(IReadOnlyList<CodedConcept> Codes, IReadOnlyList<RejectedCandidate> Rejected)
+{
+    public static CodingResult Empty { get; } = new([], []);
+    public IEnumerable<CodedConcept> Diagnoses => Codes.Where(c => c.System == Lexicon.CodeSystems.Icd10Cm);
+    public IEnumerable<CodedConcept> Procedures => Codes.Where(c => c.System == Lexicon.CodeSystems.Icd10Pcs);
+}

@@ -1,0 +1,59 @@
+using Symphony.Coders;
+using Hl7.Fhir.Model;
+
+namespace Symphony.Fhir.Server.CodingJobs;
+
+/// <summary>The $code answer: each code with display, confidence, status, rules and evidence spans; the rejected candidates with the reason; what was written.</summary>
+public static class CodingParameters
+{
+    public static Parameters Build(CodingResult result, CodeSystemVersions versions, IReadOnlyList<string> written)
+    {
+        var parameters = new Parameters();
+        foreach (var code in result.Codes)
+        {
+            var parts = new List<Parameters.ParameterComponent>
+            {
+                Part("code", new Hl7.Fhir.Model.Coding(code.System, code.Code, code.Display) { Version = versions.For(code.System) }),
+                Part("confidence", new FhirDecimal((decimal)Math.Round(code.Confidence, 3))),
+                Part("status", new Code(code.Status.ToString().ToLowerInvariant())),
+            };
+            parts.AddRange(code.Rules.Select(rule => Part("rule", new FhirString(rule))));
+            parts.AddRange(code.Spans.Select(Span));
+            parameters.Parameter.Add(new Parameters.ParameterComponent { Name = "code", Part = parts });
+        }
+        foreach (var rejected in result.Rejected)
+        {
+            var parts = new List<Parameters.ParameterComponent>
+            {
+                Part("code", new Hl7.Fhir.Model.Coding(rejected.System, rejected.Code, rejected.Display)),
+                Part("reason", new FhirString(rejected.Reason)),
+            };
+            parts.AddRange(rejected.Spans.Select(Span));
+            parameters.Parameter.Add(new Parameters.ParameterComponent { Name = "rejected", Part = parts });
+        }
+        foreach (var reference in written)
+            parameters.Parameter.Add(new Parameters.ParameterComponent { Name = "written", Value = new ResourceReference(reference) });
+        return parameters;
+    }
+
+    /// <summary>The codes of an answer made by <see cref="Build"/>, in its order (the coder's ranking).</summary>
+    public static IReadOnlyList<AnsweredCode> Read(Parameters answer) =>
+        answer.Parameter.Where(p => p.Name == "code").Select(p =>
+        {
+            var coding = (Hl7.Fhir.Model.Coding)p.Part.First(part => part.Name == "code").Value!;
+            var confidence = ((FhirDecimal)p.Part.First(part => part.Name == "confidence").Value!).Value ?? 0m;
+            var spans = p.Part.Where(part => part.Name == "span").Select(span => new Symphony.Coders.EvidenceSpan(
+                ((Integer)span.Part.First(s => s.Name == "offset").Value!).Value!.Value,
+                ((Integer)span.Part.First(s => s.Name == "length").Value!).Value!.Value,
+                ((FhirString)span.Part.First(s => s.Name == "text").Value!).Value!)).ToList();
+            return new AnsweredCode(coding.System!, coding.Code!, coding.Display ?? coding.Code!, coding.Version, confidence, spans);
+        }).ToList();
+
+    static Parameters.ParameterComponent Span(Symphony.Coders.EvidenceSpan span) => new()
+    {
+        Name = "span",
+        Part = [Part("offset", new Integer(span.Start)), Part("length", new Integer(span.Length)), Part("text", new FhirString(span.Text))],
+    };
+
+    static Parameters.ParameterComponent Part(string name, DataType value) => new() { Name = name, Value = value };
+}

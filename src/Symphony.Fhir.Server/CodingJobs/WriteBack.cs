@@ -1,0 +1,284 @@
+using System.Security.Cryptography;
+using System.Text;
+using Hl7.Fhir.Model;
+using Symphony.Coders;
+using Symphony.Coders.Lexicon;
+
+// Not "…Server.Coding": that namespace would hide Hl7.Fhir.Model.Coding everywhere under Symphony.Fhir.Server.
+namespace Symphony.Fhir.Server.CodingJobs;
+
+/// <summary>The releases the note was coded against (ICD-10-CM by fiscal year of the encounter date).</summary>
+public sealed record CodeSystemVersions(string Icd10Cm, string Icd10Pcs)
+{
+    public string For(string system) => system == CodeSystems.Icd10Pcs ? Icd10Pcs : Icd10Cm;
+}
+
+/// <summary>What one coded note writes back, and what it needs to know to do so.</summary>
+public sealed record WriteBackInput(
+    DocumentReference Document,
+    Encounter Encounter,
+    ResourceReference Patient,
+    ResourceReference? PatientCoverage,
+    CodingResult Result,
+    CodeSystemVersions Versions,
+    CoderIdentity Coder,
+    DateTimeOffset Recorded);
+
+/// <summary>A code as one note's $code answer gives it (see <see cref="CodingParameters.Read"/>).</summary>
+public sealed record AnsweredCode(string System, string Code, string Display, string? Version, decimal Confidence, IReadOnlyList<EvidenceSpan> Spans);
+
+/// <summary>One note's last coded codes, as the encounter's Claim sees them; NoteVersion is "DocumentReference/{id}/_history/{v}".</summary>
+public sealed record ClaimSource(string NoteVersion, IReadOnlyList<AnsweredCode> Codes)
+{
+    /// <summary>The note's codes as its $code answer records them (confidence rounded alike), so the note just coded and the notes read back rank alike.</summary>
+    public static ClaimSource Of(WriteBackInput input) =>
+        new(WriteBack.NoteVersion(input.Document), CodingParameters.Read(CodingParameters.Build(input.Result, input.Versions, [])));
+}
+
+/// <summary>
+/// Maps a coded note to the resources we write: a Condition per diagnosis, a self-pay Coverage when the
+/// patient has none, the coder Device, and a Provenance per Condition quoting the evidence spans; and the
+/// encounter's one Claim (with its Provenance) from every coded note of the encounter. Ids are derived from
+/// the document (and code) or the encounter, so coding the same note twice writes the same resources, and a
+/// new note version overwrites its earlier suggestions in place (history keeps them).
+/// </summary>
+public static class WriteBack
+{
+    public const string NoteTextPath = "DocumentReference.content[0].attachment";
+
+    /// <summary>Everything one note writes when it is the only coded note of its encounter: <see cref="MapNote"/> and the <see cref="EncounterClaim"/>.</summary>
+    public static IReadOnlyList<Resource> Map(WriteBackInput input)
+    {
+        var (claim, provenance) = EncounterClaim(input, [ClaimSource.Of(input)]);
+        return [.. MapNote(input), claim, provenance];
+    }
+
+    /// <summary>What belongs to the note alone: the coder Device, a Condition and its Provenance per diagnosis, a self-pay Coverage if the patient has none.</summary>
+    public static IReadOnlyList<Resource> MapNote(WriteBackInput input)
+    {
+        var documentId = input.Document.Id ?? throw new ArgumentException("The DocumentReference has no id.");
+        var sourceReference = NoteVersion(input.Document);
+        var deviceReference = DeviceReference(input.Coder);
+        var written = new List<Resource> { CoderDevice(input.Coder) };
+        foreach (var diagnosis in input.Result.Diagnoses)
+        {
+            var condition = Condition(input, documentId, diagnosis);
+            written.Add(condition);
+            written.Add(Provenance(condition, diagnosis.Spans.Select(span => (span, sourceReference)).ToList(), [sourceReference], deviceReference, input.Recorded, input.Coder.Run));
+        }
+
+        if (input.PatientCoverage is null)
+            written.Add(SelfPayCoverage(input.Patient));
+        return written;
+    }
+
+    /// <summary>
+    /// The encounter's Claim from the codes of all its coded notes: one line per code (a code found in several notes
+    /// is one line, and the Claim's Provenance quotes the spans of every note that found it). Diagnoses and
+    /// procedures are each ranked as the coder ranks one note's codes — highest confidence first, then the note's own
+    /// order — across notes (ties between notes go to the note listed first), so the principal diagnosis is the most
+    /// confident one of the encounter.
+    /// </summary>
+    public static (Claim Claim, Provenance Provenance) EncounterClaim(WriteBackInput input, IReadOnlyList<ClaimSource> notes)
+    {
+        List<(AnsweredCode Code, List<(EvidenceSpan Span, string Note)> Quotes)> Lines(string system)
+        {
+            var ranked = notes
+                .SelectMany((note, noteIndex) => note.Codes.Where(c => c.System == system).Select((code, rank) => (code, rank, noteIndex, note.NoteVersion)))
+                .OrderByDescending(c => c.code.Confidence).ThenBy(c => c.rank).ThenBy(c => c.noteIndex);
+            var lines = new List<(AnsweredCode Code, List<(EvidenceSpan Span, string Note)> Quotes)>();
+            foreach (var (code, _, _, note) in ranked)
+            {
+                var at = lines.FindIndex(l => l.Code.Code == code.Code);
+                if (at < 0) { lines.Add((code, [])); at = lines.Count - 1; }
+                lines[at].Quotes.AddRange(code.Spans.Select(span => (span, note)));
+            }
+            return lines;
+        }
+
+        var diagnoses = Lines(CodeSystems.Icd10Cm);
+        var procedures = Lines(CodeSystems.Icd10Pcs);
+        var coverage = input.PatientCoverage ?? new ResourceReference($"Coverage/{SelfPayCoverageId(input.Patient)}");
+        var claim = Claim(input, diagnoses.Select(d => d.Code).ToList(), procedures.Select(p => p.Code).ToList(), coverage);
+        var quotes = diagnoses.Concat(procedures).SelectMany(l => l.Quotes).ToList();
+        var sources = notes.Select(n => n.NoteVersion).ToList();
+        return (claim, Provenance(claim, quotes, sources, DeviceReference(input.Coder), input.Recorded, input.Coder.Run));
+    }
+
+    /// <summary>"DocumentReference/{id}/_history/{version}": the exact note version evidence points to.</summary>
+    public static string NoteVersion(DocumentReference document) =>
+        $"DocumentReference/{document.Id ?? throw new ArgumentException("The DocumentReference has no id.")}/_history/" +
+        (document.Meta?.VersionId ?? throw new ArgumentException("The DocumentReference has no version id."));
+
+    /// <summary>The id a diagnosis of this document is written under, whatever the note version.</summary>
+    public static string ConditionId(string documentId, string system, string code) => DeterministicId("cond", documentId, system, code);
+
+    public static string ClaimId(string encounterId) => DeterministicId("claim", encounterId);
+
+    /// <summary>The id of the Provenance of a written Condition or Claim.</summary>
+    public static string ProvenanceId(string targetType, string targetId) => DeterministicId("prov", targetType, targetId);
+
+    /// <summary>An earlier suggestion the new note version no longer supports: kept, but marked entered-in-error.</summary>
+    public static Condition Supersede(Condition earlier)
+    {
+        var superseded = (Condition)earlier.DeepCopy();
+        superseded.ClinicalStatus = null; // con-5: no clinical status on an entered-in-error Condition
+        superseded.VerificationStatus = Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", "entered-in-error", "Entered in Error");
+        return superseded;
+    }
+
+    static Condition Condition(WriteBackInput input, string documentId, CodedConcept diagnosis) => new()
+    {
+        Id = ConditionId(documentId, diagnosis.System, diagnosis.Code),
+        Meta = Meta(ProfileUrls.CodedCondition),
+        ClinicalStatus = Concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"),
+        VerificationStatus = Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", "provisional", "Provisional"),
+        Category = [Concept("http://terminology.hl7.org/CodeSystem/condition-category", "encounter-diagnosis", "Encounter Diagnosis")],
+        Code = new CodeableConcept
+        {
+            Coding = [new Coding(diagnosis.System, diagnosis.Code, diagnosis.Display) { Version = input.Versions.For(diagnosis.System) }],
+            Text = diagnosis.Display,
+        },
+        Subject = input.Patient,
+        Encounter = new ResourceReference($"Encounter/{input.Encounter.Id}"),
+        RecordedDate = input.Document.Date?.ToString("o")[..10],
+        Evidence = [new Condition.EvidenceComponent { Detail = [new ResourceReference($"DocumentReference/{documentId}")] }],
+        Note = [new Annotation { Text = new Markdown($"Suggested by {input.Coder.Name} {input.Coder.Version} ({input.Coder.Path}), confidence {diagnosis.Confidence:0.00}.") }],
+    };
+
+    static Claim Claim(WriteBackInput input, List<AnsweredCode> diagnoses, List<AnsweredCode> procedures, ResourceReference coverage)
+    {
+        var inpatient = EncounterContext.Setting(input.Encounter) == CareSetting.Inpatient;
+        var encounterClass = input.Encounter.Class;
+        return new Claim
+        {
+            Id = ClaimId(input.Encounter.Id!),
+            Meta = Meta(ProfileUrls.Claim),
+            Status = FinancialResourceStatusCodes.Draft,
+            Type = inpatient
+                ? Concept("http://terminology.hl7.org/CodeSystem/claim-type", "institutional", "Institutional")
+                : Concept("http://terminology.hl7.org/CodeSystem/claim-type", "professional", "Professional"),
+            Use = ClaimUseCode.Claim,
+            Patient = input.Patient,
+            Created = input.Recorded.ToString("o"),
+            Provider = Provider(input.Encounter),
+            Priority = Concept("http://terminology.hl7.org/CodeSystem/processpriority", "normal", "Normal"),
+            Insurance = [new Claim.InsuranceComponent { Sequence = 1, Focal = true, Coverage = coverage }],
+            Diagnosis = diagnoses.Select((d, i) => new Claim.DiagnosisComponent
+            {
+                Sequence = i + 1,
+                Diagnosis = new CodeableConcept { Coding = [new Coding(d.System, d.Code, d.Display) { Version = d.Version ?? input.Versions.Icd10Cm }], Text = d.Display },
+                Type = [i == 0
+                    ? Concept("http://terminology.hl7.org/CodeSystem/ex-diagnosistype", "principal", "Principal Diagnosis")
+                    : Concept("http://terminology.hl7.org/CodeSystem/ex-diagnosistype", "clinical", "Clinical Diagnosis")],
+            }).ToList(),
+            Procedure = procedures.Select((p, i) => new Claim.ProcedureComponent
+            {
+                Sequence = i + 1,
+                Procedure = new CodeableConcept { Coding = [new Coding(p.System, p.Code, p.Display) { Version = p.Version ?? input.Versions.Icd10Pcs }], Text = p.Display },
+            }).ToList(),
+            Item =
+            [
+                new Claim.ItemComponent
+                {
+                    Sequence = 1,
+                    ProductOrService = new CodeableConcept
+                    {
+                        Coding = encounterClass is null ? [] : [new Coding(encounterClass.System, encounterClass.Code, encounterClass.Display)],
+                        Text = inpatient ? "Inpatient encounter" : "Outpatient encounter",
+                    },
+                    Encounter = [new ResourceReference($"Encounter/{input.Encounter.Id}")],
+                    DiagnosisSequence = diagnoses.Select((_, i) => (int?)(i + 1)).ToList(),
+                    ProcedureSequence = procedures.Select((_, i) => (int?)(i + 1)).ToList(),
+                },
+            ],
+        };
+    }
+
+    /// <summary>The billing provider: the encounter's service provider, else its first performer.</summary>
+    static ResourceReference Provider(Encounter encounter) =>
+        encounter.ServiceProvider?.Reference is not null ? (ResourceReference)encounter.ServiceProvider.DeepCopy()
+        : encounter.Participant.Select(p => p.Individual).FirstOrDefault(r => r?.Reference is not null) is { } performer ? (ResourceReference)performer.DeepCopy()
+        : new ResourceReference { Display = "Provider not documented on the encounter" };
+
+    static string SelfPayCoverageId(ResourceReference patient) => DeterministicId("selfpay", patient.Reference);
+
+    static Coverage SelfPayCoverage(ResourceReference patient) => new()
+    {
+        Id = SelfPayCoverageId(patient),
+        Status = FinancialResourceStatusCodes.Active,
+        Type = Concept("http://terminology.hl7.org/CodeSystem/coverage-selfpay", "pay", "Pay"),
+        Beneficiary = patient,
+        Payor = [patient],
+    };
+
+    static string CoderDeviceId(CoderIdentity coder) => DeterministicId("coder", coder.Name, coder.Version, coder.Path);
+
+    static ResourceReference DeviceReference(CoderIdentity coder) => new($"Device/{CoderDeviceId(coder)}", $"{coder.Name} {coder.Version}");
+
+    static Device CoderDevice(CoderIdentity coder) => new()
+    {
+        Id = CoderDeviceId(coder),
+        Status = Device.FHIRDeviceStatus.Active,
+        DeviceName = [new Device.DeviceNameComponent { Name = coder.Name, Type = DeviceNameType.ModelName }],
+        Type = new CodeableConcept { Text = "Clinical coding software" },
+        Version =
+        [
+            new Device.VersionComponent { Type = new CodeableConcept { Text = "software" }, Value = coder.Version },
+            new Device.VersionComponent { Type = new CodeableConcept { Text = "coding path" }, Value = coder.Path },
+        ],
+    };
+
+    /// <summary>Quotes each span of the note version it was found in; with no span, names the source notes.</summary>
+    static Provenance Provenance(Resource target, IReadOnlyList<(EvidenceSpan Span, string Note)> quotes, IReadOnlyList<string> sources,
+        ResourceReference device, DateTimeOffset recorded, string? run) => new()
+    {
+        Activity = run is null ? null : new CodeableConcept { Text = run },
+        Id = ProvenanceId(target.TypeName, target.Id!),
+        Meta = new Meta { Profile = [ProfileUrls.EvidenceProvenance] },
+        Target = [new ResourceReference($"{target.TypeName}/{target.Id}")],
+        Recorded = recorded,
+        Agent =
+        [
+            new Provenance.AgentComponent
+            {
+                Type = Concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler", "Assembler"),
+                Who = device,
+            },
+        ],
+        Entity = quotes.Count == 0
+            ? sources.Select(source => new Provenance.EntityComponent { Role = Hl7.Fhir.Model.Provenance.ProvenanceEntityRole.Source, What = new ResourceReference(source) }).ToList()
+            : quotes.Select(quote => QuotationEntity(quote.Span, quote.Note)).ToList(),
+    };
+
+    /// <summary>One evidence span: the exact note version, where in it, and the quoted text (as the reference's display) so a reader needs no second call.</summary>
+    static Provenance.EntityComponent QuotationEntity(EvidenceSpan span, string sourceReference)
+    {
+        var entity = new Provenance.EntityComponent
+        {
+            Role = Hl7.Fhir.Model.Provenance.ProvenanceEntityRole.Quotation,
+            What = new ResourceReference(sourceReference, span.Text),
+        };
+        var derivation = new Extension { Url = ProfileUrls.DerivationReference };
+        derivation.AddExtension("reference", new ResourceReference(sourceReference));
+        derivation.AddExtension("path", new FhirString(NoteTextPath));
+        derivation.AddExtension("offset", new Integer(span.Start));
+        derivation.AddExtension("length", new Integer(span.Length));
+        entity.Extension.Add(derivation);
+        return entity;
+    }
+
+    static Meta Meta(string profile) => new()
+    {
+        Profile = [profile],
+        Tag = [new Coding(ProfileUrls.MachineSuggestedTagSystem, ProfileUrls.MachineSuggestedTagCode, "Suggested by the coder, not yet accepted")],
+    };
+
+    static CodeableConcept Concept(string system, string code, string display) => new() { Coding = [new Coding(system, code, display)] };
+
+    static string DeterministicId(params string?[] parts)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('|', parts)));
+        return $"{parts[0]}-{Convert.ToHexStringLower(hash)[..32]}";
+    }
+}
