@@ -5,18 +5,13 @@ using Symphony.Fhir.Server.Storage;
 
 namespace Symphony.Fhir.Server.Resources;
 
-public sealed class FhirOptions
-{
-    /// <summary>Largest accepted request body; larger ones get 413.</summary>
-    public long MaxBodyBytes { get; set; } = 10 * 1024 * 1024;
-}
-
 /// <summary>The generic FHIR REST interactions for every R4 resource type.</summary>
 public static class ResourceApi
 {
     public static WebApplicationBuilder AddFhirApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<FhirOptions>().BindConfiguration("Fhir");
+        builder.Services.AddOptions<FhirOptions>().BindConfiguration(FhirOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<FhirOptions>, FhirOptionsValidation>();
         builder.Services.AddSingleton<ResourceValidator>();
         if (CodingJobs.Roles.RunsApi(builder.Configuration)) // a worker validates nothing it writes
             builder.Services.AddHostedService<ValidatorWarmUp>();
@@ -110,7 +105,7 @@ public static class ResourceApi
     {
         ResourceInteractions.EnsureKnownType(type);
         var parameters = await ResultBundles.SearchParametersAsync(request, ct);
-        var (query, ignored) = SearchRequest.Parse(type, parameters, ResultBundles.IsLenient(request));
+        var (query, ignored) = interactions.ParseSearch(type, parameters, ResultBundles.IsLenient(request));
         var page = await interactions.Store.SearchAsync(query, ct);
         var bundle = ResultBundles.SearchSet(request, "/" + type, parameters, query, page, ignored);
         return FhirResult.Of(StatusCodes.Status200OK, bundle);
@@ -121,10 +116,12 @@ public static class ResourceApi
     {
         if (type is not null)
             ResourceInteractions.EnsureKnownType(type);
-        var count = request.Query.TryGetValue(KnownParameters.Count, out var c) && int.TryParse(c, out var n)
-            ? Math.Clamp(n, 0, SearchRequest.MaxCount)
+        var count = request.Query.TryGetValue(KnownParameters.Count, out var c) && !string.IsNullOrWhiteSpace(c)
+            ? SearchRequest.ParseCount(c!)
             : SearchRequest.DefaultCount;
-        var offset = request.Query.TryGetValue(KnownParameters.Offset, out var o) && int.TryParse(o, out var m) ? Math.Max(0, m) : 0;
+        var offset = request.Query.TryGetValue(KnownParameters.Offset, out var o) && !string.IsNullOrWhiteSpace(o)
+            ? SearchRequest.ParseOffset(o!)
+            : 0;
         DateTimeOffset? since = request.Query.TryGetValue(KnownParameters.Since, out var s)
             ? SearchParameters.ParseDateRange(s)?.Low ?? throw FhirException.BadRequest($"_since '{s}' is not a FHIR instant.")
             : null;
