@@ -1,4 +1,5 @@
 using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Storage;
@@ -12,6 +13,9 @@ public static class ResourceApi
     {
         builder.Services.AddOptions<FhirOptions>().BindConfiguration(FhirOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<FhirOptions>, FhirOptionsValidation>();
+        // Kestrel's limits follow ours.
+        builder.Services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<FhirOptions>>((kestrel, fhir) => fhir.Value.ApplyTo(kestrel.Limits));
         builder.Services.AddSingleton<ResourceValidator>();
         if (CodingJobs.Roles.RunsApi(builder.Configuration)) // a worker validates nothing it writes
             builder.Services.AddHostedService<ValidatorWarmUp>();
@@ -42,7 +46,7 @@ public static class ResourceApi
         string type, HttpRequest request, ResourceInteractions interactions, IOptions<FhirOptions> options, CancellationToken ct)
     {
         ResourceInteractions.EnsureKnownType(type);
-        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.MaxBodyBytes, ct);
+        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.BodyLimits, ct);
         var write = interactions.PrepareCreate(type, resource);
         if (request.Headers[KnownHeaders.IfNoneExist].FirstOrDefault() is { Length: > 0 } ifNoneExist
             && await interactions.FindExistingAsync(type, ifNoneExist, ct) is { } existing)
@@ -84,7 +88,7 @@ public static class ResourceApi
         string type, string id, HttpRequest request, ResourceInteractions interactions, IOptions<FhirOptions> options, CancellationToken ct)
     {
         ResourceInteractions.EnsureKnownType(type);
-        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.MaxBodyBytes, ct);
+        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.BodyLimits, ct);
         var ifMatch = ResourceInteractions.ParseETag(request.Headers[KnownHeaders.IfMatch].FirstOrDefault());
         var write = interactions.PrepareUpdate(type, id, resource, ifMatch);
         var result = (await interactions.Store.WriteAsync([write], ct: ct))[0];
@@ -135,7 +139,7 @@ public static class ResourceApi
     private static async Task<FhirResult> ProcessBundle(
         HttpRequest request, BundleProcessor processor, IOptions<FhirOptions> options, CancellationToken ct)
     {
-        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.MaxBodyBytes, ct);
+        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.BodyLimits, ct);
         if (resource is not Bundle bundle)
             throw FhirException.BadRequest($"POST to the base URL takes a transaction or batch Bundle, not a {resource.TypeName}.");
         return FhirResult.Of(StatusCodes.Status200OK, await processor.ProcessAsync(request, bundle, ct));

@@ -13,6 +13,9 @@ namespace Symphony.Fhir.Server.Tests.Api;
 /// </summary>
 public abstract class KestrelServerFixture : IAsyncLifetime
 {
+    /// <summary>Small, so that a test can go over it with a few megabytes.</summary>
+    public const long MaxImportBytes = 1_000_000;
+
     private TestBackend? _backend;
     private WebApplicationFactory<Program>? _factory;
 
@@ -36,6 +39,7 @@ public abstract class KestrelServerFixture : IAsyncLifetime
         {
             ["role"] = "api",
             ["Terminology:LoadAtStartup"] = "false",
+            ["Fhir:MaxImportBytes"] = MaxImportBytes.ToString(),
         };
         _factory = InMemoryServer.Start(settings);
         _factory.UseKestrel(0);
