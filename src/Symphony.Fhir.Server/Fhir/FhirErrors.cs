@@ -17,6 +17,7 @@ public static class FhirErrors
         {
             try
             {
+                RequestLimits.Check(context, options);
                 if (context.Request.Query.ContainsKey(KnownParameters.Format)
                     && FhirSerialization.ParseFormat(context.Request.Query[KnownParameters.Format]) is null)
                 {

@@ -25,15 +25,37 @@ public sealed class FhirOptions
     /// <summary>Most values in one search, all parameters together (a,b,c counts three); more get 400.</summary>
     public int MaxSearchValues { get; set; } = 1_000;
 
+    /// <summary>Longest request target (path and query), in bytes; longer ones get 414.</summary>
+    public int MaxUrlBytes { get; set; } = 8 * 1024;
+
+    /// <summary>Largest total size of the request headers, in bytes; larger ones get 431.</summary>
+    public int MaxHeaderBytes { get; set; } = 32 * 1024;
+
+    /// <summary>Time a client has to send the request headers before the connection is closed.</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Largest body of CodeSystem/$import (a terminology release); larger ones get 413.</summary>
     public long MaxImportBytes { get; set; } = 200L * 1024 * 1024;
 
+    /// <summary>
+    /// Kestrel answers requests beyond its own limits before the application runs, with an empty body. Its limits are
+    /// set this many times above ours so that the application sees, and answers with an OperationOutcome, anything
+    /// up to there.
+    /// </summary>
+    public const int KestrelHeadroom = 8;
+
+    private const int MaxLineOrHeaderBytes = 1024 * 1024 / KestrelHeadroom;
+
     private const long MaxInMemoryBytes = 1024 * 1024 * 1024;
 
-    /// <summary>Kestrel's limits from ours: the body limit as a backstop for bodies not read through <see cref="FhirSerialization.CopyBodyAsync"/> (forms).</summary>
+    /// <summary>Kestrel's limits from ours: headroom above the URL and header limits, the body limit itself as a backstop for bodies not read through <see cref="FhirSerialization.CopyBodyAsync"/> (forms).</summary>
     public void ApplyTo(KestrelServerLimits limits)
     {
+        limits.MaxRequestLineSize = MaxUrlBytes * KestrelHeadroom;
+        limits.MaxRequestHeadersTotalSize = MaxHeaderBytes * KestrelHeadroom;
+        limits.MaxRequestHeaderCount = RequestLimits.MaxHeaderCount * KestrelHeadroom;
         limits.MaxRequestBodySize = MaxBodyBytes;
+        limits.RequestHeadersTimeout = RequestHeadersTimeout;
     }
 
     /// <summary>What a resource or Bundle sent to the REST API may hold.</summary>
@@ -54,6 +76,10 @@ public sealed class FhirOptions
         if (MaxElements <= 0) return $"{Name(nameof(MaxElements))} must be positive.";
         if (MaxBundleEntries <= 0) return $"{Name(nameof(MaxBundleEntries))} must be positive.";
         if (MaxSearchValues <= 0) return $"{Name(nameof(MaxSearchValues))} must be positive.";
+        // Below a kilobyte ordinary requests fail; above, Kestrel's limit (KestrelHeadroom times ours) passes its request buffer (1 MiB).
+        if (MaxUrlBytes is < 1024 or > MaxLineOrHeaderBytes) return $"{Name(nameof(MaxUrlBytes))} must be between 1024 and {MaxLineOrHeaderBytes}.";
+        if (MaxHeaderBytes is < 1024 or > MaxLineOrHeaderBytes) return $"{Name(nameof(MaxHeaderBytes))} must be between 1024 and {MaxLineOrHeaderBytes}.";
+        if (RequestHeadersTimeout <= TimeSpan.Zero) return $"{Name(nameof(RequestHeadersTimeout))} must be positive.";
         return null;
     }
 }

@@ -13,7 +13,7 @@ public static class ResourceApi
     {
         builder.Services.AddOptions<FhirOptions>().BindConfiguration(FhirOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<FhirOptions>, FhirOptionsValidation>();
-        // Kestrel's limits follow ours.
+        // Kestrel's limits follow ours (above them, so that the application answers with an OperationOutcome).
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<FhirOptions>>((kestrel, fhir) => fhir.Value.ApplyTo(kestrel.Limits));
         builder.Services.AddSingleton<ResourceValidator>();

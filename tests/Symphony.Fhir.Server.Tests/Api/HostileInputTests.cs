@@ -57,6 +57,23 @@ public abstract class HostileInputTests<TFixture>(TFixture fixture) : IClassFixt
     }
 
     [BackendFact]
+    public async Task GivenAUrlOrHeadersOverTheLimit_WhenSentThroughKestrel_Then414Or431WithAnOperationOutcome()
+    {
+        var longSearch = "/Patient?identifier=" + new string('a', 10 * 1024);
+        var tenThousandIds = "/Patient?_id=" + string.Join(",", Enumerable.Range(0, 10_000));
+        var bigHeader = new HttpRequestMessage(HttpMethod.Get, "/metadata");
+        bigHeader.Headers.Add("X-Big", new string('a', 40 * 1024));
+        var manyHeaders = new HttpRequestMessage(HttpMethod.Get, "/metadata");
+        for (var i = 0; i < 150; i++)
+            manyHeaders.Headers.Add($"X-Header-{i}", "x");
+
+        await AssertRefusedAsync(() => _client.GetAsync(longSearch), HttpStatusCode.RequestUriTooLong, "Fhir:MaxUrlBytes");
+        await AssertRefusedAsync(() => _client.GetAsync(tenThousandIds), HttpStatusCode.RequestUriTooLong, "Fhir:MaxUrlBytes");
+        await AssertRefusedAsync(() => _client.SendAsync(bigHeader), HttpStatusCode.RequestHeaderFieldsTooLarge, "Fhir:MaxHeaderBytes");
+        await AssertRefusedAsync(() => _client.SendAsync(manyHeaders), HttpStatusCode.RequestHeaderFieldsTooLarge, "100 headers");
+    }
+
+    [BackendFact]
     public async Task GivenAnImportWhoseContentLengthIsOverTheLimit_ThenItIs413BeforeAByteOfTheBodyIsSent()
     {
         await using var raw = await RawHttp.ConnectAsync(fixture.BaseAddress);
@@ -124,6 +141,24 @@ public abstract class HostileInputTests<TFixture>(TFixture fixture) : IClassFixt
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"answered after {clock.Elapsed}");
         Assert.Equal(OperationOutcome.IssueType.Timeout, AssertOutcome(body).Issue[0].Code);
         Assert.Equal(stored, await StoredCountAsync());
+        await AssertServerAnswersAsync();
+    }
+
+    /// <summary>Kestrel answers this one itself (a bare 408, the application never sees the request): only its timing is ours.</summary>
+    [BackendFact]
+    public async Task GivenHeadersThatNeverEnd_ThenTheConnectionIsLetGoWithinTheConfiguredHeadersTimeout()
+    {
+        await using var raw = await RawHttp.ConnectAsync(fixture.BaseAddress);
+        var clock = Stopwatch.StartNew();
+        await raw.SendAsync("GET /metadata HTTP/1.1\r\nHost: test\r\n");
+        var response = raw.ReadResponseAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        for (var i = 0; !response.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(30) && await raw.SendAsync($"X-Slow-{i}: x\r\n"); i++)
+            await Task.Delay(250);
+        var (status, _, _) = await response;
+
+        Assert.True(status is 408 or 0, $"status {status}");
+        Assert.True(clock.Elapsed < KestrelServerFixture.RequestHeadersTimeout + Bound, $"let go after {clock.Elapsed}");
         await AssertServerAnswersAsync();
     }
 

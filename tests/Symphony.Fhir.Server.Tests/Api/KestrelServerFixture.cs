@@ -16,6 +16,9 @@ public abstract class KestrelServerFixture : IAsyncLifetime
     /// <summary>Small, so that a test can go over it with a few megabytes.</summary>
     public const long MaxImportBytes = 1_000_000;
 
+    /// <summary>Short, so that a client that never finishes its headers is let go within seconds.</summary>
+    public static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(2);
+
     private TestBackend? _backend;
     private WebApplicationFactory<Program>? _factory;
 
@@ -40,6 +43,7 @@ public abstract class KestrelServerFixture : IAsyncLifetime
             ["role"] = "api",
             ["Terminology:LoadAtStartup"] = "false",
             ["Fhir:MaxImportBytes"] = MaxImportBytes.ToString(),
+            ["Fhir:RequestHeadersTimeout"] = RequestHeadersTimeout.ToString(),
         };
         _factory = InMemoryServer.Start(settings);
         _factory.UseKestrel(0);
