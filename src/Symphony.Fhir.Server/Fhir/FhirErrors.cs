@@ -6,7 +6,10 @@ using Symphony.Fhir.Server.Storage;
 
 namespace Symphony.Fhir.Server.Fhir;
 
-/// <summary>Every error answer is an OperationOutcome: thrown errors, unknown routes, wrong methods and crashes.</summary>
+/// <summary>
+/// Every error answer is an OperationOutcome: thrown errors, unknown routes, wrong methods, crashes, and requests over
+/// the URL and header limits. Only what Kestrel refuses before the application runs has no body (see <see cref="RequestLimits"/>).
+/// </summary>
 public static class FhirErrors
 {
     public static WebApplication UseFhirErrors(this WebApplication app)
