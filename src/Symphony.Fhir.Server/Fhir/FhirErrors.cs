@@ -1,19 +1,26 @@
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Symphony.Fhir.Server.Resources;
 using Symphony.Fhir.Server.Storage;
 
 namespace Symphony.Fhir.Server.Fhir;
 
-/// <summary>Every error answer is an OperationOutcome: thrown errors, unknown routes, wrong methods and crashes.</summary>
+/// <summary>
+/// Every error answer is an OperationOutcome: thrown errors, unknown routes, wrong methods, crashes, and requests over
+/// the URL and header limits. Only what Kestrel refuses before the application runs has no body (see <see cref="RequestLimits"/>).
+/// </summary>
 public static class FhirErrors
 {
     public static WebApplication UseFhirErrors(this WebApplication app)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FhirErrors));
+        var options = app.Services.GetRequiredService<IOptions<FhirOptions>>().Value;
         app.Use(async (context, next) =>
         {
             try
             {
+                RequestLimits.Check(context, options);
                 if (context.Request.Query.ContainsKey(KnownParameters.Format)
                     && FhirSerialization.ParseFormat(context.Request.Query[KnownParameters.Format]) is null)
                 {
@@ -30,6 +37,11 @@ public static class FhirErrors
                     FhirException fhir => (fhir.StatusCode, fhir.Outcome),
                     VersionConflictException conflict => (StatusCodes.Status412PreconditionFailed,
                         Outcomes.Error(OperationOutcome.IssueType.Conflict, conflict.Message)),
+                    // Kestrel's: a body over its limit (one not read through CopyBodyAsync, e.g. a form), or arriving too slowly.
+                    BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge,
+                        FhirSerialization.TooLarge(options.MaxBodyBytes, FhirOptions.Name(nameof(FhirOptions.MaxBodyBytes))).Outcome),
+                    BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } timeout => (timeout.StatusCode,
+                        Outcomes.Error(OperationOutcome.IssueType.Timeout, timeout.Message)),
                     BadHttpRequestException badRequest => (badRequest.StatusCode,
                         Outcomes.Error(OperationOutcome.IssueType.Invalid, badRequest.Message)),
                     _ when IsTransient(exception) => (StatusCodes.Status503ServiceUnavailable,

@@ -2,7 +2,10 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Symphony.Fhir.Server.Resources;
 
 namespace Symphony.Fhir.Server.Fhir;
 
@@ -91,47 +94,109 @@ public static partial class FhirSerialization
         throw new FhirException(StatusCodes.Status400BadRequest, outcome);
     }
 
-    /// <summary>Reads and parses the request body: 415 for a media type that is not FHIR, 413 above the size limit, 400 if unreadable.</summary>
-    public static async Task<Resource> ReadResourceAsync(HttpRequest request, long maxBytes, CancellationToken ct)
+    /// <summary>
+    /// Reads and parses the request body: 415 for a media type that is not FHIR or a charset that is not UTF-8,
+    /// 413 above a limit, 400 if unreadable. The limits other than the size are the configured ones.
+    /// </summary>
+    public static Task<Resource> ReadResourceAsync(HttpRequest request, long maxBytes, CancellationToken ct) =>
+        ReadResourceAsync(request, request.HttpContext.RequestServices.GetRequiredService<IOptions<FhirOptions>>().Value.BodyLimits with { MaxBytes = maxBytes }, ct);
+
+    public static async Task<Resource> ReadResourceAsync(HttpRequest request, BodyLimits limits, CancellationToken ct)
     {
         var format = ParseFormat(request.ContentType)
             ?? throw new FhirException(StatusCodes.Status415UnsupportedMediaType, Outcomes.Error(
                 OperationOutcome.IssueType.NotSupported,
                 $"Content-Type '{request.ContentType}' is not supported; send {KnownMediaTypes.FhirJson} or {KnownMediaTypes.FhirXml}."));
-        if (request.ContentLength > maxBytes)
-            throw TooLarge(maxBytes);
+        EnsureUtf8(request.ContentType);
         using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-                throw TooLarge(maxBytes);
-            buffer.Write(chunk, 0, read);
-        }
+        await CopyBodyAsync(request, buffer, limits.MaxBytes, limits.MaxBytesSetting, ct);
         if (buffer.Length == 0)
             throw FhirException.BadRequest("The request body is empty.");
-        return Parse(EncodingOf(request.ContentType).GetString(buffer.GetBuffer(), 0, (int)buffer.Length), format);
+        var body = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        var text = DecodeUtf8(body);
+        // A byte order mark may precede the content and is no part of it.
+        if (body.StartsWith(Utf8Bom))
+        {
+            body = body[Utf8Bom.Length..];
+            text = text[1..];
+        }
+        var unread = BodyBudget.Check(body, text, format, limits);
+        var resource = Parse(text, format);
+        // Not expected (the parser reads as the budget does): a body whose limits could not be checked is not taken.
+        return unread is null ? resource : throw FhirException.BadRequest($"The body is not a readable FHIR {format} resource: {unread}");
     }
 
-    private static Encoding EncodingOf(string? contentType)
+    /// <summary>
+    /// Copies the body to <paramref name="destination"/>, refused with 413 as soon as Content-Length or the bytes read
+    /// pass <paramref name="maxBytes"/>. Kestrel's own body limit (<see cref="FhirOptions.MaxBodyBytes"/>, for bodies read
+    /// elsewhere) is set to this one for the request; it may notice first (it reads chunked bodies ahead).
+    /// </summary>
+    public static async System.Threading.Tasks.Task CopyBodyAsync(HttpRequest request, Stream destination, long maxBytes, string setting, CancellationToken ct)
     {
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || mediaType.Charset.Length == 0)
-            return Encoding.UTF8;
+        if (request.ContentLength > maxBytes)
+            throw TooLarge(maxBytes, setting);
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } serverLimit)
+            serverLimit.MaxRequestBodySize = maxBytes;
+        var chunk = new byte[81920];
+        long total = 0;
         try
         {
-            return Encoding.GetEncoding(mediaType.Charset.ToString().Trim('"'));
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+            {
+                total += read;
+                if (total > maxBytes)
+                    throw TooLarge(maxBytes, setting);
+                await destination.WriteAsync(chunk.AsMemory(0, read), ct);
+            }
         }
-        catch (ArgumentException)
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            throw new FhirException(StatusCodes.Status415UnsupportedMediaType, Outcomes.Error(
-                OperationOutcome.IssueType.NotSupported, $"charset '{mediaType.Charset}' is not supported; send UTF-8."));
+            throw TooLarge(maxBytes, setting);
         }
     }
 
-    private static FhirException TooLarge(long maxBytes) =>
+    public static FhirException TooLarge(long maxBytes, string setting) =>
         new(StatusCodes.Status413PayloadTooLarge, Outcomes.Error(
-            OperationOutcome.IssueType.TooCostly, $"The request body is larger than the limit of {maxBytes} bytes."));
+            OperationOutcome.IssueType.TooCostly, $"The request body is larger than the limit of {maxBytes} bytes ({setting})."));
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>FHIR bodies are UTF-8: a charset parameter, if any, must say so.</summary>
+    private static void EnsureUtf8(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || mediaType.Charset.Length == 0)
+            return;
+        var charset = mediaType.Charset.ToString().Trim('"');
+        if (!charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FhirException(StatusCodes.Status415UnsupportedMediaType, Outcomes.Error(
+                OperationOutcome.IssueType.NotSupported, $"charset '{charset}' is not supported; FHIR bodies are UTF-8."));
+        }
+    }
+
+    /// <summary>Strict UTF-8: a body with an invalid byte is refused rather than stored with replacement characters.</summary>
+    private static string DecodeUtf8(ReadOnlySpan<byte> body)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(body))
+            return Encoding.UTF8.GetString(body);
+        var offset = FirstInvalidByte(body);
+        throw FhirException.BadRequest(
+            $"The body is not valid UTF-8, which FHIR requires: byte 0x{body[offset]:X2} at offset {offset} (counting from 0) does not belong to a UTF-8 sequence.");
+    }
+
+    private static int FirstInvalidByte(ReadOnlySpan<byte> bytes)
+    {
+        Span<char> chars = stackalloc char[1024];
+        var offset = 0;
+        while (true)
+        {
+            var status = System.Text.Unicode.Utf8.ToUtf16(bytes[offset..], chars, out var read, out _, replaceInvalidSequences: false);
+            offset += read;
+            if (status != System.Buffers.OperationStatus.DestinationTooSmall)
+                return offset;
+        }
+    }
 
     [GeneratedRegex(@"At ([^,]+), line")]
     private static partial Regex LocationInMessage();

@@ -215,7 +215,7 @@ public sealed class BundleProcessor(ResourceInteractions interactions)
         if (target.Id is null)
         {
             var parameters = QueryHelpers.ParseQuery(target.Query ?? "");
-            var (query, ignored) = SearchRequest.Parse(target.Type, parameters, lenient: false);
+            var (query, ignored) = interactions.ParseSearch(target.Type, parameters, lenient: false);
             var page = await interactions.Store.SearchAsync(query, ct);
             return new Bundle.EntryComponent
             {

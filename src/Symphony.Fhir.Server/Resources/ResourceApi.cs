@@ -1,23 +1,22 @@
 using Symphony.Fhir.Server.Health;
 using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Storage;
 
 namespace Symphony.Fhir.Server.Resources;
 
-public sealed class FhirOptions
-{
-    /// <summary>Largest accepted request body; larger ones get 413.</summary>
-    public long MaxBodyBytes { get; set; } = 10 * 1024 * 1024;
-}
-
 /// <summary>The generic FHIR REST interactions for every R4 resource type.</summary>
 public static class ResourceApi
 {
     public static WebApplicationBuilder AddFhirApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<FhirOptions>().BindConfiguration("Fhir");
+        builder.Services.AddOptions<FhirOptions>().BindConfiguration(FhirOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<FhirOptions>, FhirOptionsValidation>();
+        // Kestrel's limits follow ours (above them, so that the application answers with an OperationOutcome).
+        builder.Services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<FhirOptions>>((kestrel, fhir) => fhir.Value.ApplyTo(kestrel.Limits));
         builder.Services.AddSingleton<ResourceValidator>();
         if (CodingJobs.Roles.RunsApi(builder.Configuration)) // a worker validates nothing it writes
         {
@@ -51,7 +50,7 @@ public static class ResourceApi
         string type, HttpRequest request, ResourceInteractions interactions, IOptions<FhirOptions> options, CancellationToken ct)
     {
         ResourceInteractions.EnsureKnownType(type);
-        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.MaxBodyBytes, ct);
+        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.BodyLimits, ct);
         var write = interactions.PrepareCreate(type, resource);
         if (request.Headers[KnownHeaders.IfNoneExist].FirstOrDefault() is { Length: > 0 } ifNoneExist
             && await interactions.FindExistingAsync(type, ifNoneExist, ct) is { } existing)
@@ -93,7 +92,7 @@ public static class ResourceApi
         string type, string id, HttpRequest request, ResourceInteractions interactions, IOptions<FhirOptions> options, CancellationToken ct)
     {
         ResourceInteractions.EnsureKnownType(type);
-        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.MaxBodyBytes, ct);
+        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.BodyLimits, ct);
         var ifMatch = ResourceInteractions.ParseETag(request.Headers[KnownHeaders.IfMatch].FirstOrDefault());
         var write = interactions.PrepareUpdate(type, id, resource, ifMatch);
         var result = (await interactions.Store.WriteAsync([write], ct: ct))[0];
@@ -114,7 +113,7 @@ public static class ResourceApi
     {
         ResourceInteractions.EnsureKnownType(type);
         var parameters = await ResultBundles.SearchParametersAsync(request, ct);
-        var (query, ignored) = SearchRequest.Parse(type, parameters, ResultBundles.IsLenient(request));
+        var (query, ignored) = interactions.ParseSearch(type, parameters, ResultBundles.IsLenient(request));
         var page = await interactions.Store.SearchAsync(query, ct);
         var bundle = ResultBundles.SearchSet(request, "/" + type, parameters, query, page, ignored);
         return FhirResult.Of(StatusCodes.Status200OK, bundle);
@@ -125,10 +124,12 @@ public static class ResourceApi
     {
         if (type is not null)
             ResourceInteractions.EnsureKnownType(type);
-        var count = request.Query.TryGetValue(KnownParameters.Count, out var c) && int.TryParse(c, out var n)
-            ? Math.Clamp(n, 0, SearchRequest.MaxCount)
+        var count = request.Query.TryGetValue(KnownParameters.Count, out var c) && !string.IsNullOrWhiteSpace(c)
+            ? SearchRequest.ParseCount(c!)
             : SearchRequest.DefaultCount;
-        var offset = request.Query.TryGetValue(KnownParameters.Offset, out var o) && int.TryParse(o, out var m) ? Math.Max(0, m) : 0;
+        var offset = request.Query.TryGetValue(KnownParameters.Offset, out var o) && !string.IsNullOrWhiteSpace(o)
+            ? SearchRequest.ParseOffset(o!)
+            : 0;
         DateTimeOffset? since = request.Query.TryGetValue(KnownParameters.Since, out var s)
             ? SearchParameters.ParseDateRange(s)?.Low ?? throw FhirException.BadRequest($"_since '{s}' is not a FHIR instant.")
             : null;
@@ -142,7 +143,7 @@ public static class ResourceApi
     private static async Task<FhirResult> ProcessBundle(
         HttpRequest request, BundleProcessor processor, IOptions<FhirOptions> options, CancellationToken ct)
     {
-        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.MaxBodyBytes, ct);
+        var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.BodyLimits, ct);
         if (resource is not Bundle bundle)
             throw FhirException.BadRequest($"POST to the base URL takes a transaction or batch Bundle, not a {resource.TypeName}.");
         return FhirResult.Of(StatusCodes.Status200OK, await processor.ProcessAsync(request, bundle, ct));

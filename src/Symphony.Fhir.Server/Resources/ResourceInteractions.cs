@@ -1,13 +1,19 @@
 using Hl7.Fhir.Model;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Storage;
 
 namespace Symphony.Fhir.Server.Resources;
 
 /// <summary>The checks and store calls behind create, update and delete, shared by the REST endpoints and Bundles.</summary>
-public sealed class ResourceInteractions(IResourceStore store, ResourceValidator validator)
+public sealed class ResourceInteractions(IResourceStore store, ResourceValidator validator, IOptions<FhirOptions> options)
 {
     public IResourceStore Store => store;
+
+    /// <summary>A search of the REST API, a Bundle entry or a conditional create, within the configured limits.</summary>
+    public SearchRequest.Parsed ParseSearch(string resourceType, IEnumerable<KeyValuePair<string, StringValues>> parameters, bool lenient) =>
+        SearchRequest.Parse(resourceType, parameters, lenient, options.Value.MaxSearchValues);
 
     public static void EnsureKnownType(string resourceType)
     {
@@ -46,7 +52,7 @@ public sealed class ResourceInteractions(IResourceStore store, ResourceValidator
     {
         var parameters = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(
             ifNoneExist.Contains('?') ? ifNoneExist[ifNoneExist.IndexOf('?')..] : ifNoneExist);
-        var query = SearchRequest.Parse(resourceType, parameters, lenient: false).Query with { Count = 2 };
+        var query = ParseSearch(resourceType, parameters, lenient: false).Query with { Count = 2 };
         var page = await store.SearchAsync(query, ct);
         return page.Matches.Count switch
         {

@@ -94,7 +94,7 @@ public static class ResultBundles
         bundle.Link.Add(new Bundle.LinkComponent { Relation = "first", Url = Page(0) });
         if (count > 0 && offset > 0)
             bundle.Link.Add(new Bundle.LinkComponent { Relation = "previous", Url = Page(Math.Max(0, offset - count)) });
-        if (count > 0 && offset + count < total)
+        if (count > 0 && (long)offset + count < total)
             bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = Page(offset + count) });
     }
 
@@ -103,7 +103,16 @@ public static class ResultBundles
     {
         var parameters = request.Query.ToList();
         if (HttpMethods.IsPost(request.Method) && request.HasFormContentType)
-            parameters.AddRange(await request.ReadFormAsync(ct));
+        {
+            try
+            {
+                parameters.AddRange(await request.ReadFormAsync(ct));
+            }
+            catch (InvalidDataException exception) // the form reader's own limits: 1,024 fields, 2 KB names, 4 MB values
+            {
+                throw FhirException.BadRequest($"The search form cannot be read: {exception.Message}");
+            }
+        }
         return parameters;
     }
 

@@ -22,8 +22,21 @@ public static class SearchRequest
 
     public sealed record Parsed(SearchQuery Query, IReadOnlyList<string> Ignored);
 
-    public static Parsed Parse(string resourceType, IEnumerable<KeyValuePair<string, StringValues>> parameters, bool lenient)
+    /// <summary>
+    /// The query of the given parameters. More than <paramref name="maxValues"/> values in all (each a,b,c counting
+    /// three) is a 400 before any is parsed: every value becomes a condition of the database query.
+    /// </summary>
+    public static Parsed Parse(string resourceType, IEnumerable<KeyValuePair<string, StringValues>> parameters, bool lenient, int maxValues)
     {
+        parameters = parameters.ToList();
+        var valueCount = parameters.Where(p => !ResultParameters.Contains(p.Key) || p.Key == KnownParameters.Include)
+            .Sum(p => p.Value.Sum(v => v is null ? 0 : v.Count(c => c == ',') + 1));
+        if (valueCount > maxValues)
+        {
+            throw FhirException.BadRequest(
+                $"The search has {valueCount} values; the limit is {maxValues} ({FhirOptions.Name(nameof(FhirOptions.MaxSearchValues))}). Split it into several searches.");
+        }
+
         var known = SearchParameters.For(resourceType);
         var criteria = new List<SearchCriterion>();
         var ignored = new List<string>();
@@ -40,10 +53,10 @@ public static class SearchRequest
                 switch (name)
                 {
                     case KnownParameters.Count:
-                        count = ParseInt(name, value, 0, MaxCount);
+                        count = ParseCount(value);
                         break;
                     case KnownParameters.Offset:
-                        offset = ParseInt(name, value, 0, int.MaxValue);
+                        offset = ParseOffset(value);
                         break;
                     case KnownParameters.Sort:
                         newestFirst = value switch
@@ -54,7 +67,9 @@ public static class SearchRequest
                         };
                         break;
                     case KnownParameters.Include:
-                        includes.Add(ParseInclude(resourceType, known, value));
+                        var include = ParseInclude(resourceType, known, value);
+                        if (!includes.Contains(include)) // the same _include twice reads the same resources twice
+                            includes.Add(include);
                         break;
                     case KnownParameters.Id:
                         criteria.Add(new SearchCriterion(name, SearchParamKind.Token, Split(value).Select(id => new SearchValue(Code: id)).ToList()));
@@ -127,10 +142,15 @@ public static class SearchRequest
         return parts[1];
     }
 
+    /// <summary>_count: a whole number of at least 0; above <see cref="MaxCount"/> the page holds MaxCount (FHIR lets a server return fewer).</summary>
+    public static int ParseCount(string value) => ParseInt(KnownParameters.Count, value, 0, MaxCount);
+
+    public static int ParseOffset(string value) => ParseInt(KnownParameters.Offset, value, 0, int.MaxValue);
+
     private static int ParseInt(string name, string value, int min, int max) =>
-        int.TryParse(value, out var number) && number >= min
-            ? Math.Min(number, max)
-            : throw FhirException.BadRequest($"{name} must be a whole number of at least {min}, not '{value}'.");
+        long.TryParse(value, out var number) && number >= min
+            ? (int)Math.Min(number, max)
+            : throw FhirException.BadRequest($"{name} must be a whole number of at least {min}, not '{Outcomes.Shorten(value)}'.");
 
     private static IEnumerable<string> Split(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Hl7.Fhir.Model;
+using Microsoft.Extensions.Options;
 using Symphony.Fhir.Server.Fhir;
+using Symphony.Fhir.Server.Resources;
 using Symphony.Terminology.Loaders;
 using Symphony.Terminology.Model;
 using Symphony.Terminology.Services;
@@ -15,8 +17,6 @@ namespace Symphony.Fhir.Server.Terminology;
 /// </summary>
 public static class TerminologyEndpoints
 {
-    const long MaxImportBytes = 200L * 1024 * 1024;
-
     public static void Map(WebApplication app)
     {
         foreach (var method in new[] { HttpMethods.Get, HttpMethods.Post })
@@ -165,10 +165,13 @@ public static class TerminologyEndpoints
     /// <summary>
     /// Admin: POST a CodeSystem, ValueSet or Bundle of them (FHIR JSON/XML), a release zip (application/zip)
     /// or a FHIR package (application/gzip). Stored in one transaction, then served. Same content twice = unchanged.
+    /// A body over Fhir:MaxImportBytes is refused (413) before any of it is read when Content-Length says so, else as
+    /// soon as the bytes read pass the limit.
     /// </summary>
-    static async Task<IResult> Import(HttpContext context, TerminologyService service, TerminologyDatabase database, TerminologyState state)
+    static async Task<IResult> Import(HttpContext context, TerminologyService service, TerminologyDatabase database, IOptions<FhirOptions> options)
     {
         var request = context.Request;
+        var limits = options.Value.ImportLimits;
         TerminologyBundle bundle;
         try
         {
@@ -177,8 +180,8 @@ public static class TerminologyEndpoints
                 var temp = Path.Combine(Path.GetTempPath(), $"symphony-import-{Guid.NewGuid():N}{(type.Contains("zip") ? ".zip" : ".tgz")}");
                 try
                 {
-                    await using (var file = File.Create(temp)) await request.Body.CopyToAsync(file, context.RequestAborted);
-                    if (new FileInfo(temp).Length > MaxImportBytes) throw FhirException.BadRequest($"Import larger than {MaxImportBytes} bytes");
+                    await using (var file = File.Create(temp))
+                        await FhirSerialization.CopyBodyAsync(request, file, limits.MaxBytes, limits.MaxBytesSetting, context.RequestAborted);
                     bundle = TerminologySource.Read(temp);
                 }
                 finally
@@ -188,7 +191,7 @@ public static class TerminologyEndpoints
             }
             else
             {
-                var resource = await FhirSerialization.ReadResourceAsync(request, MaxImportBytes, context.RequestAborted);
+                var resource = await FhirSerialization.ReadResourceAsync(request, limits, context.RequestAborted);
                 var resources = resource is Bundle b ? b.Entry.Select(e => e.Resource).OfType<Resource>() : [resource];
                 bundle = FhirTerminologyLoader.FromResources("request", resources);
             }
