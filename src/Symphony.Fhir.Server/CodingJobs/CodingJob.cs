@@ -17,11 +17,15 @@ public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, 
         while (!ct.IsCancellationRequested)
         {
             var batch = await requests.ClaimAsync(options.Value.BatchSize, ct);
+            signal.MarkProgress();
             if (batch.Count == 0) return;
             logger.LogInformation("Claimed {Count} coding requests", batch.Count);
             if (batch.Count == options.Value.BatchSize) signal.RequestDrain(force: true);
             foreach (var request in batch)
+            {
                 await pipeline.ProcessAsync(request, ct);
+                signal.MarkProgress();
+            }
         }
     }
 }
@@ -37,9 +41,15 @@ public sealed class CodingSignal(IBackgroundJobClient jobs, ILogger<CodingSignal
     // each one costs a Hangfire job (a database write here, a fetch and a claim in a worker).
     static readonly long ThrottleTicks = TimeSpan.FromMilliseconds(250).Ticks;
     long _lastEnqueued;
+    long _lastProgress = DateTime.UtcNow.Ticks;
     int _activeDrains;
 
     public int ActiveDrains => Volatile.Read(ref _activeDrains);
+
+    /// <summary>Time since a drain in this process last started, claimed or finished a request.</summary>
+    public TimeSpan SinceProgress => TimeSpan.FromTicks(DateTime.UtcNow.Ticks - Interlocked.Read(ref _lastProgress));
+
+    public void MarkProgress() => Interlocked.Exchange(ref _lastProgress, DateTime.UtcNow.Ticks);
 
     public void RequestDrain(bool force = false)
     {
@@ -61,6 +71,7 @@ public sealed class CodingSignal(IBackgroundJobClient jobs, ILogger<CodingSignal
     public IDisposable DrainStarted()
     {
         Interlocked.Increment(ref _activeDrains);
+        MarkProgress();
         return new Finished(this);
     }
 
@@ -73,13 +84,18 @@ public sealed class CodingSignal(IBackgroundJobClient jobs, ILogger<CodingSignal
 /// <summary>
 /// In worker processes: at start and then every SweepInterval, starts a drain when requests are claimable
 /// and none is running here — pending requests after a restart (the embedded queue is in memory),
-/// requests whose worker died (expired lease), requests recorded while the database was away.
+/// requests whose worker died (expired lease), requests recorded while the database was away. When requests
+/// wait and no drain in this process makes progress for <see cref="StallAfter"/> (a drain Hangfire has not started,
+/// or one stuck on a connection lost in a database outage), the sweeper drains them itself: coding never depends
+/// on Hangfire's own recovery alone.
 /// </summary>
-public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, CodingPipeline pipeline,
+public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, CodingPipeline pipeline, CodingJob job,
     [FromKeyedServices(CodingSweeper.CoderPart)] Health.Readiness coderReadiness,
     Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, ILogger<CodingSweeper> logger) : BackgroundService
 {
     public const string CoderPart = "coder";
+
+    public static readonly TimeSpan StallAfter = TimeSpan.FromSeconds(5);
 
     protected override async System.Threading.Tasks.Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -101,11 +117,22 @@ public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, 
                 logger.LogError(e, "Could not load the coder");
             }
         }, stoppingToken);
+        DateTime? waitingSince = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (signal.ActiveDrains == 0 && await requests.CountClaimableAsync(stoppingToken) > 0)
+                var claimable = await requests.CountClaimableAsync(stoppingToken);
+                if (claimable == 0)
+                    waitingSince = null;
+                else if (DateTime.UtcNow - (waitingSince ??= DateTime.UtcNow) > StallAfter && signal.SinceProgress > StallAfter)
+                {
+                    logger.LogWarning("{Count} coding requests waited {Seconds:F0} s with no drain making progress here ({Active} running); the sweeper drains them",
+                        claimable, (DateTime.UtcNow - waitingSince.Value).TotalSeconds, signal.ActiveDrains);
+                    await job.DrainAsync(stoppingToken);
+                    waitingSince = null;
+                }
+                else if (signal.ActiveDrains == 0)
                     signal.RequestDrain(force: true);
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -28,10 +28,12 @@ public abstract class CodingServerFixture : IAsyncLifetime
 
     public static WebApplicationFactory<Program> Start(Dictionary<string, string?> settings) => InMemoryServer.Start(settings);
 
+    protected virtual WebApplicationFactory<Program> StartServer(TestBackend backend) => Start(Settings(backend));
+
     public async Task InitializeAsync()
     {
         _backend = await CreateBackendAsync();
-        if (_backend is not null) _factory = Start(Settings(_backend));
+        if (_backend is not null) _factory = StartServer(_backend);
     }
 
     public async Task DisposeAsync()

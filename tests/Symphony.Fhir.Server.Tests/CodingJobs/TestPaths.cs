@@ -7,7 +7,7 @@ static class TestPaths
 
     public static string Profiles => Path.Combine(RepoRoot, "profiles");
 
-    public static string Fixture(string name) => Path.Combine(RepoRoot, "tests", "Symphony.Fhir.Server.Tests", "Coding", "fixtures", name);
+    public static string Fixture(string name) => Path.Combine(RepoRoot, "tests", "Symphony.Fhir.Server.Tests", "CodingJobs", "fixtures", name);
 
     static string FindRepoRoot()
     {
