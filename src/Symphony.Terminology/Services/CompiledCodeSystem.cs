@@ -6,12 +6,13 @@ namespace Symphony.Terminology.Services;
 /// <summary>
 /// A <see cref="CodeSystemVersion"/> with the lookup structures the operations need: concepts by
 /// dense id, children and parent ids, a case- and dot-insensitive code lookup, and an inverted word
-/// index for ranked text search. Built once per loaded version; read-only and thread-safe afterwards.
+/// index for ranked text search. Built once per loaded version (or read back from its stored
+/// snapshot, see CompiledCodeSystem.Snapshot.cs); read-only and thread-safe afterwards.
 /// </summary>
-public sealed class CompiledCodeSystem
+public sealed partial class CompiledCodeSystem
 {
-    // A loaded version is immutable, so everything in one process (endpoints, several servers in a
-    // test run) shares its compiled form.
+    // A loaded version is immutable, so everything in one process (endpoints, importer, several servers
+    // in a test run) shares its compiled form.
     static readonly ConditionalWeakTable<CodeSystemVersion, CompiledCodeSystem> Shared = new();
 
     readonly Dictionary<string, int> idByCode;
@@ -37,7 +38,7 @@ public sealed class CompiledCodeSystem
     {
     }
 
-    /// <summary>The parts that cost time to build; the hash lookups and the tree are rebuilt from them.</summary>
+    /// <summary>The parts that cost time to build, which a snapshot stores; the hash lookups and the tree ids are rebuilt from them.</summary>
     sealed record Parts(
         Concept[] Concepts, string[] SortedCodes, int[] SortedCodeIds,
         string[][] DisplayWords, string[][] OtherWords, string[] SortedWords, int[][] Postings);
