@@ -87,4 +87,17 @@ public class ReleaseLoadingTests
         var error = Assert.Throws<InvalidDataException>(() => Icd10CmLoader.Load(ShippedTerminology.Icd10PcsFiles()));
         Assert.Contains("No ICD-10-CM tabular XML", error.Message);
     }
+
+    [Fact]
+    public void GivenTheShippedReleases_WhenTheirVersionIsAskedWithoutParsing_ThenItIsTheVersionParsingGives()
+    {
+        var releases = TerminologySource.ShippedReleases;
+
+        Assert.Equal(4, releases.Count);
+        Assert.All(releases, r =>
+        {
+            var parsed = Assert.Single(r.Read().CodeSystems);
+            Assert.Equal((r.Url, r.Version), (parsed.Url, parsed.Version));
+        });
+    }
 }

@@ -1,3 +1,6 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 using Symphony.Terminology.Loaders;
 using Symphony.Terminology.Model;
 using Symphony.Terminology.Services;
@@ -22,14 +25,27 @@ public class TerminologyDatabaseTests(Icd10Cm2021Fixture fixture) : IClassFixtur
     public Task Postgres_failed_import_leaves_nothing() => WithPostgres(FailedImportLeavesNothing);
 
     [Fact]
+    public Task Sqlite_GivenAnImportedVersion_WhenEveryStoredVersionLoads_ThenItComesFromItsSnapshotWithTheAnswersOfItsRows() => WithSqlite(SnapshotIsLoadedAndAnswersAsRows);
+
+    [PostgresFact]
+    public Task Postgres_GivenAnImportedVersion_WhenEveryStoredVersionLoads_ThenItComesFromItsSnapshotWithTheAnswersOfItsRows() => WithPostgres(SnapshotIsLoadedAndAnswersAsRows);
+
+    [Fact]
+    public Task Sqlite_GivenADamagedOldOrMissingSnapshot_WhenLoaded_ThenTheRowsAnswerAndTheSnapshotIsWrittenAgain() => WithSqlite(DamagedOldOrMissingSnapshotFallsBackToRows);
+
+    [PostgresFact]
+    public Task Postgres_GivenADamagedOldOrMissingSnapshot_WhenLoaded_ThenTheRowsAnswerAndTheSnapshotIsWrittenAgain() => WithPostgres(DamagedOldOrMissingSnapshotFallsBackToRows);
+
+    [Fact]
     public async Task A_corrupt_zip_is_refused_before_the_store_is_touched()
     {
         var zip = Path.Combine(Path.GetTempPath(), $"symphony-corrupt-{Guid.NewGuid():N}.zip");
         await File.WriteAllBytesAsync(zip, [0x50, 0x4B, 0x03, 0x04, 9, 9, 9]);
         try
         {
-            await WithSqlite(async db =>
+            await WithSqlite(async store =>
             {
+                var db = store.Db;
                 await db.ImportAsync(fy2021);
                 var before = await db.ListAsync();
                 Assert.Throws<InvalidDataException>(() => TerminologySource.Read(zip));
@@ -42,8 +58,9 @@ public class TerminologyDatabaseTests(Icd10Cm2021Fixture fixture) : IClassFixtur
         }
     }
 
-    async Task ImportIsIdempotentAndRoundTrips(TerminologyDatabase db)
+    async Task ImportIsIdempotentAndRoundTrips(Store store)
     {
+        var db = store.Db;
         var first = Assert.Single(await db.ImportAsync(fy2021));
         Assert.Equal(ImportStatus.Imported, first.Status);
         Assert.Equal(fixture.Cm.Concepts.Count, first.Concepts);
@@ -63,8 +80,9 @@ public class TerminologyDatabaseTests(Icd10Cm2021Fixture fixture) : IClassFixtur
         Assert.True(service.ValidateCode(Icd10CmLoader.Url, "S52.521A").Result);
     }
 
-    async Task FailedImportLeavesNothing(TerminologyDatabase db)
+    async Task FailedImportLeavesNothing(Store store)
     {
+        var db = store.Db;
         using var cancel = new CancellationTokenSource();
         // Fail half-way through the rows of the second version.
         var second = new CodeSystemVersion { Url = "http://example.org/cs", Version = "1", Name = "Example", Concepts = fixture.Cm.Concepts };
@@ -75,28 +93,116 @@ public class TerminologyDatabaseTests(Icd10Cm2021Fixture fixture) : IClassFixtur
         Assert.Empty(await db.ListAsync());
     }
 
+    async Task SnapshotIsLoadedAndAnswersAsRows(Store store)
+    {
+        var small = new CodeSystemVersion
+        {
+            Url = "http://example.org/wards", Version = "1", Name = "Wards",
+            Concepts = new Dictionary<string, Concept> { ["ICU"] = new() { Code = "ICU", Display = "Intensive care unit", Kind = "concept", IsBillable = true } },
+        };
+        await store.Db.ImportAsync(new TerminologyBundle("two", [fixture.Cm, small], []));
+
+        var loaded = await store.Db.LoadAllAsync();
+
+        Assert.Equal([(small.Url, "1", true), (fixture.Cm.Url, "2021", true)], loaded.Select(l => (l.Stored.Url, l.Stored.Version, l.FromSnapshot)).Order());
+        var fromSnapshot = loaded.Single(l => l.Stored.Url == fixture.Cm.Url).Compiled;
+        var fromRows = new CompiledCodeSystem(await store.Db.LoadAsync(fixture.Cm.Url, "2021"));
+        SnapshotTests.AssertSameContent(fromRows, fromSnapshot);
+        Assert.Equal(Answers.Of(fromRows), Answers.Of(fromSnapshot));
+        Assert.Equal("Intensive care unit", (await store.Db.LoadCompiledAsync(small.Url, "1")).Find("ICU")!.Display);
+    }
+
+    async Task DamagedOldOrMissingSnapshotFallsBackToRows(Store store)
+    {
+        var db = store.Db;
+        await db.ImportAsync(fy2021);
+        var expected = Answers.Of(new CompiledCodeSystem(fixture.Cm));
+
+        // Damaged: the rows answer; once the server writes the snapshot again, the next load reads it.
+        await store.RewriteSnapshotsAsync(SnapshotTests.Damaged);
+        var damaged = Assert.Single(await db.LoadAllAsync());
+        Assert.False(damaged.FromSnapshot);
+        Assert.Equal(expected, Answers.Of(damaged.Compiled));
+        Assert.True(await db.SaveSnapshotAsync(damaged.Compiled, damaged.Stored.Checksum));
+        Assert.True(Assert.Single(await db.LoadAllAsync()).FromSnapshot);
+
+        // Written by another snapshot format: not read.
+        await store.ExecuteAsync($"UPDATE term_snapshot SET format = {CompiledCodeSystem.SnapshotFormat - 1}");
+        var old = Assert.Single(await db.LoadAllAsync());
+        Assert.False(old.FromSnapshot);
+        Assert.Equal(expected, Answers.Of(old.Compiled));
+
+        // Stored before snapshots existed: importing the same release again is a no-op on the rows and writes the snapshot.
+        await store.ExecuteAsync("DELETE FROM term_snapshot");
+        Assert.False(Assert.Single(await db.LoadAllAsync()).FromSnapshot);
+        Assert.Equal(ImportStatus.Unchanged, Assert.Single(await db.ImportAsync(fy2021)).Status);
+        var again = Assert.Single(await db.LoadAllAsync());
+        Assert.True(again.FromSnapshot);
+        Assert.Equal(expected, Answers.Of(again.Compiled));
+
+        // A snapshot is only saved over the content it was made from.
+        Assert.False(await db.SaveSnapshotAsync(again.Compiled, "another checksum"));
+    }
+
     sealed class SynchronousProgress(Action<ImportProgress> report) : IProgress<ImportProgress>
     {
         public void Report(ImportProgress value) => report(value);
     }
 
-    static async Task WithSqlite(Func<TerminologyDatabase, Task> test)
+    /// <summary>A terminology store and a plain connection to its database, to change what the store wrote.</summary>
+    internal sealed record Store(TerminologyDatabase Db, Func<DbConnection> Connect)
+    {
+        public async Task ExecuteAsync(string sql)
+        {
+            await using var connection = Connect();
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        public async Task RewriteSnapshotsAsync(Func<byte[], byte[]> change)
+        {
+            await using var connection = Connect();
+            await connection.OpenAsync();
+            var snapshots = new List<(long Id, byte[] Data)>();
+            await using (var select = connection.CreateCommand())
+            {
+                select.CommandText = "SELECT version_id, data FROM term_snapshot";
+                await using var reader = await select.ExecuteReaderAsync();
+                while (await reader.ReadAsync()) snapshots.Add((reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)));
+            }
+            Assert.NotEmpty(snapshots);
+            foreach (var (id, data) in snapshots)
+            {
+                await using var update = connection.CreateCommand();
+                update.CommandText = $"UPDATE term_snapshot SET data = @data WHERE version_id = {id}";
+                var p = update.CreateParameter();
+                p.ParameterName = "@data";
+                p.Value = change(data);
+                update.Parameters.Add(p);
+                await update.ExecuteNonQueryAsync();
+            }
+        }
+    }
+
+    static async Task WithSqlite(Func<Store, Task> test)
     {
         var path = Path.Combine(Path.GetTempPath(), $"symphony-term-{Guid.NewGuid():N}.db");
         try
         {
-            await test(TerminologyDatabase.Sqlite(path));
+            await test(new Store(TerminologyDatabase.Sqlite(path), () => new SqliteConnection($"Data Source={path}")));
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            SqliteConnection.ClearAllPools();
             foreach (var file in new[] { path, path + "-wal", path + "-shm" }) File.Delete(file);
         }
     }
 
-    static async Task WithPostgres(Func<TerminologyDatabase, Task> test)
+    static async Task WithPostgres(Func<Store, Task> test)
     {
         await using var database = await TemporaryPostgresDatabase.CreateAsync();
-        await test(TerminologyDatabase.Postgres(database.ConnectionString));
+        await test(new Store(TerminologyDatabase.Postgres(database.ConnectionString), () => new NpgsqlConnection(database.ConnectionString)));
     }
 }

@@ -39,6 +39,7 @@ public static class BenchTerminologyCommand
         {
             postgres, url, requests, concurrency, iterations,
         };
+        command.Add(BenchTerminologyStartupCommand.Create());
         command.SetAction(async (parse, ct) => await RunAsync(parse.GetValue(postgres)!, parse.GetValue(url) is { } u ? new Uri(u) : null, parse.GetValue(requests),
             parse.GetValue(concurrency), parse.GetValue(iterations), ct));
         return command;

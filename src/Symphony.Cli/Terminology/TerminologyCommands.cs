@@ -149,7 +149,7 @@ public static class TerminologyCommands
     static async Task<CodeSystemVersion> LoadVersionAsync(TerminologyDatabase database, string url, string version, CancellationToken ct)
     {
         var stored = await database.ListAsync(ct);
-        if (stored.Any(v => v.Url == url && v.Version == version)) return await database.LoadAsync(url, version, ct);
+        if (stored.Any(v => v.Url == url && v.Version == version)) return (await database.LoadCompiledAsync(url, version, ct)).Version;
         if (url == Icd10CmLoader.Url && ShippedTerminology.Icd10CmVersions.Contains(version)) return ShippedTerminology.LoadIcd10Cm(version);
         if (url == Icd10PcsLoader.Url && version == "2026") return ShippedTerminology.LoadIcd10Pcs();
         throw new InvalidOperationException($"{url} version {version} is neither stored nor shipped; import it first");

@@ -16,11 +16,22 @@ public sealed class TerminologyOptions
     public bool ImportShipped { get; set; } = true;
 }
 
-/// <summary>Whether the terminology is ready to answer; the endpoints answer 503 until it is.</summary>
+/// <summary>
+/// Whether the terminology is ready to answer; the endpoints answer 503 until it is. Ready means every
+/// code system version the database holds at start, and every shipped release it lacked, is served.
+/// </summary>
 public sealed class TerminologyState
 {
     volatile bool ready;
+    volatile string description = "not started";
+
     public bool IsReady => ready;
+
+    /// <summary>What is loaded or loading, in words (for logs and a readiness body), e.g. "ready: ICD-10-CM 2021, 2022, 2024; ICD-10-PCS 2026".</summary>
+    public string Description => description;
+
+    public void Report(string text) => description = text;
+
     public void MarkReady() => ready = true;
 }
 
@@ -75,8 +86,9 @@ public sealed class TerminologyCheck(TerminologyState state, TerminologyService 
 
 /// <summary>
 /// Loads terminology in the background so the server answers /metadata at once: first the versions
-/// the database holds, then each shipped release the database lacks (served from memory as soon as it
-/// is parsed, then stored).
+/// the database holds (each from its snapshot, or from its rows when it has none yet), then each
+/// shipped release the database lacks (served from memory as soon as it is parsed). Once ready, it
+/// writes the snapshots that were missing and stores the shipped releases it parsed.
 /// </summary>
 public sealed class TerminologyStartup(
     TerminologyService service, TerminologyState state, TerminologyDatabase database, TerminologyOptions options,
@@ -85,7 +97,7 @@ public sealed class TerminologyStartup(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Let the server finish starting (and answer /metadata) before taking the CPU for parsing.
+        // Let the server finish starting (and answer /metadata) before taking the CPU for loading.
         var started = new TaskCompletionSource();
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
         using (stoppingToken.Register(() => started.TrySetCanceled()))
@@ -95,37 +107,65 @@ public sealed class TerminologyStartup(
         }
         if (!options.LoadAtStartup)
         {
+            state.Report("ready: terminology loading is turned off (Terminology:LoadAtStartup=false)");
             state.MarkReady();
             return;
         }
         try
         {
             var clock = Stopwatch.StartNew();
-            var stored = await database.ListAsync(stoppingToken);
-            foreach (var version in stored)
+            state.Report("loading the code system versions stored in the database");
+            var loaded = await database.LoadAllAsync(version =>
             {
-                service.Add(await database.LoadAsync(version.Url, version.Version, stoppingToken));
-                logger.LogInformation("Terminology: loaded {Name} {Version} from the database ({Concepts} concepts)", version.Name, version.Version, version.Concepts);
-            }
+                service.Add(version.Compiled);
+                state.Report($"loading; loaded so far: {Describe(service)}");
+                logger.LogInformation("Terminology: loaded {Name} {Version} from the database ({Concepts} concepts, from its {Source}, {Seconds:F1} s)",
+                    version.Stored.Name, version.Stored.Version, version.Stored.Concepts, version.FromSnapshot ? "snapshot" : "rows", version.Elapsed.TotalSeconds);
+            }, stoppingToken);
             foreach (var vs in await database.LoadValueSetsAsync(stoppingToken)) service.Add(vs);
 
             // Shipped releases the database lacks: served from memory as soon as parsed, stored afterwards.
             var toStore = new List<TerminologyBundle>();
             if (options.ImportShipped && ShippedTerminology.FindDirectory() is not null)
             {
-                foreach (var read in TerminologySource.Shipped())
+                foreach (var release in TerminologySource.ShippedReleases)
                 {
-                    var bundle = read();
+                    if (loaded.Any(l => l.Stored.Url == release.Url && l.Stored.Version == release.Version)) continue;
+                    var bundle = release.Read();
                     var version = bundle.CodeSystems[0];
-                    if (stored.Any(s => s.Url == version.Url && s.Version == version.Version)) continue;
                     service.Add(version);
                     toStore.Add(bundle);
+                    state.Report($"loading; loaded so far: {Describe(service)}");
                     logger.LogInformation("Terminology: loaded shipped {Name} {Version} ({Concepts} concepts, {Seconds:F1} s so far)",
                         version.Name, version.Version, version.Concepts.Count, clock.Elapsed.TotalSeconds);
                 }
             }
+            state.Report($"ready: {Describe(service)}");
             state.MarkReady();
             logger.LogInformation("Terminology: ready in {Seconds:F1} s ({Count} code system versions)", clock.Elapsed.TotalSeconds, service.CodeSystems.Count);
+            await StoreAsync(loaded, toStore, clock, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            state.Report($"loading failed: {e.Message}");
+            logger.LogError(e, "Terminology: loading failed; terminology operations stay unavailable");
+        }
+    }
+
+    /// <summary>After ready: the snapshots that were missing, then the shipped releases parsed at this start.</summary>
+    async Task StoreAsync(IReadOnlyList<LoadedVersion> loaded, List<TerminologyBundle> toStore, Stopwatch clock, CancellationToken stoppingToken)
+    {
+        try
+        {
+            // Versions stored before snapshots existed (or in an older format): the next start reads them fast.
+            foreach (var version in loaded.Where(l => !l.FromSnapshot))
+            {
+                if (await database.SaveSnapshotAsync(version.Compiled, version.Stored.Checksum, stoppingToken))
+                    logger.LogInformation("Terminology: stored the snapshot of {Name} {Version}", version.Stored.Name, version.Stored.Version);
+            }
             for (var i = 0; i < toStore.Count; i++)
             {
                 await database.ImportAsync(toStore[i], null, stoppingToken);
@@ -138,7 +178,12 @@ public sealed class TerminologyStartup(
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Terminology: loading failed; terminology operations stay unavailable");
+            // Still served from memory; only the next start is slower (or parses the release again).
+            logger.LogError(e, "Terminology: storing in the database failed");
         }
     }
+
+    /// <summary>"ICD-10-CM 2021, 2022, 2024; ICD-10-PCS 2026".</summary>
+    static string Describe(TerminologyService service) =>
+        string.Join("; ", service.CodeSystems.GroupBy(v => v.Name).Select(g => $"{g.Key} {string.Join(", ", g.Select(v => v.Version))}"));
 }

@@ -26,13 +26,22 @@ public static class TerminologySource
     /// The shipped releases: ICD-10-CM 2021, 2022, 2024 and ICD-10-PCS 2026. Each is parsed once per
     /// process (several servers in one test run share them; loaded versions are never modified).
     /// </summary>
-    public static IEnumerable<Func<TerminologyBundle>> Shipped() => ShippedBundles.Select(lazy => (Func<TerminologyBundle>)(() => lazy.Value));
+    public static IEnumerable<Func<TerminologyBundle>> Shipped() => ShippedReleases.Select(r => r.Read);
 
-    static readonly Lazy<TerminologyBundle>[] ShippedBundles =
+    /// <summary>One shipped release: the code system version it holds, known without parsing it, and how to read it.</summary>
+    public sealed record ShippedRelease(string Url, string Version, Func<TerminologyBundle> Read);
+
+    public static IReadOnlyList<ShippedRelease> ShippedReleases { get; } =
     [
-        .. ShippedTerminology.Icd10CmVersions.Select(v => new Lazy<TerminologyBundle>(() => new TerminologyBundle($"shipped ICD-10-CM {v}", [ShippedTerminology.LoadIcd10Cm(v)], []))),
-        new Lazy<TerminologyBundle>(() => new TerminologyBundle("shipped ICD-10-PCS 2026", [ShippedTerminology.LoadIcd10Pcs()], [])),
+        .. ShippedTerminology.Icd10CmVersions.Select(v => Release(Icd10CmLoader.Url, v, $"shipped ICD-10-CM {v}", () => ShippedTerminology.LoadIcd10Cm(v))),
+        Release(Icd10PcsLoader.Url, "2026", "shipped ICD-10-PCS 2026", ShippedTerminology.LoadIcd10Pcs),
     ];
+
+    static ShippedRelease Release(string url, string version, string source, Func<CodeSystemVersion> load)
+    {
+        var bundle = new Lazy<TerminologyBundle>(() => new TerminologyBundle(source, [load()], []));
+        return new ShippedRelease(url, version, () => bundle.Value);
+    }
 
     static bool IsFhirXml(string path)
     {

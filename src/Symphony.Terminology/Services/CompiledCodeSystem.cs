@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Symphony.Terminology.Model;
 
 namespace Symphony.Terminology.Services;
@@ -5,10 +6,15 @@ namespace Symphony.Terminology.Services;
 /// <summary>
 /// A <see cref="CodeSystemVersion"/> with the lookup structures the operations need: concepts by
 /// dense id, children and parent ids, a case- and dot-insensitive code lookup, and an inverted word
-/// index for ranked text search. Built once per loaded version; read-only and thread-safe afterwards.
+/// index for ranked text search. Built once per loaded version (or read back from its stored
+/// snapshot, see CompiledCodeSystem.Snapshot.cs); read-only and thread-safe afterwards.
 /// </summary>
-public sealed class CompiledCodeSystem
+public sealed partial class CompiledCodeSystem
 {
+    // A loaded version is immutable, so everything in one process (endpoints, importer, several servers
+    // in a test run) shares its compiled form.
+    static readonly ConditionalWeakTable<CodeSystemVersion, CompiledCodeSystem> Shared = new();
+
     readonly Dictionary<string, int> idByCode;
     readonly Dictionary<string, int> idByLooseCode;
     readonly int[] parentId;
@@ -25,17 +31,38 @@ public sealed class CompiledCodeSystem
     public Concept[] Concepts { get; }
     public string Url => Version.Url;
 
-    public CompiledCodeSystem(CodeSystemVersion version)
+    /// <summary>The compiled form of <paramref name="version"/>, built on first use and shared by every caller in the process.</summary>
+    public static CompiledCodeSystem Of(CodeSystemVersion version) => Shared.GetValue(version, v => new CompiledCodeSystem(v));
+
+    public CompiledCodeSystem(CodeSystemVersion version) : this(version, Compile(version))
+    {
+    }
+
+    /// <summary>The parts that cost time to build, which a snapshot stores; the hash lookups and the tree ids are rebuilt from them.</summary>
+    sealed record Parts(
+        Concept[] Concepts, string[] SortedCodes, int[] SortedCodeIds,
+        string[][] DisplayWords, string[][] OtherWords, string[] SortedWords, int[][] Postings);
+
+    CompiledCodeSystem(CodeSystemVersion version, Parts parts)
     {
         Version = version;
-        Concepts = [.. version.Concepts.Values];
+        Concepts = parts.Concepts;
+        sortedCodes = parts.SortedCodes;
+        sortedCodeIds = parts.SortedCodeIds;
+        displayWords = parts.DisplayWords;
+        otherWords = parts.OtherWords;
+        sortedWords = parts.SortedWords;
+        postings = parts.Postings;
+
         var n = Concepts.Length;
         idByCode = new Dictionary<string, int>(n, StringComparer.Ordinal);
+        for (var i = 0; i < n; i++) idByCode[Concepts[i].Code] = i;
+        // Two codes with the same loose form: the first concept keeps it.
         idByLooseCode = new Dictionary<string, int>(n, StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < n; i++)
+        for (var k = 0; k < n; k++)
         {
-            idByCode[Concepts[i].Code] = i;
-            idByLooseCode.TryAdd(Loose(Concepts[i].Code), i);
+            var id = sortedCodeIds[k];
+            if (!idByLooseCode.TryAdd(sortedCodes[k], id) && id < idByLooseCode[sortedCodes[k]]) idByLooseCode[sortedCodes[k]] = id;
         }
         parentId = new int[n];
         childIds = new int[n][];
@@ -43,19 +70,29 @@ public sealed class CompiledCodeSystem
         {
             var c = Concepts[i];
             parentId[i] = c.ParentCode is not null && idByCode.TryGetValue(c.ParentCode, out var p) ? p : -1;
-            childIds[i] = c.Children.Select(code => idByCode.GetValueOrDefault(code, -1)).Where(id => id >= 0).ToArray();
+            var children = c.Children.Count == 0 ? [] : new int[c.Children.Count];
+            var known = 0;
+            foreach (var code in c.Children)
+                if (idByCode.TryGetValue(code, out var child)) children[known++] = child;
+            childIds[i] = known == children.Length ? children : children[..known];
         }
-        sortedCodes = Concepts.Select(c => Loose(c.Code)).ToArray();
-        sortedCodeIds = Enumerable.Range(0, n).ToArray();
+    }
+
+    static Parts Compile(CodeSystemVersion version)
+    {
+        Concept[] concepts = [.. version.Concepts.Values];
+        var n = concepts.Length;
+        var sortedCodes = concepts.Select(c => Loose(c.Code)).ToArray();
+        var sortedCodeIds = Enumerable.Range(0, n).ToArray();
         Array.Sort(sortedCodes, sortedCodeIds, StringComparer.Ordinal);
 
-        displayWords = new string[n][];
-        otherWords = new string[n][];
+        var displayWords = new string[n][];
+        var otherWords = new string[n][];
         var index = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         var interned = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < n; i++)
         {
-            var c = Concepts[i];
+            var c = concepts[i];
             displayWords[i] = Words(c.Display, interned);
             var other = c.Designations.Concat(c.Notes.Where(note => note.Kind == NoteKind.InclusionTerm).Select(note => note.Text));
             otherWords[i] = other.SelectMany(text => Words(text, interned)).Distinct().ToArray();
@@ -65,8 +102,9 @@ public sealed class CompiledCodeSystem
                 list.Add(i);
             }
         }
-        sortedWords = [.. index.Keys.Order(StringComparer.Ordinal)];
-        postings = sortedWords.Select(w => index[w].ToArray()).ToArray();
+        string[] sortedWords = [.. index.Keys.Order(StringComparer.Ordinal)];
+        var postings = sortedWords.Select(w => index[w].ToArray()).ToArray();
+        return new Parts(concepts, sortedCodes, sortedCodeIds, displayWords, otherWords, sortedWords, postings);
     }
 
     /// <summary>Code without dots, upper case: "e11.22" and "E1122" both find E11.22.</summary>

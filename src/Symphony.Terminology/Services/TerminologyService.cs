@@ -59,14 +59,14 @@ public sealed class TerminologyService
 
     sealed record ImmutableVersions(IReadOnlyList<CompiledCodeSystem> Items);
 
-    // A loaded version is immutable, so services in one process (several servers in a test run) share its compiled index.
-    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<CodeSystemVersion, CompiledCodeSystem> CompiledVersions = new();
-
     public const string ImplicitValueSetSuffix = "?fhir_vs";
 
-    public CompiledCodeSystem Add(CodeSystemVersion version)
+    /// <summary>Serves <paramref name="version"/> (compiled once per process, see <see cref="CompiledCodeSystem.Of"/>), replacing a loaded version of the same number.</summary>
+    public CompiledCodeSystem Add(CodeSystemVersion version) => Add(CompiledCodeSystem.Of(version));
+
+    public CompiledCodeSystem Add(CompiledCodeSystem compiled)
     {
-        var compiled = CompiledVersions.GetValue(version, v => new CompiledCodeSystem(v));
+        var version = compiled.Version;
         expansions.Clear();
         systems.AddOrUpdate(version.Url,
             _ => new ImmutableVersions([compiled]),

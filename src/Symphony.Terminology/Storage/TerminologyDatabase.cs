@@ -1,10 +1,12 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
 using Symphony.Terminology.Loaders;
 using Symphony.Terminology.Model;
+using Symphony.Terminology.Services;
 
 namespace Symphony.Terminology.Storage;
 
@@ -14,6 +16,9 @@ public sealed record ImportOutcome(string Kind, string Url, string? Version, Imp
 
 public sealed record StoredVersion(string Url, string Version, string Name, DateOnly? EffectiveFrom, string Checksum, int Concepts, int IndexEntries, DateTimeOffset ImportedAt);
 
+/// <summary>A stored version as compiled at load: from its snapshot, or rebuilt from its rows (then it has no current snapshot yet).</summary>
+public sealed record LoadedVersion(StoredVersion Stored, CompiledCodeSystem Compiled, bool FromSnapshot, TimeSpan Elapsed);
+
 /// <summary>Progress of an import: rows written so far out of the rows to write.</summary>
 public readonly record struct ImportProgress(string Step, long Done, long Total);
 
@@ -22,6 +27,8 @@ public readonly record struct ImportProgress(string Step, long Done, long Total)
 /// PostgreSQL in production (bulk written with binary COPY). An import is one transaction — a failure
 /// leaves nothing behind — and idempotent: a version whose content checksum is already stored is left
 /// as it is and reported Unchanged; the same version with other content is replaced.
+/// Beside the rows, each version has a snapshot (term_snapshot): its compiled form as one compressed
+/// blob, written at import and read back at start instead of the rows (see ADR-terminology.md).
 /// </summary>
 public sealed class TerminologyDatabase
 {
@@ -85,6 +92,7 @@ public sealed class TerminologyDatabase
         var id = postgres ? "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
         var boolean = postgres ? "boolean" : "integer";
         var timestamp = postgres ? "timestamptz" : "text";
+        var blob = postgres ? "bytea" : "blob";
         var sql = $"""
             CREATE TABLE IF NOT EXISTS term_code_system_version (
                 id {id},
@@ -117,6 +125,10 @@ public sealed class TerminologyDatabase
                 column_name text NULL,
                 detail text NULL,
                 PRIMARY KEY (version_id, seq));
+            CREATE TABLE IF NOT EXISTS term_snapshot (
+                version_id bigint PRIMARY KEY,
+                format integer NOT NULL,
+                data {blob} NOT NULL);
             CREATE TABLE IF NOT EXISTS term_value_set (
                 url text PRIMARY KEY,
                 version text NULL,
@@ -156,6 +168,9 @@ public sealed class TerminologyDatabase
             var status = existingId is null ? ImportStatus.Imported : existingChecksum == checksums[i] ? ImportStatus.Unchanged : ImportStatus.Replaced;
             if (status == ImportStatus.Unchanged)
             {
+                // Stored before snapshots existed, or in an older snapshot format.
+                if (!await HasSnapshotAsync(connection, tx, existingId!.Value, ct))
+                    await WriteSnapshotAsync(connection, tx, existingId.Value, CompiledCodeSystem.Of(version), ct);
                 done += rows;
                 progress?.Report(new ImportProgress($"{version.Name} {version.Version} unchanged", done, total));
             }
@@ -167,6 +182,8 @@ public sealed class TerminologyDatabase
                 var before = done;
                 if (postgres) await CopyRowsAsync((NpgsqlConnection)connection, id, version, n => progress?.Report(new ImportProgress(step, before + n, total)), ct);
                 else await InsertRowsAsync(connection, tx, id, version, n => progress?.Report(new ImportProgress(step, before + n, total)), ct);
+                progress?.Report(new ImportProgress($"{step} snapshot", before + rows, total));
+                await WriteSnapshotAsync(connection, tx, id, CompiledCodeSystem.Of(version), ct);
                 done += rows;
             }
             outcomes.Add(new ImportOutcome("CodeSystem", version.Url, version.Version, status, version.Concepts.Count, version.IndexEntries.Count));
@@ -200,7 +217,7 @@ public sealed class TerminologyDatabase
 
     static async Task DeleteVersionAsync(DbConnection connection, DbTransaction tx, long id, CancellationToken ct)
     {
-        foreach (var table in new[] { "term_concept", "term_index_entry" })
+        foreach (var table in new[] { "term_concept", "term_index_entry", "term_snapshot" })
             await ExecuteAsync(connection, tx, $"DELETE FROM {table} WHERE version_id = @id", ct, ("@id", id));
         await ExecuteAsync(connection, tx, "DELETE FROM term_code_system_version WHERE id = @id", ct, ("@id", id));
     }
@@ -214,6 +231,36 @@ public sealed class TerminologyDatabase
             ("@url", version.Url), ("@version", version.Version), ("@name", version.Name), ("@from", version.EffectiveFrom?.ToString("yyyy-MM-dd")),
             ("@checksum", checksum), ("@concepts", version.Concepts.Count), ("@entries", version.IndexEntries.Count), ("@at", Now()));
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
+    }
+
+    static async Task<bool> HasSnapshotAsync(DbConnection connection, DbTransaction tx, long id, CancellationToken ct)
+    {
+        await using var command = Command(connection, tx, "SELECT count(*) FROM term_snapshot WHERE version_id = @id AND format = @format",
+            ("@id", id), ("@format", CompiledCodeSystem.SnapshotFormat));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct)) > 0;
+    }
+
+    static Task WriteSnapshotAsync(DbConnection connection, DbTransaction tx, long id, CompiledCodeSystem compiled, CancellationToken ct) =>
+        ExecuteAsync(connection, tx, """
+            INSERT INTO term_snapshot (version_id, format, data) VALUES (@id, @format, @data)
+            ON CONFLICT (version_id) DO UPDATE SET format = excluded.format, data = excluded.data
+            """, ct, ("@id", id), ("@format", CompiledCodeSystem.SnapshotFormat), ("@data", compiled.ToSnapshot()));
+
+    /// <summary>
+    /// Stores the snapshot of a version loaded from its rows, so the next start reads the snapshot. Written
+    /// only while the stored version still has <paramref name="checksum"/> (another server may have replaced it).
+    /// </summary>
+    public async Task<bool> SaveSnapshotAsync(CompiledCodeSystem compiled, string checksum, CancellationToken ct = default)
+    {
+        var data = compiled.ToSnapshot();
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, null, """
+            INSERT INTO term_snapshot (version_id, format, data)
+            SELECT id, @format, @data FROM term_code_system_version WHERE url = @url AND version = @version AND checksum = @checksum
+            ON CONFLICT (version_id) DO UPDATE SET format = excluded.format, data = excluded.data
+            """,
+            ("@format", CompiledCodeSystem.SnapshotFormat), ("@data", data), ("@url", compiled.Url), ("@version", compiled.Version.Version), ("@checksum", checksum));
+        return await command.ExecuteNonQueryAsync(ct) > 0;
     }
 
     const int ProgressEvery = 10_000;
@@ -331,20 +378,74 @@ public sealed class TerminologyDatabase
         return list;
     }
 
-    /// <summary>Rebuilds a stored code system version (concepts in load order, children re-linked, index entries).</summary>
+    /// <summary>
+    /// Every stored version, compiled: from its snapshot when it has one in the current format, else from its
+    /// rows. Versions load side by side, one per processor; <paramref name="loaded"/> hears of each as it is done.
+    /// </summary>
+    public async Task<IReadOnlyList<LoadedVersion>> LoadAllAsync(Action<LoadedVersion>? loaded = null, CancellationToken ct = default)
+    {
+        var stored = await ListAsync(ct);
+        var results = new LoadedVersion[stored.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct };
+        await Parallel.ForEachAsync(Enumerable.Range(0, stored.Count), options, async (i, token) =>
+        {
+            var clock = Stopwatch.StartNew();
+            var (compiled, fromSnapshot) = await LoadCompiledCoreAsync(stored[i].Url, stored[i].Version, token);
+            results[i] = new LoadedVersion(stored[i], compiled, fromSnapshot, clock.Elapsed);
+            loaded?.Invoke(results[i]);
+        });
+        return results;
+    }
+
+    /// <summary>A stored version, compiled: from its snapshot when it has a current one, else from its rows.</summary>
+    public async Task<CompiledCodeSystem> LoadCompiledAsync(string url, string version, CancellationToken ct = default)
+    {
+        await EnsureSchemaAsync(ct);
+        return (await LoadCompiledCoreAsync(url, version, ct)).Compiled;
+    }
+
+    async Task<(CompiledCodeSystem Compiled, bool FromSnapshot)> LoadCompiledCoreAsync(string url, string version, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var (id, name, effectiveFrom, snapshot) = await ReadHeadAsync(connection, tx, url, version, withSnapshot: true, ct);
+        var compiled = snapshot is null ? null : CompiledCodeSystem.FromSnapshot(snapshot, url, version);
+        var fromSnapshot = compiled is not null;
+        compiled ??= CompiledCodeSystem.Of(await ReadRowsAsync(connection, tx, id, url, version, name, effectiveFrom, ct));
+        await tx.CommitAsync(ct);
+        return (compiled, fromSnapshot);
+    }
+
+    /// <summary>Rebuilds a stored code system version from its rows (concepts in load order, children re-linked, index entries).</summary>
     public async Task<CodeSystemVersion> LoadAsync(string url, string version, CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await using var head = Command(connection, tx, "SELECT id, name, effective_from FROM term_code_system_version WHERE url = @url AND version = @version", ("@url", url), ("@version", version));
-        long id;
-        string name;
-        DateOnly? effectiveFrom;
-        await using (var reader = await head.ExecuteReaderAsync(ct))
-        {
-            if (!await reader.ReadAsync(ct)) throw new KeyNotFoundException($"{url} version {version} is not stored");
-            (id, name, effectiveFrom) = (reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : DateOnly.Parse(reader.GetString(2)));
-        }
+        var (id, name, effectiveFrom, _) = await ReadHeadAsync(connection, tx, url, version, withSnapshot: false, ct);
+        var loaded = await ReadRowsAsync(connection, tx, id, url, version, name, effectiveFrom, ct);
+        await tx.CommitAsync(ct);
+        return loaded;
+    }
+
+    static async Task<(long Id, string Name, DateOnly? EffectiveFrom, byte[]? Snapshot)> ReadHeadAsync(
+        DbConnection connection, DbTransaction tx, string url, string version, bool withSnapshot, CancellationToken ct)
+    {
+        await using var head = withSnapshot
+            ? Command(connection, tx, """
+                SELECT v.id, v.name, v.effective_from, s.data FROM term_code_system_version v
+                LEFT JOIN term_snapshot s ON s.version_id = v.id AND s.format = @format
+                WHERE v.url = @url AND v.version = @version
+                """, ("@url", url), ("@version", version), ("@format", CompiledCodeSystem.SnapshotFormat))
+            : Command(connection, tx, "SELECT id, name, effective_from, NULL FROM term_code_system_version WHERE url = @url AND version = @version",
+                ("@url", url), ("@version", version));
+        await using var reader = await head.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) throw new KeyNotFoundException($"{url} version {version} is not stored");
+        return (reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : DateOnly.Parse(reader.GetString(2)),
+            reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3));
+    }
+
+    async Task<CodeSystemVersion> ReadRowsAsync(DbConnection connection, DbTransaction tx, long id, string url, string version, string name, DateOnly? effectiveFrom, CancellationToken ct)
+    {
         var concepts = new Dictionary<string, Concept>(StringComparer.Ordinal);
         await using (var command = Command(connection, tx, "SELECT code, display, short_display, parent_code, kind, billable, detail FROM term_concept WHERE version_id = @id ORDER BY seq", ("@id", id)))
         await using (var reader = await command.ExecuteReaderAsync(ct))
@@ -376,7 +477,6 @@ public sealed class TerminologyDatabase
                     reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
             }
         }
-        await tx.CommitAsync(ct);
         return new CodeSystemVersion { Url = url, Version = version, Name = name, EffectiveFrom = effectiveFrom, Concepts = concepts, IndexEntries = entries };
     }
 
@@ -394,6 +494,6 @@ public sealed class TerminologyDatabase
     public async Task DropAsync(CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
-        await ExecuteAsync(connection, null, "DROP TABLE IF EXISTS term_concept; DROP TABLE IF EXISTS term_index_entry; DROP TABLE IF EXISTS term_code_system_version; DROP TABLE IF EXISTS term_value_set;", ct);
+        await ExecuteAsync(connection, null, "DROP TABLE IF EXISTS term_concept; DROP TABLE IF EXISTS term_index_entry; DROP TABLE IF EXISTS term_snapshot; DROP TABLE IF EXISTS term_code_system_version; DROP TABLE IF EXISTS term_value_set;", ct);
     }
 }
