@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using System.Diagnostics;
 using Symphony.Fhir.Server.Storage;
 using Symphony.Terminology;
@@ -75,13 +76,10 @@ public static class TerminologyFeature
 }
 
 /// <summary>Readiness: the api answers terminology operations (and validates codes) only once the terminology is loaded.</summary>
-public sealed class TerminologyCheck(TerminologyState state, TerminologyService service) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+public sealed class TerminologyCheck(TerminologyState state) : IHealthCheck
 {
-    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
-        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(state.IsReady
-            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy($"{service.CodeSystems.Count} code system versions loaded")
-            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("loading terminology"));
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(state.IsReady ? HealthCheckResult.Healthy(state.Description) : HealthCheckResult.Unhealthy(state.Description));
 }
 
 /// <summary>
