@@ -23,6 +23,8 @@ public static class CodingApi
     public static WebApplicationBuilder AddCoding(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<CodingJobOptions>().BindConfiguration("Coding");
+        builder.Services.AddOptions<CodingLanguageOptions>().BindConfiguration("Coding").ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<CodingLanguageOptions>, CodingLanguageOptionsValidation>();
         var services = builder.Services;
 
         // Every write goes through intake, so a stored note always has its coding request.

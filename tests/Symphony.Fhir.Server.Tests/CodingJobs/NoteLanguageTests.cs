@@ -1,0 +1,70 @@
+using Hl7.Fhir.Model;
+using Symphony.Coders.Text;
+using Symphony.Fhir.Server.CodingJobs;
+using Symphony.Fhir.Server.Tests.Infrastructure;
+using Task = System.Threading.Tasks.Task;
+
+namespace Symphony.Fhir.Server.Tests.CodingJobs;
+
+/// <summary>Which language a note is read in, and the server's default checked at start.</summary>
+public sealed class NoteLanguageTests
+{
+    [Theory]
+    [InlineData("es", Language.Spanish)]
+    [InlineData("es-ES", Language.Spanish)]
+    [InlineData("ES-mx", Language.Spanish)]
+    [InlineData("en-US", Language.English)]
+    [InlineData(" en ", Language.English)]
+    public void GivenABcp47Tag_WhenParsed_ThenOnlyThePrimarySubtagCounts(string tag, Language expected)
+    {
+        Assert.True(NoteLanguage.TryParse(tag, out var language));
+        Assert.Equal(expected, language);
+    }
+
+    [Theory]
+    [InlineData("fr")]
+    [InlineData("english")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void GivenATagTheCoderDoesNotRead_WhenParsed_ThenItIsNotALanguage(string? tag) =>
+        Assert.False(NoteLanguage.TryParse(tag, out _));
+
+    [Fact]
+    public void GivenBothTheNoteAndItsAttachmentSayALanguage_WhenDecided_ThenTheNoteWins()
+    {
+        var note = new DocumentReference { Language = "es", Content = [new() { Attachment = new Attachment { Language = "en" } }] };
+
+        Assert.Equal(Language.Spanish, NoteLanguage.Of(note, Language.English));
+    }
+
+    [Fact]
+    public void GivenNoLanguageAnywhere_WhenDecided_ThenTheServerDefaultIsUsed()
+    {
+        var note = new DocumentReference { Content = [new() { Attachment = new Attachment() }] };
+
+        Assert.Equal(Language.Spanish, NoteLanguage.Of(note, Language.Spanish));
+    }
+
+    [Fact]
+    public void GivenAnAttachmentInAnUnsupportedLanguage_WhenDecided_ThenTheFailureNamesTheTagAndWhereItCameFrom()
+    {
+        var note = new DocumentReference { Content = [new() { Attachment = new Attachment { Language = "de-DE" } }] };
+
+        var failure = Assert.Throws<CodingFailure>(() => NoteLanguage.Of(note, Language.English));
+
+        Assert.Equal("language 'de-DE' is not supported; supported: en, es; set DocumentReference.content[0].attachment.language to one of these, or leave it out to use the server's default (en).", failure.Message);
+    }
+
+    [Fact]
+    public async Task GivenADefaultLanguageTheCoderDoesNotRead_WhenTheServerStarts_ThenItStopsAndNamesTheSetting()
+    {
+        await using var backend = new SqliteTestBackend();
+        var settings = CodingServerFixture.Settings(backend, "api");
+        settings["Coding:DefaultLanguage"] = "fr";
+        await using var factory = InMemoryServer.Start(settings);
+
+        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("Coding:DefaultLanguage 'fr'", failure.ToString());
+    }
+}
