@@ -1,4 +1,5 @@
 using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
 using Symphony.Coders.Text;
 using Symphony.Fhir.Server.CodingJobs;
 using Symphony.Fhir.Server.Tests.Infrastructure;
@@ -53,6 +54,23 @@ public sealed class NoteLanguageTests
         var failure = Assert.Throws<CodingFailure>(() => NoteLanguage.Of(note, Language.English));
 
         Assert.Equal("language 'de-DE' is not supported; supported: en, es; set DocumentReference.content[0].attachment.language to one of these, or leave it out to use the server's default (en).", failure.Message);
+    }
+
+    [Fact]
+    public async Task GivenTheServerDefaultIsSpanish_WhenTextWithNoLanguageIsCoded_ThenItIsReadAsSpanish()
+    {
+        await using var backend = new SqliteTestBackend();
+        var settings = CodingServerFixture.Settings(backend);
+        settings["Coding:DefaultLanguage"] = "es-ES";
+        await using var factory = InMemoryServer.Start(settings);
+        var input = new Parameters();
+        input.Add("text", new FhirString("Paciente con diabetes mellitus tipo 2 e hipertensión arterial."));
+
+        var response = await factory.CreateClient().PostAsync("/$code", CodingTestClient.Body(input));
+
+        var answer = new FhirJsonDeserializer().Deserialize<Parameters>(await response.Content.ReadAsStringAsync());
+        Assert.Equal("es", ((Code)answer.Parameter.Single(p => p.Name == "language").Value!).Value);
+        Assert.Contains(answer.Parameter, p => p.Name == "code" && ((Hl7.Fhir.Model.Coding)p.Part[0].Value!).Code == "I10");
     }
 
     [Fact]
