@@ -26,9 +26,11 @@ public static class EvalCodiEspCommand
         var disable = new Option<string?>("--disable") { Description = "Switch components off to measure them: descriptions,inclusion,notes,index,procedures,synonyms,translations." };
         var folds = new Option<int>("--folds") { Description = "Cross-validate on the split itself (Spanish): documents are dealt into this many folds in name order; each fold is coded with a site lexicon built from the other folds' X annotations; scores are pooled.", DefaultValueFactory = _ => 0 };
         var widen = new Option<int>("--widen-references") { Description = "Analysis only: X references take in whole neighbouring words within this many characters on each side, to see how much of the X score depends on the measure's 10-character slack. The default 0 writes the coder's evidence spans as they are, which is what the X figures report." };
+        var server = new Option<string?>("--server") { Description = "Code through a running server at this base URL instead (PUTs a Patient, an inpatient Encounter and a DocumentReference with the language per document, waits for the Tasks, reads the Conditions back); scores D only. The server codes with its own settings: --adapt-from, --disable and the CodiEsp convention do not apply (it follows the guidelines)." };
+        var serverTimeout = new Option<int>("--server-timeout") { Description = "Minutes to wait for the server to code the split.", DefaultValueFactory = _ => 30 };
         var writeLexicon = new Option<FileInfo?>("--write-lexicon") { Description = "Also write the site lexicon built by --adapt-from to this TSV." };
         var command = new Command("codiesp", "Code a CodiEsp split, write CodiEsp-format predictions and print P/R/F1/MAP.")
-            { data, split, language, adaptFrom, output, guidelines, minWeight, disable, writeLexicon, widen, folds };
+            { data, split, language, adaptFrom, output, guidelines, minWeight, disable, writeLexicon, widen, folds, server, serverTimeout };
         command.SetAction(parse =>
         {
             var lang = LanguageCodes.Parse(parse.GetValue(language)!);
@@ -37,6 +39,15 @@ public static class EvalCodiEspCommand
             var disabled = (parse.GetValue(disable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
             var clock = Stopwatch.StartNew();
             var corpus = CodiEspSplit.Load(dataDir, splitName, lang);
+            if (parse.GetValue(server) is { Length: > 0 } serverUrl)
+            {
+                var coded = ServerEvaluation.CodeAsync(new Uri(serverUrl.TrimEnd('/') + "/"), corpus, lang, TimeSpan.FromMinutes(parse.GetValue(serverTimeout))).GetAwaiter().GetResult();
+                Console.WriteLine($"coded {coded.Count} documents through {serverUrl} in {clock.Elapsed.TotalSeconds:0.0} s");
+                CodiEspWriter.Write(parse.GetValue(output)!.FullName, coded);
+                if (corpus.GoldD is { } serverGoldD)
+                    Console.WriteLine($"D  {CodiEspScorer.ScoreCodes(coded.ToDictionary(p => p.Document, p => p.Diagnoses), serverGoldD)}");
+                return 0;
+            }
 
             var coder = CoderFactory.Create(null, Sources(disabled));
             if (parse.GetValue(adaptFrom) is { Length: > 0 } adapt)

@@ -72,10 +72,12 @@ public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, 
     /// CodiEsp writes ICD-10-CM codes without the 7th (episode) character: S72.001A → s72.001,
     /// W19.XXXA → w19.xxx. A 7-character code loses its last character.
     /// </summary>
-    public static string CodiEspCode(CodedConcept code)
+    public static string CodiEspCode(CodedConcept code) => CodiEspCode(code.System, code.Code);
+
+    public static string CodiEspCode(string system, string code)
     {
-        var c = code.Code.ToLowerInvariant();
-        return code.System == CodeSystems.Icd10Cm && c.Replace(".", "").Length == 7 ? c[..^1] : c;
+        var c = code.ToLowerInvariant();
+        return system == CodeSystems.Icd10Cm && c.Replace(".", "").Length == 7 ? c[..^1] : c;
     }
 
     /// <param name="widen">

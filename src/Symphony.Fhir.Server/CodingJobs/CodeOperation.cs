@@ -1,6 +1,7 @@
 using System.Text;
 using Symphony.Coders;
 using Symphony.Coders.Agent;
+using Symphony.Coders.Text;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
@@ -45,6 +46,9 @@ public static class CodeOperation
         {
             if (await FhirSerialization.ReadResourceAsync(http, fhir.Value.MaxBodyBytes, ct) is not Parameters input)
                 throw FhirException.BadRequest($"{type}/$code takes no body, or a Parameters resource with an optional 'mode' (embedded|agent|hybrid).");
+            // The written-back Conditions follow the stored note, whoever asks: its language is the note's to say.
+            if (CodeValue(input, "language") is not null)
+                throw FhirException.BadRequest($"{type}/$code codes a stored note in its own language (DocumentReference.language, else content[0].attachment.language, else the server's default): set it on the note instead of passing 'language'.");
             if (CodeValue(input, "mode") is { } requested) mode = services.GetRequiredService<AgentCoding>().ModeFor(requested).Name();
         }
         var requestId = CodingRequests.IdFor(type, id);
@@ -74,7 +78,7 @@ public static class CodeOperation
     static async Task<IResult> CodeInlineAsync(HttpRequest http, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct)
     {
         if (await FhirSerialization.ReadResourceAsync(http, fhir.Value.MaxBodyBytes, ct) is not Parameters input)
-            throw FhirException.BadRequest("$code takes a Parameters resource with 'text' (string) or 'attachment', and optionally 'setting' (inpatient|outpatient) and 'date'.");
+            throw FhirException.BadRequest("$code takes a Parameters resource with 'text' (string) or 'attachment', and optionally 'setting' (inpatient|outpatient), 'date' and 'language' (en|es).");
         var text = input.GetSingleValue<FhirString>("text")?.Value;
         if (text is null && input.GetSingleValue<Attachment>("attachment") is { Data: { } data } attachment)
         {
@@ -86,12 +90,17 @@ public static class CodeOperation
         var date = input.GetSingleValue<Date>("date")?.Value is { } d && DateOnly.TryParse(d, out var parsed) ? parsed : DateOnly.FromDateTime(DateTime.UtcNow);
         var agents = services.GetRequiredService<AgentCoding>();
         var mode = agents.ModeFor(CodeValue(input, "mode"));
+        var serverDefault = services.GetRequiredService<IOptions<CodingLanguageOptions>>().Value.Default;
+        Language language;
+        try { language = NoteLanguage.Decide(serverDefault, (CodeValue(input, "language"), "the 'language' parameter"), (input.GetSingleValue<Attachment>("attachment")?.Language, "the 'attachment' parameter's language")); }
+        catch (CodingFailure unsupported) { throw new FhirException(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.NotSupported, unsupported.Message)); }
 
         if (!WantsAsync(http))
         {
             var (coder, versions) = services.GetRequiredService<CoderCatalog>().For(date);
-            var (result, _, run) = await agents.CodeAsync(coder, text, new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient }, mode, ct);
+            var (result, _, run) = await agents.CodeAsync(coder, text, new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient, Language = language }, mode, ct);
             var answer = CodingParameters.Build(result, versions, []);
+            CodingParameters.AddLanguage(answer, language);
             AgentCoding.Describe(answer, run);
             return FhirResult.Of(StatusCodes.Status200OK, answer);
         }
@@ -100,6 +109,7 @@ public static class CodeOperation
         var binary = new Binary
         {
             ContentType = "text/plain",
+            Language = language.ToCode(),
             Data = Encoding.UTF8.GetBytes(text),
             Meta = new Meta { Tag = [new Hl7.Fhir.Model.Coding("https://symphony-fhir.dev/CodeSystem/care-setting", inpatient ? "inpatient" : "outpatient"), new Hl7.Fhir.Model.Coding(ServiceDateTag, date.ToString("yyyy-MM-dd")), AgentCoding.TagFor(mode)] },
         };

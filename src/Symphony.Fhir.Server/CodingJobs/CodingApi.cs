@@ -9,20 +9,14 @@ using Symphony.Fhir.Server.Storage;
 
 namespace Symphony.Fhir.Server.CodingJobs;
 
-/// <summary>Which parts of the product a process runs: `--role api` (HTTP only), `--role worker` (coding jobs only) or both (default).</summary>
-public static class Roles
-{
-    public static bool RunsWorker(IConfiguration configuration) => (configuration["role"] ?? "both").ToLowerInvariant() is "worker" or "both";
-
-    public static bool RunsApi(IConfiguration configuration) => (configuration["role"] ?? "both").ToLowerInvariant() is "api" or "both";
-}
-
 public static class CodingApi
 {
     /// <summary>Intake (coding requests recorded with the notes), the coding jobs on Hangfire, and $code.</summary>
     public static WebApplicationBuilder AddCoding(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<CodingJobOptions>().BindConfiguration("Coding");
+        builder.Services.AddOptions<CodingLanguageOptions>().BindConfiguration("Coding").ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<CodingLanguageOptions>, CodingLanguageOptionsValidation>();
         var services = builder.Services;
 
         // Every write goes through intake, so a stored note always has its coding request.
@@ -37,22 +31,21 @@ public static class CodingApi
         services.AddSingleton<CodingPipeline>();
         services.AddTransient<CodingJob>();
 
-        var postgres = builder.Configuration["Storage:Provider"]?.Equals("postgres", StringComparison.OrdinalIgnoreCase) == true;
-        var connectionString = builder.Configuration.GetConnectionString("Postgres");
+        var server = builder.ServerOptions();
         // This host's own job storage and job activator, registered before AddHangfire, which only TryAdds them as
         // whatever the statics JobStorage.Current and JobActivator.Current hold when first asked for: with two hosts
         // in one process (tests), a host could enqueue into the other's storage or run its jobs with the other's
         // services. The client (CodingSignal) and the server take these; the storage is never put in the static.
         services.AddSingleton<JobStorage>(_ =>
         {
-            if (!postgres)
+            if (server.Provider != StorageProvider.Postgres)
                 return new InMemoryStorage(); // embedded: requests live in the database; the sweeper re-enqueues them after a restart
             var options = new PostgreSqlStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(100), PrepareSchemaIfNecessary = true };
-            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(server.PostgresConnectionString, options), options);
         });
         services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire(config => config.UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings());
-        if (Roles.RunsWorker(builder.Configuration))
+        if (server.RunsWorker)
         {
             services.AddReadiness(CodingSweeper.CoderPart, "loading the coder");
             services.AddHostedService<CodingJobServer>();

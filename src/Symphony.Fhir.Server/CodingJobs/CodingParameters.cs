@@ -1,4 +1,5 @@
 using Symphony.Coders;
+using Symphony.Coders.Text;
 using Hl7.Fhir.Model;
 
 namespace Symphony.Fhir.Server.CodingJobs;
@@ -35,6 +36,10 @@ public static class CodingParameters
             parameters.Parameter.Add(new Parameters.ParameterComponent { Name = "written", Value = new ResourceReference(reference) });
         return parameters;
     }
+
+    /// <summary>Names the language the note was read in ("language", a code), beside the codes.</summary>
+    public static void AddLanguage(Parameters answer, Language language) =>
+        answer.Parameter.Add(new Parameters.ParameterComponent { Name = "language", Value = new Code(language.ToCode()) });
 
     /// <summary>The codes of an answer made by <see cref="Build"/>, in its order (the coder's ranking).</summary>
     public static IReadOnlyList<AnsweredCode> Read(Parameters answer) =>

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Symphony.Coders;
+using Symphony.Coders.Text;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Symphony.Fhir.Server.Intake;
@@ -18,7 +19,8 @@ public sealed class StaleRequest(string message) : Exception(message);
 /// Codes one claimed request: reads the note and its encounter, codes the text, and writes back the
 /// Conditions, Claim, Provenance and the request's Task in one transaction that also marks the request done.
 /// </summary>
-public sealed class CodingPipeline(IResourceStore store, CodingRequests requests, CoderCatalog coders, AgentCoding agents, ILogger<CodingPipeline> logger)
+public sealed class CodingPipeline(IResourceStore store, CodingRequests requests, CoderCatalog coders, AgentCoding agents,
+    Microsoft.Extensions.Options.IOptions<CodingLanguageOptions> languages, ILogger<CodingPipeline> logger)
 {
     public const int MaxAttempts = 5;
     /// <summary>Task.code of coding Tasks: "code-note" (a note or inline text), "code-encounter-notes".</summary>
@@ -61,6 +63,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
     {
         var document = await ReadAsync<DocumentReference>("DocumentReference", request.FocusId, ct)
             ?? throw new CodingFailure($"DocumentReference/{request.FocusId} no longer exists.");
+        var language = NoteLanguage.Of(document, languages.Value.Default);
         var encounterReference = document.Context?.Encounter.FirstOrDefault()?.Reference
             ?? throw new CodingFailure("DocumentReference.context.encounter is missing: the note needs its Encounter to be coded and written back.");
         var encounterId = IdOf(encounterReference, "Encounter")
@@ -87,7 +90,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
 
         var serviceDate = EncounterContext.ServiceDate(encounter, document);
         var (coder, versions) = coders.For(serviceDate);
-        var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter) }, agents.ModeFor(request.Mode), ct);
+        var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = language }, agents.ModeFor(request.Mode), ct);
 
         var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
             result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow);
@@ -100,6 +103,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var claimId = WriteBack.ClaimId(encounterId);
         var references = written.OfType<Condition>().Select(c => $"Condition/{c.Id}").Append($"Claim/{claimId}").ToList();
         var answer = CodingParameters.Build(result, versions, references);
+        CodingParameters.AddLanguage(answer, language);
         AgentCoding.Describe(answer, run);
         var thisNote = ClaimSource.Of(input);
 
@@ -122,7 +126,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         // Written after the Claim in the same transaction, so its build sees the Provenance the Claim's build made.
         writes.Add(ResourceWrite.UpsertBuilt("Provenance", WriteBack.ProvenanceId("Claim", claimId), (_, _) => System.Threading.Tasks.Task.FromResult<Resource>(claimProvenance!)));
         writes.AddRange(written.Select(r => ResourceWrite.Upsert(r)));
-        writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null)));
+        writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null, language)));
         await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
         logger.LogInformation("Coded {Focus} ({Request}, attempt {Attempt})", request.FocusReference, request.Id, request.Attempts);
     }
@@ -165,7 +169,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var serializer = new FhirJsonSerializer();
         for (var i = 0; i < rounds; i++)
         {
-            var result = coder.Code(text, new CodingOptions { Setting = EncounterContext.Setting(encounter) });
+            var result = coder.Code(text, new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = languages.Value.Default });
             var input = new WriteBackInput(document, encounter, document.Subject!, null, result, versions, CoderIdentity.Embedded, document.Meta.LastUpdated.Value);
             foreach (var resource in WriteBack.Map(input))
             {
@@ -210,10 +214,12 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var date = binary.Meta?.Tag.FirstOrDefault(t => t.System == CodeOperation.ServiceDateTag)?.Code is { } d && DateOnly.TryParse(d, out var parsed) ? parsed : DateOnly.FromDateTime(DateTime.UtcNow);
         var (coder, versions) = coders.For(date);
         var mode = binary.Meta?.Tag.FirstOrDefault(t => t.System == AgentCoding.ModeTag)?.Code;
-        var (result, _, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = setting }, agents.ModeFor(mode), ct);
+        var language = NoteLanguage.Of(binary, languages.Value.Default);
+        var (result, _, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = setting, Language = language }, agents.ModeFor(mode), ct);
         var answer = CodingParameters.Build(result, versions, []);
+        CodingParameters.AddLanguage(answer, language);
         AgentCoding.Describe(answer, run);
-        await store.WriteAsync([ResourceWrite.Upsert(TaskFor(request, null, FhirTask.TaskStatus.Completed, [], null))],
+        await store.WriteAsync([ResourceWrite.Upsert(TaskFor(request, null, FhirTask.TaskStatus.Completed, [], null, language))],
             (tx, c) => CompleteOrRollBackAsync(tx, request, [], answer, c), ct);
     }
 
@@ -238,7 +244,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
     }
 
     /// <summary>The Task that tracks a request (Task?focus=…): one per focus, its history holding each earlier request.</summary>
-    static FhirTask TaskFor(CodingRequest request, ResourceReference? patient, FhirTask.TaskStatus status, IReadOnlyList<string> outputs, OperationOutcome? failure)
+    static FhirTask TaskFor(CodingRequest request, ResourceReference? patient, FhirTask.TaskStatus status, IReadOnlyList<string> outputs, OperationOutcome? failure, Language? language = null)
     {
         var task = new FhirTask
         {
@@ -251,6 +257,8 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
             Input = [new FhirTask.ParameterComponent { Type = new CodeableConcept { Text = "focus version" }, Value = new FhirString(request.FocusVersion.ToString()) }],
             Output = outputs.Select(o => new FhirTask.OutputComponent { Type = new CodeableConcept { Text = "written" }, Value = new ResourceReference(o) }).ToList(),
         };
+        if (language is { } coded)
+            task.Input.Add(new FhirTask.ParameterComponent { Type = new CodeableConcept { Text = "language" }, Value = new Code(coded.ToCode()) });
         if (failure is not null)
         {
             failure.Id = "outcome";

@@ -29,7 +29,7 @@ public static class HealthFeature
 
     public static WebApplication MapHealth(this WebApplication app)
     {
-        var role = (app.Configuration["role"] ?? "both").ToLowerInvariant();
+        var role = app.Services.GetRequiredService<ServerOptions>().RoleName;
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = (c, r) => WriteAsync(c, r, role) });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = (c, r) => WriteAsync(c, r, role) });
         return app;

@@ -18,7 +18,7 @@ public static class ResourceApi
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<FhirOptions>>((kestrel, fhir) => fhir.Value.ApplyTo(kestrel.Limits));
         builder.Services.AddSingleton<ResourceValidator>();
-        if (CodingJobs.Roles.RunsApi(builder.Configuration)) // a worker validates nothing it writes
+        if (builder.ServerOptions().RunsApi) // a worker validates nothing it writes
         {
             builder.Services.AddReadiness(ValidatorWarmUp.Part, "loading the FHIR R4 specification");
             builder.Services.AddHostedService<ValidatorWarmUp>();

@@ -2,34 +2,19 @@ using Npgsql;
 
 namespace Symphony.Fhir.Server.Storage;
 
-public sealed class StorageOptions
-{
-    /// <summary>"sqlite" (embedded default) or "postgres" (uses ConnectionStrings:Postgres).</summary>
-    public string Provider { get; set; } = "sqlite";
-
-    /// <summary>SQLite file, relative to the content root.</summary>
-    public string SqlitePath { get; set; } = "data/symphony.db";
-}
-
 public static class StorageExtensions
 {
     public static WebApplicationBuilder AddFhirStorage(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
-        switch (options.Provider.ToLowerInvariant())
+        var options = builder.ServerOptions();
+        if (options.Provider == StorageProvider.Postgres)
         {
-            case "sqlite":
-                var path = Path.Combine(builder.Environment.ContentRootPath, options.SqlitePath);
-                builder.Services.AddSingleton<IResourceStore>(_ => new SqliteResourceStore(path));
-                break;
-            case "postgres":
-                var connectionString = builder.Configuration.GetConnectionString("Postgres")
-                    ?? throw new InvalidOperationException("Storage:Provider is postgres but ConnectionStrings:Postgres is not set.");
-                builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithAutoPrepare(connectionString)));
-                builder.Services.AddSingleton<IResourceStore, PostgresResourceStore>();
-                break;
-            default:
-                throw new InvalidOperationException($"Storage:Provider '{options.Provider}' is not sqlite or postgres.");
+            builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithAutoPrepare(options.PostgresConnectionString!)));
+            builder.Services.AddSingleton<IResourceStore, PostgresResourceStore>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<IResourceStore>(_ => new SqliteResourceStore(options.SqlitePath));
         }
         builder.Services.AddHostedService<StorageMigration>();
         return builder;

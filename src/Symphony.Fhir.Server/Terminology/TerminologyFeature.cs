@@ -50,16 +50,14 @@ public static class TerminologyFeature
         // The terminology tables live in the server's own database (term_* tables).
         builder.Services.AddSingleton(sp =>
         {
-            var configuration = sp.GetRequiredService<IConfiguration>();
-            var storage = configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
-            return storage.Provider.Equals("postgres", StringComparison.OrdinalIgnoreCase)
-                ? TerminologyDatabase.Postgres(configuration.GetConnectionString("Postgres")
-                    ?? throw new InvalidOperationException("Storage:Provider is postgres but ConnectionStrings:Postgres is not set."))
-                : TerminologyDatabase.Sqlite(Path.Combine(sp.GetRequiredService<IHostEnvironment>().ContentRootPath, storage.SqlitePath));
+            var server = sp.GetRequiredService<ServerOptions>();
+            return server.Provider == StorageProvider.Postgres
+                ? TerminologyDatabase.Postgres(server.PostgresConnectionString!)
+                : TerminologyDatabase.Sqlite(server.SqlitePath);
         });
         // A worker process codes with the one release each note needs, loaded by its coder on first use: it neither
         // loads every release nor answers the terminology operations (the api does).
-        if (CodingJobs.Roles.RunsApi(builder.Configuration))
+        if (builder.ServerOptions().RunsApi)
         {
             builder.Services.AddHostedService<TerminologyStartup>();
             builder.Services.AddHealthChecks().AddCheck<TerminologyCheck>("terminology", tags: [Health.HealthFeature.ReadyTag]);
@@ -69,7 +67,7 @@ public static class TerminologyFeature
 
     public static WebApplication MapTerminology(this WebApplication app)
     {
-        if (CodingJobs.Roles.RunsApi(app.Configuration))
+        if (app.Services.GetRequiredService<ServerOptions>().RunsApi)
             TerminologyEndpoints.Map(app);
         return app;
     }
