@@ -106,6 +106,7 @@ public static class FhirTerminologyLoader
     {
         if (string.IsNullOrEmpty(cs.Url)) throw new InvalidDataException($"CodeSystem {cs.Id ?? cs.Name} has no url");
         var concepts = new Dictionary<string, Concept>(StringComparer.Ordinal);
+        var childLinks = new List<(string Parent, string Child)>();
         void Add(CodeSystem.ConceptDefinitionComponent definition, Concept? parent)
         {
             var code = definition.Code ?? throw new InvalidDataException($"CodeSystem {cs.Url}: a concept without a code");
@@ -113,7 +114,8 @@ public static class FhirTerminologyLoader
             if (!concepts.TryAdd(concept.Code, concept)) throw new InvalidDataException($"CodeSystem {cs.Url}: code {concept.Code} appears twice");
             parent?.Children.Add(concept.Code);
             if (!string.IsNullOrEmpty(definition.Definition)) concept.Properties["definition"] = definition.Definition;
-            foreach (var d in definition.Designation) if (!string.IsNullOrEmpty(d.Value)) concept.Designations.Add(d.Value);
+            foreach (var d in definition.Designation)
+                if (!string.IsNullOrEmpty(d.Value)) concept.Designations.Add(new Designation(d.Value, d.Language, d.Use?.Code));
             foreach (var p in definition.Property)
             {
                 var value = p.Value switch
@@ -126,12 +128,16 @@ public static class FhirTerminologyLoader
                 };
                 if (value is null || p.Code is null) continue;
                 if (p.Code is "notSelectable" or "abstract" && value == "true") concept.IsBillable = false;
-                if (p.Code == "parent" && concept.ParentCode is null) concept.ParentCode = value; // flat hierarchies, linked below
+                // Flat hierarchies: parents and children given as properties are linked below.
+                if (p.Code is "parent" or "subsumedBy" && concept.ParentCode is null) concept.ParentCode = value;
+                else if (p.Code == "child") childLinks.Add((concept.Code, value));
                 else concept.Properties[p.Code] = value;
             }
             foreach (var child in definition.Concept) Add(child, concept);
         }
         foreach (var definition in cs.Concept) Add(definition, null);
+        foreach (var (parentCode, childCode) in childLinks)
+            if (concepts.TryGetValue(childCode, out var child)) child.ParentCode ??= parentCode;
         foreach (var concept in concepts.Values)
         {
             // Parents given by a "parent" property rather than by nesting.
@@ -144,6 +150,7 @@ public static class FhirTerminologyLoader
             Version = version,
             Name = cs.Name ?? cs.Title ?? cs.Url,
             EffectiveFrom = cs.Url == Icd10CmLoader.Url ? Icd10CmLoader.FiscalYearStart(version) : null,
+            Language = cs.Language,
             Concepts = concepts,
         };
     }
