@@ -83,6 +83,28 @@ public class AnyCodeSystemTests
     }
 
     [Fact]
+    public void A_coder_built_from_a_set_of_systems_codes_ICD_as_the_ICD_constructor_does()
+    {
+        var small = SmallCodeSystem.Create();
+        const string note = "Type 2 diabetes mellitus with diabetic chronic kidney disease. No fever. Renal colic.";
+        var sources = Lexicon.TermSources.Default | Lexicon.TermSources.NoSynonyms;
+
+        var fromSet = new Coder([small], sources: sources).Code(note);
+        var fromIcd = new Coder(small, null, sources: sources).Code(note);
+
+        Assert.NotEmpty(fromSet.Codes);
+        Assert.Equal(fromIcd.Codes.Select(c => (c.Code, c.Rules.Count)), fromSet.Codes.Select(c => (c.Code, c.Rules.Count)));
+        Assert.Equal(fromIcd.Rejected.Select(r => (r.Code, r.Reason)), fromSet.Rejected.Select(r => (r.Code, r.Reason)));
+    }
+
+    [Fact]
+    public void Two_versions_of_one_system_are_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new Coder([Problems.Value, Problems.Value]));
+        Assert.Contains(ProblemList, error.Message);
+    }
+
+    [Fact]
     public void A_ValueSet_filter_limits_ICD_codes_too()
     {
         var coder = new Coder([SmallCodeSystem.Create()], sources: Lexicon.TermSources.Default | Lexicon.TermSources.NoSynonyms);
