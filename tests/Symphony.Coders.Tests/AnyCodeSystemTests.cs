@@ -1,6 +1,7 @@
 using Symphony.Coders.Text;
 using Symphony.Terminology.Loaders;
 using Symphony.Terminology.Model;
+using Symphony.Terminology.Services;
 
 namespace Symphony.Coders.Tests;
 
@@ -102,6 +103,32 @@ public class AnyCodeSystemTests
     {
         var error = Assert.Throws<ArgumentException>(() => new Coder([Problems.Value, Problems.Value]));
         Assert.Contains(ProblemList, error.Message);
+    }
+
+    [Fact]
+    public void A_ValueSet_expanded_by_the_terminology_service_limits_the_codes()
+    {
+        var service = new TerminologyService();
+        service.Add(Problems.Value);
+        service.Add(new ValueSetDefinition("http://example.org/fhir/ValueSet/cardiovascular", "2", null,
+            [new ValueSetRule(ProblemList, null, [], [new ValueSetFilter("concept", "descendent-of", "CARDIO")], [])], []));
+        var allowed = AllowedCodes.Expand(service, "http://example.org/fhir/ValueSet/cardiovascular");
+
+        var result = Coder.Value.Code("Essential hypertension and asthma.", Outpatient with { AllowedCodes = allowed });
+
+        Assert.Equal(4, allowed.Count);
+        Assert.Equal(["HTN-ESS"], result.Codes.Select(c => c.Code));
+        Assert.Contains(result.Rejected, r => r.Code == "ASTHMA" && r.Reason == "not in ValueSet http://example.org/fhir/ValueSet/cardiovascular|2");
+    }
+
+    [Fact]
+    public void A_concept_of_any_system_can_be_explored_up_and_down_its_hierarchy()
+    {
+        var details = Coder.Value.Explore("HTN-ESS", ProblemList)!;
+
+        Assert.Equal(["HTN", "CARDIO"], details.Ancestors.Select(a => a.Code));
+        Assert.Equal(["CKD3"], Coder.Value.Explore("CKD", ProblemList)!.Children.Select(c => c.Code));
+        Assert.False(Coder.Value.Explore("CARDIO", ProblemList)!.IsBillable);
     }
 
     [Fact]
