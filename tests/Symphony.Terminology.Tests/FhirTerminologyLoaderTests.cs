@@ -123,6 +123,8 @@ public class FhirTerminologyLoaderTests
             Add("package/CodeSystem-site-findings.json", json.SerializeToString(SiteCodeSystem()));
             Add("package/ValueSet-respiratory.json", json.SerializeToString(RespiratoryValueSet()));
             Add("package/other/ignored.json", "{}");
+            // Names CodeSystems and is not valid R4 (a page without its name), as in hl7.terminology.r4 7.0.1: not read.
+            Add("package/ImplementationGuide-example.json", """{ "resourceType": "ImplementationGuide", "definition": { "resource": [{ "reference": { "reference": "CodeSystem/site-findings" } }], "page": { "title": "Home" } } }""");
         }
         try
         {

@@ -51,7 +51,9 @@ public static class FhirTerminologyLoader
                     continue;
                 }
                 if (name.Count(c => c == '/') != 1 || name.EndsWith(".index.json", StringComparison.Ordinal)) continue;
-                if (!json.Contains("\"CodeSystem\"", StringComparison.Ordinal) && !json.Contains("\"ValueSet\"", StringComparison.Ordinal)) continue;
+                // Only CodeSystems and ValueSets are read: other resources of the package (an ImplementationGuide that
+                // names them, profiles) are neither needed nor always strictly valid R4.
+                if (ResourceType(json) is not ("CodeSystem" or "ValueSet")) continue;
                 var resource = Parse(json, name);
                 if (resource is CodeSystem or ValueSet) resources.Add(resource);
             }
@@ -62,6 +64,20 @@ public static class FhirTerminologyLoader
         }
         if (packageName is null) throw new InvalidDataException($"{Path.GetFileName(path)} has no package/package.json: not a FHIR package");
         return FromResources(packageName, resources);
+    }
+
+    /// <summary>The top-level resourceType of a JSON resource, or null when the text is not a JSON object.</summary>
+    static string? ResourceType(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("resourceType", out var type) ? type.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     static Resource Parse(string text, string source)
