@@ -7,7 +7,8 @@ using Symphony.Terminology.Model;
 namespace Symphony.Coders;
 
 /// <summary>
-/// The embedded coder: note text in, evidenced ICD-10-CM/PCS codes out. It works as a coder does —
+/// The embedded coder: note text in, evidenced codes out — ICD-10-CM/PCS with their tables and notes, or any
+/// other code system from its displays, designations and hierarchy. It works as a coder does —
 /// find each mention in the lexicon (terminology terms, per-language synonyms, the site lexicon),
 /// decide its status from the sentence, go to the most specific billable code the text supports,
 /// apply combination codes and Excludes1 — and keeps the spans and the named rules for every
@@ -25,14 +26,35 @@ public sealed partial class Coder
 
     public CodeSystemVersion? Icd10Cm => _terminology.Icd10Cm;
     public CodeSystemVersion? Icd10Pcs => _terminology.Icd10Pcs;
+    /// <summary>Every code system the coder codes against, by URL.</summary>
+    public IReadOnlyDictionary<string, CodeSystemVersion> Systems => _systems;
     public IReadOnlyList<SiteLexiconEntry> SiteLexiconEntries { get; }
+    readonly Dictionary<string, CodeSystemVersion> _systems;
 
     public Coder(CodeSystemVersion? icd10Cm, CodeSystemVersion? icd10Pcs, IEnumerable<SiteLexiconEntry>? siteLexicon = null, TermSources sources = TermSources.Default)
-        : this(new TerminologyLexicon(icd10Cm, icd10Pcs, sources), siteLexicon ?? []) { }
+        : this(new TerminologyLexicon(icd10Cm, icd10Pcs, [], sources), siteLexicon ?? []) { }
+
+    /// <summary>
+    /// A coder for any set of code systems, one version each. ICD-10-CM and ICD-10-PCS (by their URLs) are read with
+    /// their tables, notes and index; any other system from its displays, designations and hierarchy.
+    /// </summary>
+    public Coder(IEnumerable<CodeSystemVersion> systems, IEnumerable<SiteLexiconEntry>? siteLexicon = null, TermSources sources = TermSources.Default)
+        : this(Lexicon(systems, sources), siteLexicon ?? []) { }
+
+    static TerminologyLexicon Lexicon(IEnumerable<CodeSystemVersion> systems, TermSources sources)
+    {
+        var list = systems.ToList();
+        var duplicate = list.GroupBy(s => s.Url).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"Two versions of {duplicate.Key}: a coder codes against one version of each system.", nameof(systems));
+        return new TerminologyLexicon(
+            list.FirstOrDefault(s => s.Url == CodeSystems.Icd10Cm), list.FirstOrDefault(s => s.Url == CodeSystems.Icd10Pcs),
+            list.Where(s => s.Url is not (CodeSystems.Icd10Cm or CodeSystems.Icd10Pcs)).ToList(), sources);
+    }
 
     Coder(TerminologyLexicon terminology, IEnumerable<SiteLexiconEntry> siteLexicon)
     {
         _terminology = terminology;
+        _systems = new[] { terminology.Icd10Cm, terminology.Icd10Pcs }.OfType<CodeSystemVersion>().Concat(terminology.Others).ToDictionary(s => s.Url);
         SiteLexiconEntries = siteLexicon.ToList();
         _blocked = SiteLexiconEntries.Where(e => e.Weight <= 0).GroupBy(e => e.Language).ToDictionary(
             g => g.Key,
@@ -160,11 +182,12 @@ public sealed partial class Coder
         return true;
     }
 
-    internal string DisplayOf(string system, string code, string fallback)
-    {
-        var cs = system == CodeSystems.Icd10Pcs ? Icd10Pcs : Icd10Cm;
-        return cs?.Find(code)?.Display ?? fallback;
-    }
+    internal string DisplayOf(string system, string code, string fallback) => Find(system, code)?.Display ?? fallback;
+
+    internal Concept? Find(string system, string code) => _systems.GetValueOrDefault(system)?.Find(code);
+
+    /// <summary>A system coded from its displays, designations and hierarchy alone (not ICD-10-CM/PCS with their tables).</summary>
+    internal bool IsGeneric(string system) => system is not (CodeSystems.Icd10Cm or CodeSystems.Icd10Pcs);
 
     /// <summary>True when the code's title names a side (right, left, bilateral): "Serous retinal detachment, left eye", "Resection of Kidney, Right".</summary>
     public bool NamesSide(string system, string code) => SideWord().IsMatch(DisplayOf(system, code, ""));
@@ -203,6 +226,12 @@ public sealed partial class Coder
             // The words that state the side support the sided code: the quote runs to them.
             var spans = Spans(tokens, mention.Match, sided ? side!.Value.Token : mention.Match.Last);
             var display = coder.DisplayOf(term.System, code, term.Text);
+            // A concept that is not selectable (FHIR notSelectable / abstract) groups codes; it is never reported itself.
+            if (coder.IsGeneric(term.System) && coder.Find(term.System, code) is { IsBillable: false })
+            {
+                _rejected.Add(new RejectedCandidate(term.System, code, display, "not selectable: a grouping concept, and the text names no code below it", spans));
+                return;
+            }
             var accepted = options.CodeEveryMention || status == MentionStatus.Affirmed
                 || (status == MentionStatus.Uncertain && options.Setting == CareSetting.Inpatient);
             if (!accepted)
@@ -267,7 +296,8 @@ public sealed partial class Coder
         /// <returns>The code, the rules that led to it, and whether the stated side changed it.</returns>
         (string Code, List<string> Rules, bool Sided) ResolveCode(LexiconTerm term, Episode episode, Side? side)
         {
-            var cs = term.System == CodeSystems.Icd10Cm ? coder.Icd10Cm : null;
+            // ICD-10-PCS codes are composed from its tables (ProcedureTerms), not refined here.
+            var cs = term.System == CodeSystems.Icd10Pcs ? null : coder._systems.GetValueOrDefault(term.System);
             if (cs?.Find(term.Code) is not { } concept) return (term.Code, [], false);
             var rules = new List<string>();
             var sided = false;
@@ -278,7 +308,8 @@ public sealed partial class Coder
                 return (concept.Code, rules, sided);
             }
             // A 7-character code chosen for an initial encounter becomes its sibling for the episode the sentence states.
-            if (episode != Episode.Initial && concept.Code.Replace(".", "").Length == 7 && concept.ParentCode is { } parent && cs.Find(parent) is { } p)
+            if (episode != Episode.Initial && concept.Code.Replace(".", "").Length == 7 && SpecificityRule.HasSeventhCharacters(cs, concept)
+                && concept.ParentCode is { } parent && cs.Find(parent) is { } p)
                 concept = p;
             concept = WithSide(concept);
             if (concept.IsBillable) return (concept.Code, rules, sided);
@@ -316,11 +347,67 @@ public sealed partial class Coder
             if (options.ApplyCombinations) ApplyCombinations();
             if (options.ResolveExcludes1 && coder.Notes is { } notes) ResolveExcludes1(notes);
             if (coder.Notes is { } n) AnnotatePairs(n);
+            // Corpus convention codes every mention as written; real coding reports the most specific code.
+            if (!options.CodeEveryMention) DropAncestors();
+            if (options.AllowedCodes is { } allowed) KeepAllowed(allowed);
             var codes = _coded.Values
                 .Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status, d.Rules))
                 .OrderByDescending(c => c.Confidence).ThenBy(c => c.Spans[0].Start).ThenBy(c => c.Code, StringComparer.Ordinal)
                 .ToList();
             return new CodingResult(codes, _rejected);
+        }
+
+        /// <summary>
+        /// Of a code and one below it (both supported by the note) the lower one is the most specific the text supports.
+        /// For systems coded from their hierarchy alone: in ICD-10-CM the tabular notes say when both are reported.
+        /// </summary>
+        void DropAncestors()
+        {
+            foreach (var d in _coded.Values.Where(d => coder.IsGeneric(d.System)).ToList())
+            {
+                var below = _coded.Values.FirstOrDefault(o => o.System == d.System && o.Code != d.Code && IsBelow(o.System, o.Code, d.Code));
+                if (below is null) continue;
+                _coded.Remove((d.System, d.Code));
+                _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"less specific than {below.Code}, a code below it that the note supports", d.Spans));
+                below.Rules.Add($"specificity:{d.Code}→{below.Code} (more specific)");
+            }
+        }
+
+        bool IsBelow(string system, string code, string ancestor)
+        {
+            var guard = 0;
+            for (var c = coder.Find(system, code); c?.ParentCode is { } p && guard++ < 64; c = coder.Find(system, p))
+                if (p == ancestor) return true;
+            return false;
+        }
+
+        /// <summary>
+        /// Only codes of the allowed set are reported. A code outside it is rejected; in its place goes the nearest set member
+        /// the text still supports: going up the hierarchy, an ancestor, or the ancestor's default child (the unspecified sibling).
+        /// </summary>
+        void KeepAllowed(AllowedCodes allowed)
+        {
+            foreach (var d in _coded.Values.Where(d => !allowed.Contains(d.System, d.Code)).ToList())
+            {
+                _coded.Remove((d.System, d.Code));
+                _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"not in ValueSet {allowed.Label}", d.Spans));
+                if (NearestMember(d.System, d.Code, allowed) is not { } member) continue;
+                var replaced = AddCode(d.System, member.Code, member.Display, d.Spans, d.Rules, Confidence(d.Weights), d.Status);
+                replaced.Rules.Add($"valueset:{d.Code} not in {allowed.Label} → {member.Code} ({(IsBelow(d.System, d.Code, member.Code) ? "nearest ancestor in the set" : "the set's default code under a common ancestor")})");
+            }
+        }
+
+        Concept? NearestMember(string system, string code, AllowedCodes allowed)
+        {
+            if (coder._systems.GetValueOrDefault(system) is not { } cs) return null;
+            var guard = 0;
+            for (var c = cs.Find(code); c?.ParentCode is { } p && cs.Find(p) is { } ancestor && guard++ < 64; c = ancestor)
+            {
+                if (allowed.Contains(system, ancestor.Code) && ancestor.IsBillable) return ancestor;
+                var (fallback, _) = SpecificityRule.Descend(cs, ancestor);
+                if (fallback.Code != code && fallback.IsBillable && allowed.Contains(system, fallback.Code)) return fallback;
+            }
+            return null;
         }
 
         static double Confidence(List<double> weights)

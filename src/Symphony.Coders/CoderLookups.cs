@@ -51,8 +51,8 @@ public sealed partial class Coder
     /// <summary>A code's place in the tabular list: ancestors, children, notes (inherited ones included via ancestors), 7th characters.</summary>
     public ConceptDetails? Explore(string code, string system = CodeSystems.Icd10Cm)
     {
-        var cs = system == CodeSystems.Icd10Pcs ? Icd10Pcs : Icd10Cm;
-        if (cs?.Find(SiteLexicon.NormalizeCode(code, system)) is not { } concept) return null;
+        if (_systems.GetValueOrDefault(system) is not { } cs) return null;
+        if (cs.Find(IsGeneric(system) ? code : SiteLexicon.NormalizeCode(code, system)) is not { } concept) return null;
         var ancestors = new List<(string, string)>();
         IReadOnlyDictionary<char, string>? seventh = concept.SeventhCharacters;
         for (var p = concept.ParentCode is { } pc ? cs.Find(pc) : null; p is not null; p = p.ParentCode is { } ppc ? cs.Find(ppc) : null)

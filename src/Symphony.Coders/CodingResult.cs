@@ -23,6 +23,8 @@ public sealed record CodingOptions
     public bool ResolveExcludes1 { get; init; } = true;
     /// <summary>Merge pairs into combination codes (diabetes with CKD, hypertension with heart failure...).</summary>
     public bool ApplyCombinations { get; init; } = true;
+    /// <summary>Only codes in this set are reported (a ValueSet expansion); null allows every code of the loaded systems.</summary>
+    public AllowedCodes? AllowedCodes { get; init; }
 
     public static CodingOptions Default { get; } = new();
 }

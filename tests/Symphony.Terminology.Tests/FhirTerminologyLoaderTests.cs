@@ -4,6 +4,7 @@ using System.Text;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Symphony.Terminology.Loaders;
+using Symphony.Terminology.Model;
 using Symphony.Terminology.Services;
 
 namespace Symphony.Terminology.Tests;
@@ -51,7 +52,7 @@ public class FhirTerminologyLoaderTests
             Assert.Equal(("2024-01", 4), (version.Version, version.Concepts.Count));
             Assert.Equal("RESP", version.Find("COUGH")!.ParentCode);
             Assert.False(version.Find("RESP")!.IsBillable);
-            Assert.Contains("Tussis", version.Find("COUGH")!.Designations);
+            Assert.Contains(new Designation("Tussis"), version.Find("COUGH")!.Designations);
             var all = Assert.Single(bundle.ValueSets);
             var service = new TerminologyService();
             service.Add(version);
@@ -62,6 +63,47 @@ public class FhirTerminologyLoaderTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void Designations_keep_their_language_and_use_and_child_properties_link_the_hierarchy()
+    {
+        var cs = new CodeSystem
+        {
+            Url = "http://example.org/fhir/CodeSystem/flat", Version = "1", Language = "en", Status = PublicationStatus.Active, Content = CodeSystemContentMode.Complete,
+            Property = [new() { Code = "child", Type = CodeSystem.PropertyType.Code }, new() { Code = "subsumedBy", Type = CodeSystem.PropertyType.Code }],
+            Concept =
+            [
+                new() { Code = "LUNG", Display = "Lung disease", Property = [new() { Code = "child", Value = new Code("PNEU") }] },
+                new()
+                {
+                    Code = "PNEU", Display = "Pneumonia",
+                    Designation = [new() { Language = "es", Use = new Coding("http://snomed.info/sct", "900000000000013009"), Value = "Neumonía" }],
+                },
+                new() { Code = "ASTHMA", Display = "Asthma", Property = [new() { Code = "subsumedBy", Value = new Code("LUNG") }] },
+            ],
+        };
+
+        var version = FhirTerminologyLoader.ToVersion(cs);
+
+        Assert.Equal("en", version.Language);
+        Assert.Equal(new Designation("Neumonía", "es", "900000000000013009"), Assert.Single(version.Find("PNEU")!.Designations));
+        Assert.Equal("LUNG", version.Find("PNEU")!.ParentCode);
+        Assert.Equal("LUNG", version.Find("ASTHMA")!.ParentCode);
+        Assert.Equal(["PNEU", "ASTHMA"], version.Find("LUNG")!.Children);
+
+        var read = CompiledCodeSystem.FromSnapshot(new CompiledCodeSystem(version).ToSnapshot(), version.Url, version.Version)!;
+        Assert.Equal("en", read.Version.Language);
+        Assert.Equal(version.Find("PNEU")!.Designations, read.Find("PNEU")!.Designations);
+    }
+
+    [Fact]
+    public void Designations_stored_as_plain_strings_read_back_and_plain_ones_are_still_written_so()
+    {
+        var read = System.Text.Json.JsonSerializer.Deserialize<List<Designation>>("""["Tussis", {"value": "Tos", "language": "es", "use": "synonym"}]""")!;
+
+        Assert.Equal([new Designation("Tussis"), new Designation("Tos", "es", "synonym")], read);
+        Assert.Equal("""["Tussis",{"value":"Tos","language":"es","use":"synonym"}]""", System.Text.Json.JsonSerializer.Serialize(read));
     }
 
     [Fact]
@@ -81,6 +123,8 @@ public class FhirTerminologyLoaderTests
             Add("package/CodeSystem-site-findings.json", json.SerializeToString(SiteCodeSystem()));
             Add("package/ValueSet-respiratory.json", json.SerializeToString(RespiratoryValueSet()));
             Add("package/other/ignored.json", "{}");
+            // Names CodeSystems and is not valid R4 (a page without its name), as in hl7.terminology.r4 7.0.1: not read.
+            Add("package/ImplementationGuide-example.json", """{ "resourceType": "ImplementationGuide", "definition": { "resource": [{ "reference": { "reference": "CodeSystem/site-findings" } }], "page": { "title": "Home" } } }""");
         }
         try
         {

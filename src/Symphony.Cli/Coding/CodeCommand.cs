@@ -4,10 +4,15 @@ using System.Text.Json;
 using Symphony.Coders;
 using Symphony.Coders.Lexicon;
 using Symphony.Coders.Text;
+using Symphony.Terminology.Loaders;
+using Symphony.Terminology.Services;
 
 namespace Symphony.Cli.Coding;
 
-/// <summary><c>symphony code &lt;file.txt&gt; [--setting inpatient|outpatient] [--language en|es] [--lexicon site.tsv] [--json]</c></summary>
+/// <summary>
+/// <c>symphony code &lt;file.txt&gt; [--setting inpatient|outpatient] [--language en|es] [--lexicon site.tsv] [--json]
+/// [--terminology &lt;CodeSystem.json|package.tgz&gt; [--system &lt;url&gt;]… [--value-set &lt;url&gt;]]</c>
+/// </summary>
 public static class CodeCommand
 {
     public static Command Create()
@@ -19,7 +24,11 @@ public static class CodeCommand
         language.AcceptOnlyFromAmong("en", "es");
         var lexicon = new Option<FileInfo?>("--lexicon") { Description = "A site lexicon TSV (term, system, code, language[, weight])." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var command = new Command("code", "Code a clinical note: ICD-10-CM/PCS codes with evidence spans and the rules that fired.") { file, setting, language, lexicon, json };
+        var terminology = new Option<FileInfo?>("--terminology") { Description = "Code against the CodeSystems of this FHIR CodeSystem/ValueSet/Bundle (.json/.xml) or package (.tgz) instead of the shipped ICD-10-CM/PCS." };
+        var systems = new Option<string[]>("--system") { Description = "With --terminology: the CodeSystem urls to code against (all of the file's when not given).", AllowMultipleArgumentsPerToken = false };
+        var valueSet = new Option<string?>("--value-set") { Description = "With --terminology: report only codes of this ValueSet (of the file, or an implicit one such as <system>?fhir_vs=isa/<code>)." };
+        var command = new Command("code", "Code a clinical note: codes with evidence spans and the rules that fired (ICD-10-CM/PCS, or any FHIR CodeSystem with --terminology).")
+            { file, setting, language, lexicon, json, terminology, systems, valueSet };
         var agent = Agent.AgentCliOptions.AddTo(command);
         command.SetAction(parse =>
         {
@@ -30,11 +39,38 @@ public static class CodeCommand
             catch (IOException e) { Console.Error.WriteLine(e.Message); return 2; }
             if (text.Length > Coder.MaxTextLength) { Console.Error.WriteLine($"{path.Name}: {text.Length:N0} characters; the coder accepts at most {Coder.MaxTextLength:N0}."); return 2; }
             var site = parse.GetValue(lexicon) is { } l ? SiteLexicon.Load(l.FullName) : null;
-            var coder = CoderFactory.Create(site);
+            Coder coder;
+            AllowedCodes? allowed = null;
+            if (parse.GetValue(terminology) is { } terminologyFile)
+            {
+                var bundle = FhirTerminologyLoader.LoadFile(terminologyFile.FullName);
+                var wanted = parse.GetValue(systems) is { Length: > 0 } urls ? urls.ToHashSet(StringComparer.Ordinal) : null;
+                var chosen = bundle.CodeSystems.Where(c => wanted is null || wanted.Contains(c.Url)).ToList();
+                if (wanted is not null && wanted.Except(chosen.Select(c => c.Url)).FirstOrDefault() is { } missing)
+                {
+                    Console.Error.WriteLine($"{terminologyFile.Name} has no CodeSystem {missing}.");
+                    return 2;
+                }
+                coder = new Coder(chosen, site);
+                if (parse.GetValue(valueSet) is { } valueSetUrl)
+                {
+                    var service = new TerminologyService();
+                    foreach (var cs in bundle.CodeSystems) service.Add(cs);
+                    foreach (var vs in bundle.ValueSets) service.Add(vs);
+                    allowed = AllowedCodes.Expand(service, valueSetUrl);
+                }
+            }
+            else if (parse.GetValue(valueSet) is not null || parse.GetValue(systems) is { Length: > 0 })
+            {
+                Console.Error.WriteLine("--system and --value-set need --terminology <file>.");
+                return 2;
+            }
+            else coder = CoderFactory.Create(site);
             var options = new CodingOptions
             {
                 Setting = parse.GetValue(setting) == "outpatient" ? CareSetting.Outpatient : CareSetting.Inpatient,
                 Language = LanguageCodes.Parse(parse.GetValue(language)!),
+                AllowedCodes = allowed,
             };
             if (agent.Code(parse, coder, text, options) is not { } coded) return 2;
             var result = coded.Result;
@@ -45,7 +81,7 @@ public static class CodeCommand
             }
             foreach (var c in result.Codes)
             {
-                Console.WriteLine($"{(c.System == CodeSystems.Icd10Pcs ? "PCS" : "CM "),-4}{c.Code,-9} {c.Confidence:0.00}  {c.Display}");
+                Console.WriteLine($"{Label(coder, c.System) + " ",-4}{c.Code,-9} {c.Confidence:0.00}  {c.Display}");
                 foreach (var s in c.Spans) Console.WriteLine($"        \"{s.Text}\" @{s.Start}+{s.Length}");
                 foreach (var r in c.Rules) Console.WriteLine($"        · {r}");
             }
@@ -57,4 +93,11 @@ public static class CodeCommand
         });
         return command;
     }
+
+    static string Label(Coder coder, string system) => system switch
+    {
+        CodeSystems.Icd10Pcs => "PCS",
+        CodeSystems.Icd10Cm => "CM",
+        _ => coder.Systems.TryGetValue(system, out var cs) ? cs.Name : system,
+    };
 }

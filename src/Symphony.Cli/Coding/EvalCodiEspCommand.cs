@@ -4,6 +4,8 @@ using Symphony.Coders;
 using Symphony.Coders.Evaluation;
 using Symphony.Coders.Lexicon;
 using Symphony.Coders.Text;
+using Symphony.Terminology.Loaders;
+using Symphony.Terminology.Model;
 
 namespace Symphony.Cli.Coding;
 
@@ -29,8 +31,10 @@ public static class EvalCodiEspCommand
         var server = new Option<string?>("--server") { Description = "Code through a running server at this base URL instead (PUTs a Patient, an inpatient Encounter and a DocumentReference with the language per document, waits for the Tasks, reads the Conditions back); scores D only. The server codes with its own settings: --adapt-from, --disable and the CodiEsp convention do not apply (it follows the guidelines)." };
         var serverTimeout = new Option<int>("--server-timeout") { Description = "Minutes to wait for the server to code the split.", DefaultValueFactory = _ => 30 };
         var writeLexicon = new Option<FileInfo?>("--write-lexicon") { Description = "Also write the site lexicon built by --adapt-from to this TSV." };
+        var terminology = new Option<FileInfo?>("--terminology") { Description = "Code against a FHIR CodeSystem (.json/.xml) or package (.tgz) instead of the shipped ICD-10-CM/PCS, read as any code system: displays, designations and hierarchy only (e.g. one written by `terminology export-fhir`). Its codes are scored as the diagnoses." };
+        var system = new Option<string?>("--system") { Description = "With --terminology: the CodeSystem url to code against (needed when the file holds several)." };
         var command = new Command("codiesp", "Code a CodiEsp split, write CodiEsp-format predictions and print P/R/F1/MAP.")
-            { data, split, language, adaptFrom, output, guidelines, minWeight, disable, writeLexicon, widen, folds, server, serverTimeout };
+            { data, split, language, adaptFrom, output, guidelines, minWeight, disable, writeLexicon, widen, folds, server, serverTimeout, terminology, system };
         command.SetAction(parse =>
         {
             var lang = LanguageCodes.Parse(parse.GetValue(language)!);
@@ -49,7 +53,19 @@ public static class EvalCodiEspCommand
                 return 0;
             }
 
-            var coder = CoderFactory.Create(null, Sources(disabled));
+            var diagnosisSystem = CodeSystems.Icd10Cm;
+            Coder coder;
+            if (parse.GetValue(terminology) is { } file)
+            {
+                if (parse.GetValue(adaptFrom) is { Length: > 0 } || parse.GetValue(folds) > 1)
+                    throw new InvalidOperationException("--terminology codes zero-shot: a site lexicon (--adapt-from, --folds) names ICD-10-CM codes.");
+                var generic = PickSystem(FhirTerminologyLoader.LoadFile(file.FullName), parse.GetValue(system));
+                diagnosisSystem = generic.Url;
+                coder = new Coder([generic], null, Sources(disabled));
+                Console.WriteLine($"coding against {generic.Url} {generic.Version} ({generic.Concepts.Count:N0} concepts) as any code system");
+            }
+            else if (parse.GetValue(system) is not null) throw new InvalidOperationException("--system needs --terminology <file>.");
+            else coder = CoderFactory.Create(null, Sources(disabled));
             if (parse.GetValue(adaptFrom) is { Length: > 0 } adapt)
             {
                 var site = BuildSiteLexicon(dataDir, adapt.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), parse.GetValue(minWeight), coder.GenericTerms(Language.Spanish), coder.NamesSide);
@@ -75,7 +91,7 @@ public static class EvalCodiEspCommand
             };
             clock.Restart();
             IEnumerable<CodiEspPrediction> Predict(Coder by, IEnumerable<KeyValuePair<string, string>> texts) => texts.AsParallel().AsOrdered()
-                .Select(kv => CodiEspPrediction.From(kv.Key, kv.Value, by.Code(kv.Value, options), parse.GetValue(widen)));
+                .Select(kv => CodiEspPrediction.From(kv.Key, kv.Value, by.Code(kv.Value, options), parse.GetValue(widen), diagnosisSystem));
             List<CodiEspPrediction> predictions;
             if (parse.GetValue(folds) is var n and > 1)
             {
@@ -112,6 +128,15 @@ public static class EvalCodiEspCommand
             return 0;
         });
         return command;
+    }
+
+    static CodeSystemVersion PickSystem(TerminologyBundle bundle, string? url)
+    {
+        if (url is null)
+            return bundle.CodeSystems.Count == 1 ? bundle.CodeSystems[0]
+                : throw new InvalidOperationException($"{bundle.Source} holds {bundle.CodeSystems.Count} CodeSystems: name one with --system.");
+        return bundle.CodeSystems.FirstOrDefault(c => c.Url == url)
+            ?? throw new InvalidOperationException($"{bundle.Source} has no CodeSystem {url} (it has {string.Join(", ", bundle.CodeSystems.Select(c => c.Url))}).");
     }
 
     static TermSources Sources(HashSet<string> disabled)

@@ -21,7 +21,7 @@ public static class TerminologyCommands
     };
 
     public static Command Create() =>
-        new("terminology", "Load, list and compare code system releases") { Import(), List(), Diff() };
+        new("terminology", "Load, list and compare code system releases") { Import(), List(), Diff(), ExportFhirCommand.Create() };
 
     static Command Import()
     {

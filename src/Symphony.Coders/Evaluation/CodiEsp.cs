@@ -72,12 +72,13 @@ public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, 
     /// CodiEsp writes ICD-10-CM codes without the 7th (episode) character: S72.001A → s72.001,
     /// W19.XXXA → w19.xxx. A 7-character code loses its last character.
     /// </summary>
-    public static string CodiEspCode(CodedConcept code) => CodiEspCode(code.System, code.Code);
+    /// <param name="diagnosisSystem">The system whose codes are the diagnoses: ICD-10-CM, or ICD-10-CM loaded as a plain FHIR CodeSystem under another URL.</param>
+    public static string CodiEspCode(CodedConcept code, string diagnosisSystem = CodeSystems.Icd10Cm) => CodiEspCode(code.System, code.Code, diagnosisSystem);
 
-    public static string CodiEspCode(string system, string code)
+    public static string CodiEspCode(string system, string code, string diagnosisSystem = CodeSystems.Icd10Cm)
     {
         var c = code.ToLowerInvariant();
-        return system == CodeSystems.Icd10Cm && c.Replace(".", "").Length == 7 ? c[..^1] : c;
+        return system == diagnosisSystem && c.Replace(".", "").Length == 7 ? c[..^1] : c;
     }
 
     /// <param name="widen">
@@ -85,18 +86,18 @@ public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, 
     /// CodiEsp references cover the whole noun phrase ("hipertensión arterial", "doble anexectomía") and the X
     /// measure accepts a reference up to <see cref="CodiEspScorer.SpanSlack"/> characters longer at each end.
     /// </param>
-    public static CodiEspPrediction From(string document, string text, CodingResult result, int widen = 0)
+    public static CodiEspPrediction From(string document, string text, CodingResult result, int widen = 0, string diagnosisSystem = CodeSystems.Icd10Cm)
     {
         var mentions = new List<CodiEspMention>();
         foreach (var code in result.Codes)
             foreach (var span in code.Spans)
             {
                 var (start, end) = Widen(text, span.Start, span.Start + span.Length, widen);
-                mentions.Add(new CodiEspMention(document, CodiEspCode(code), code.System == CodeSystems.Icd10Pcs, text[start..end],
+                mentions.Add(new CodiEspMention(document, CodiEspCode(code, diagnosisSystem), code.System == CodeSystems.Icd10Pcs, text[start..end],
                     CodePointOffset(text, start), CodePointOffset(text, end)));
             }
         return new CodiEspPrediction(document,
-            result.Diagnoses.Select(CodiEspCode).Distinct().ToList(),
+            result.Codes.Where(c => c.System == diagnosisSystem).Select(c => CodiEspCode(c, diagnosisSystem)).Distinct().ToList(),
             result.Procedures.Select(c => c.Code.ToLowerInvariant()).ToList(),
             mentions);
     }

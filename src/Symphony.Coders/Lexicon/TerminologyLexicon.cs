@@ -10,12 +10,14 @@ namespace Symphony.Coders.Lexicon;
 /// synonym file, with clinical abbreviations added as variants. Built once per language on first
 /// use and shared by every <see cref="Coder"/> made from it.
 /// </summary>
-internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemVersion? icd10Pcs, TermSources sources)
+internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemVersion? icd10Pcs, IReadOnlyList<CodeSystemVersion> others, TermSources sources)
 {
     readonly ConcurrentDictionary<(Language, bool), Lazy<TermMatcher>> _matchers = new();
 
     public CodeSystemVersion? Icd10Cm => icd10Cm;
     public CodeSystemVersion? Icd10Pcs => icd10Pcs;
+    /// <summary>Code systems coded from their displays, designations and hierarchy alone (<see cref="GenericTerms"/>).</summary>
+    public IReadOnlyList<CodeSystemVersion> Others => others;
     public TabularNotes? Notes { get; } = icd10Cm is null ? null : new TabularNotes(icd10Cm);
     public HistoryCodes? History { get; } = icd10Cm is null ? null : new HistoryCodes(icd10Cm);
 
@@ -35,15 +37,23 @@ internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemV
         var translate = language == Language.Spanish && sources.HasFlag(TermSources.SpanishTranslations);
         if (withSynonyms && !sources.HasFlag(TermSources.NoSynonyms))
         {
-            terms.AddRange(Synonyms(language));
+            // The synonym files name ICD codes: only those of a loaded system are read.
+            bool Loaded(LexiconTerm t) => t.System == CodeSystems.Icd10Cm ? icd10Cm is not null : icd10Pcs is not null;
+            terms.AddRange(Synonyms(language).Where(Loaded));
             // The English common names are carried over word by word, as the titles are (Spanish zero-shot D F1 on
             // CodiEsp dev 0.486 → 0.536: common names the titles do not use).
-            if (translate) terms.AddRange(Translated(Synonyms(Language.English)));
+            if (translate) terms.AddRange(Translated(Synonyms(Language.English).Where(Loaded)));
         }
         // Procedure names in the note's language (ecografía renal, nefrectomía), composed with the PCS tables.
         if (icd10Pcs is not null && sources.HasFlag(TermSources.Procedures)) terms.AddRange(ProcedureTerms.Compose(icd10Pcs, language));
         if (language == Language.English) terms.AddRange(TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources));
         else if (translate) terms.AddRange(Translated(TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources)));
+        foreach (var cs in others)
+        {
+            terms.AddRange(GenericTerms.Extract(cs, language));
+            // Displays in English reach Spanish notes as the ICD titles do, unless the system names its concepts in Spanish.
+            if (translate && !GenericTerms.SameLanguage(cs.Language ?? GenericTerms.DefaultLanguage, language.ToCode())) terms.AddRange(Translated(GenericTerms.Extract(cs, Language.English)));
+        }
         // The matcher keeps the first term for a set of words and a code: best source first, then the highest weight
         // ("Migraine" → G43.909 from "Migraine, unspecified", not the weaker reading of the category title G43).
         return new TermMatcher(terms.OrderBy(t => t.Source).ThenByDescending(t => t.Weight), language, Abbreviations(language));

@@ -63,7 +63,10 @@ public static partial class TerminologyTerms
     /// "lower (C03.1)" → "lower") only names a code when that word is itself a diagnosis or
     /// procedure (hepatitis, nephrolithiasis, hypertension, appendectomy).
     /// </summary>
-    static bool IsSpecificEnough(LexiconTerm term)
+    static bool IsSpecificEnough(LexiconTerm term) => IsSpecificEnough(term, icdStatusChapters: true);
+
+    /// <param name="icdStatusChapters">Also leave out one-word titles of the ICD-10-CM external-cause and status chapters (V–Z).</param>
+    internal static bool IsSpecificEnough(LexiconTerm term, bool icdStatusChapters)
     {
         var keys = TermMatcher.ContentKeys(term.Text, Language.English);
         if (keys.Length != 1) return true;
@@ -73,7 +76,7 @@ public static partial class TerminologyTerms
         // A title that is one word ("Colic", "Constipation, unspecified") names its code; a title
         // reduced to one word by dropping others ("Type A blood", "Malignancy unspecified site"), a
         // one-word fragment of a note, or an external-cause/status title ("Activity, unspecified") does not.
-        return words.Count == 1 && term.Source is TermSource.Description or TermSource.InclusionTerm && words[0].Length >= 5 && term.Code[0] is not ('V' or 'W' or 'X' or 'Y' or 'Z');
+        return words.Count == 1 && term.Source is TermSource.Description or TermSource.InclusionTerm && words[0].Length >= 5 && !(icdStatusChapters && term.Code[0] is 'V' or 'W' or 'X' or 'Y' or 'Z');
     }
 
     /// <summary>The phrasings of one title: as printed, without parenthesised modifiers, without a trailing "without …"/"except …" clause.</summary>

@@ -59,6 +59,14 @@ public static class SpecificityRule
         return (current, rules);
     }
 
+    /// <summary>True when the concept or a node above it declares 7th characters (the data says its 7th character is the episode).</summary>
+    public static bool HasSeventhCharacters(CodeSystemVersion codeSystem, Concept concept)
+    {
+        for (Concept? c = concept; c is not null; c = c.ParentCode is { } p ? codeSystem.Find(p) : null)
+            if (c.SeventhCharacters is not null) return true;
+        return false;
+    }
+
     static readonly string[] AbsenceWords = ["without ", "uncomplicated", "not intractable"];
 
     /// <summary>How often a title states an absence; "other" titles state none (they name residual classes).</summary>

@@ -51,7 +51,9 @@ public static class FhirTerminologyLoader
                     continue;
                 }
                 if (name.Count(c => c == '/') != 1 || name.EndsWith(".index.json", StringComparison.Ordinal)) continue;
-                if (!json.Contains("\"CodeSystem\"", StringComparison.Ordinal) && !json.Contains("\"ValueSet\"", StringComparison.Ordinal)) continue;
+                // Only CodeSystems and ValueSets are read: other resources of the package (an ImplementationGuide that
+                // names them, profiles) are neither needed nor always strictly valid R4.
+                if (ResourceType(json) is not ("CodeSystem" or "ValueSet")) continue;
                 var resource = Parse(json, name);
                 if (resource is CodeSystem or ValueSet) resources.Add(resource);
             }
@@ -62,6 +64,20 @@ public static class FhirTerminologyLoader
         }
         if (packageName is null) throw new InvalidDataException($"{Path.GetFileName(path)} has no package/package.json: not a FHIR package");
         return FromResources(packageName, resources);
+    }
+
+    /// <summary>The top-level resourceType of a JSON resource, or null when the text is not a JSON object.</summary>
+    static string? ResourceType(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("resourceType", out var type) ? type.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     static Resource Parse(string text, string source)
@@ -106,6 +122,7 @@ public static class FhirTerminologyLoader
     {
         if (string.IsNullOrEmpty(cs.Url)) throw new InvalidDataException($"CodeSystem {cs.Id ?? cs.Name} has no url");
         var concepts = new Dictionary<string, Concept>(StringComparer.Ordinal);
+        var childLinks = new List<(string Parent, string Child)>();
         void Add(CodeSystem.ConceptDefinitionComponent definition, Concept? parent)
         {
             var code = definition.Code ?? throw new InvalidDataException($"CodeSystem {cs.Url}: a concept without a code");
@@ -113,7 +130,8 @@ public static class FhirTerminologyLoader
             if (!concepts.TryAdd(concept.Code, concept)) throw new InvalidDataException($"CodeSystem {cs.Url}: code {concept.Code} appears twice");
             parent?.Children.Add(concept.Code);
             if (!string.IsNullOrEmpty(definition.Definition)) concept.Properties["definition"] = definition.Definition;
-            foreach (var d in definition.Designation) if (!string.IsNullOrEmpty(d.Value)) concept.Designations.Add(d.Value);
+            foreach (var d in definition.Designation)
+                if (!string.IsNullOrEmpty(d.Value)) concept.Designations.Add(new Designation(d.Value, d.Language, d.Use?.Code));
             foreach (var p in definition.Property)
             {
                 var value = p.Value switch
@@ -126,12 +144,16 @@ public static class FhirTerminologyLoader
                 };
                 if (value is null || p.Code is null) continue;
                 if (p.Code is "notSelectable" or "abstract" && value == "true") concept.IsBillable = false;
-                if (p.Code == "parent" && concept.ParentCode is null) concept.ParentCode = value; // flat hierarchies, linked below
+                // Flat hierarchies: parents and children given as properties are linked below.
+                if (p.Code is "parent" or "subsumedBy" && concept.ParentCode is null) concept.ParentCode = value;
+                else if (p.Code == "child") childLinks.Add((concept.Code, value));
                 else concept.Properties[p.Code] = value;
             }
             foreach (var child in definition.Concept) Add(child, concept);
         }
         foreach (var definition in cs.Concept) Add(definition, null);
+        foreach (var (parentCode, childCode) in childLinks)
+            if (concepts.TryGetValue(childCode, out var child)) child.ParentCode ??= parentCode;
         foreach (var concept in concepts.Values)
         {
             // Parents given by a "parent" property rather than by nesting.
@@ -144,6 +166,7 @@ public static class FhirTerminologyLoader
             Version = version,
             Name = cs.Name ?? cs.Title ?? cs.Url,
             EffectiveFrom = cs.Url == Icd10CmLoader.Url ? Icd10CmLoader.FiscalYearStart(version) : null,
+            Language = cs.Language,
             Concepts = concepts,
         };
     }

@@ -268,7 +268,7 @@ public static partial class Icd10CmLoader
             }
             else if (fromTabular && entry.LongDescription != concept.Display)
             {
-                concept.Designations.Add(entry.LongDescription);
+                concept.Designations.Add(new Designation(entry.LongDescription));
             }
             concept.ShortDisplay = entry.ShortDescription;
             concept.IsBillable = entry.Valid;

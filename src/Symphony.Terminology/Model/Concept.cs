@@ -16,6 +16,20 @@ public enum NoteKind
 public sealed record ConceptNote(NoteKind Kind, string Text);
 
 /// <summary>
+/// A further name of a concept (FHIR <c>CodeSystem.concept.designation</c>): <see cref="Language"/> decides which
+/// notes it is read in (null: the code system's language), <see cref="Use"/> tells a synonym from a display
+/// (a designation-usage or SNOMED CT use code, null when not given).
+/// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(DesignationJsonConverter))]
+public sealed record Designation(string Value, string? Language = null, string? Use = null)
+{
+    /// <summary>Designations were plain strings before they carried language and use; callers that read only the text keep working.</summary>
+    public static implicit operator string(Designation designation) => designation.Value;
+
+    public override string ToString() => Value;
+}
+
+/// <summary>
 /// One code of a code system version. ICD-10-CM codes are kept dotted (E11.22) as in the
 /// tabular list and FHIR; ICD-10-PCS codes have no dot.
 /// </summary>
@@ -32,7 +46,7 @@ public sealed class Concept
     public string Kind { get; set; } = "code";
     public List<ConceptNote> Notes { get; } = [];
     /// <summary>Further names: synonyms, other-language designations.</summary>
-    public List<string> Designations { get; } = [];
+    public List<Designation> Designations { get; } = [];
     /// <summary>Named properties (e.g. PCS axis meanings "body-part" → "Kidney, Right").</summary>
     public Dictionary<string, string> Properties { get; } = new(StringComparer.Ordinal);
     /// <summary>

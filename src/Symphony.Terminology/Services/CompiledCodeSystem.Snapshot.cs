@@ -15,7 +15,7 @@ namespace Symphony.Terminology.Services;
 public sealed partial class CompiledCodeSystem
 {
     /// <summary>Raise whenever the layout or what is compiled changes: older snapshots are then rebuilt from rows.</summary>
-    public const int SnapshotFormat = 1;
+    public const int SnapshotFormat = 2;
 
     static ReadOnlySpan<byte> Magic => "SYMCS"u8;
     const int EndMarker = 0x53594D43;
@@ -53,6 +53,7 @@ public sealed partial class CompiledCodeSystem
             S(Version.Version);
             S(Version.Name);
             S(Version.EffectiveFrom?.ToString("yyyy-MM-dd"));
+            S(Version.Language);
 
             N(Concepts.Length);
             foreach (var c in Concepts)
@@ -70,7 +71,13 @@ public sealed partial class CompiledCodeSystem
                     N((int)note.Kind);
                     S(note.Text);
                 }
-                Strings(c.Designations);
+                N(c.Designations.Count);
+                foreach (var d in c.Designations)
+                {
+                    S(d.Value);
+                    S(d.Language);
+                    S(d.Use);
+                }
                 N(c.Properties.Count);
                 foreach (var (k, v) in c.Properties)
                 {
@@ -198,7 +205,7 @@ public sealed partial class CompiledCodeSystem
             return values;
         }
 
-        var (readUrl, readVersion, name, from) = (T(), T(), T(), S());
+        var (readUrl, readVersion, name, from, language) = (T(), T(), T(), S(), S());
         if (readUrl != url || readVersion != version) return null;
 
         var concepts = new Concept[N()];
@@ -208,7 +215,7 @@ public sealed partial class CompiledCodeSystem
             var c = concepts[i] = new Concept { Code = T(), Display = T(), ShortDisplay = S(), ParentCode = S(), Kind = T(), IsBillable = r.ReadBoolean() };
             for (var k = N(); k > 0; k--) c.Children.Add(T());
             for (var k = N(); k > 0; k--) c.Notes.Add(new ConceptNote((NoteKind)N(), T()));
-            for (var k = N(); k > 0; k--) c.Designations.Add(T());
+            for (var k = N(); k > 0; k--) c.Designations.Add(new Designation(T(), S(), S()));
             for (var k = N(); k > 0; k--) c.Properties[T()] = T();
             var sevenths = N();
             if (sevenths > 0)
@@ -264,7 +271,7 @@ public sealed partial class CompiledCodeSystem
 
         var loaded = new CodeSystemVersion
         {
-            Url = url, Version = version, Name = name, EffectiveFrom = from is null ? null : DateOnly.ParseExact(from, "yyyy-MM-dd"),
+            Url = url, Version = version, Name = name, EffectiveFrom = from is null ? null : DateOnly.ParseExact(from, "yyyy-MM-dd"), Language = language,
             Concepts = byCode, IndexEntries = entries,
         };
         return new CompiledCodeSystem(loaded, new Parts(concepts, sortedCodes, sortedCodeIds, displayWords, otherWords, sortedWords, postings));

@@ -94,7 +94,7 @@ public sealed partial class CompiledCodeSystem
         {
             var c = concepts[i];
             displayWords[i] = Words(c.Display, interned);
-            var other = c.Designations.Concat(c.Notes.Where(note => note.Kind == NoteKind.InclusionTerm).Select(note => note.Text));
+            var other = c.Designations.Select(d => d.Value).Concat(c.Notes.Where(note => note.Kind == NoteKind.InclusionTerm).Select(note => note.Text));
             otherWords[i] = other.SelectMany(text => Words(text, interned)).Distinct().ToArray();
             foreach (var word in displayWords[i].Concat(otherWords[i]).Distinct())
             {

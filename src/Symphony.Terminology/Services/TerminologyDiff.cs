@@ -31,5 +31,5 @@ public static class TerminologyDiff
 
     /// <summary>Same description, allowing for a tabular title that differs from the order file's long description.</summary>
     static bool SameName(Concept a, Concept b) =>
-        a.Display == b.Display || a.Designations.Contains(b.Display) || b.Designations.Contains(a.Display);
+        a.Display == b.Display || a.Designations.Any(d => d.Value == b.Display) || b.Designations.Any(d => d.Value == a.Display);
 }

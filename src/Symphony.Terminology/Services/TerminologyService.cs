@@ -151,7 +151,7 @@ public sealed class TerminologyService
     static bool IsDisplayOf(Concept concept, string display) =>
         string.Equals(concept.Display, display.Trim(), StringComparison.OrdinalIgnoreCase)
         || string.Equals(concept.ShortDisplay, display.Trim(), StringComparison.OrdinalIgnoreCase)
-        || concept.Designations.Any(d => string.Equals(d, display.Trim(), StringComparison.OrdinalIgnoreCase));
+        || concept.Designations.Any(d => string.Equals(d.Value, display.Trim(), StringComparison.OrdinalIgnoreCase));
 
     public SubsumptionOutcome Subsumes(string system, string codeA, string codeB, string? version = null)
     {

@@ -5,7 +5,7 @@ namespace Symphony.Terminology.Storage;
 
 /// <summary>The parts of a concept that are lists or maps, stored as one JSON text column (null when all are empty).</summary>
 internal sealed record ConceptDetail(
-    List<ConceptNote>? Notes, List<string>? Designations, Dictionary<string, string>? Properties, Dictionary<string, string>? SeventhCharacters)
+    List<ConceptNote>? Notes, List<Designation>? Designations, Dictionary<string, string>? Properties, Dictionary<string, string>? SeventhCharacters)
 {
     public static string? Serialize(Concept c)
     {

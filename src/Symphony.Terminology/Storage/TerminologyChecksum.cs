@@ -23,7 +23,12 @@ public static class TerminologyChecksum
             buffer.Append(c.Code).Append('\t').Append(c.Display).Append('\t').Append(c.ShortDisplay).Append('\t').Append(c.ParentCode)
                 .Append('\t').Append(c.IsBillable).Append('\t').Append(c.Kind);
             foreach (var n in c.Notes) buffer.Append('\t').Append((int)n.Kind).Append(n.Text);
-            foreach (var d in c.Designations) buffer.Append("\td").Append(d);
+            // Language and use only when given, so designations without them sum as before.
+            foreach (var d in c.Designations)
+            {
+                buffer.Append("\td").Append(d.Value);
+                if (d.Language is not null || d.Use is not null) buffer.Append('|').Append(d.Language).Append('|').Append(d.Use);
+            }
             foreach (var (k, v) in c.Properties) buffer.Append("\tp").Append(k).Append('=').Append(v);
             if (c.SeventhCharacters is not null) foreach (var (k, v) in c.SeventhCharacters) buffer.Append("\t7").Append(k).Append(v);
             buffer.Append('\n');
