@@ -13,16 +13,7 @@ public sealed class FhirOptionsTests
     [InlineData("Fhir:RequestHeadersTimeout", "00:00:00")]
     public async Task GivenAnUnusableLimit_WhenTheServerStarts_ThenItStopsAndNamesTheSetting(string setting, string value)
     {
-        await using var backend = new SqliteTestBackend();
-        var settings = new Dictionary<string, string?>(backend.ServerSettings)
-        {
-            ["role"] = "api",
-            ["Terminology:LoadAtStartup"] = "false",
-            [setting] = value,
-        };
-        await using var factory = InMemoryServer.Start(settings);
-
-        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        var failure = await InMemoryServer.StartupFailureAsync(setting, value);
 
         Assert.Contains(setting, failure.ToString());
     }

@@ -68,12 +68,5 @@ public sealed class SqliteKestrelServerFixture : KestrelServerFixture
 
 public sealed class PostgresKestrelServerFixture : KestrelServerFixture
 {
-    protected override async Task<TestBackend?> CreateBackendAsync()
-    {
-        if (PostgresTestBackend.ConnectionString is null)
-            return null;
-        var backend = new PostgresTestBackend();
-        await backend.CreateAsync();
-        return backend;
-    }
+    protected override Task<TestBackend?> CreateBackendAsync() => PostgresTestBackend.CreateIfConfiguredAsync();
 }

@@ -50,11 +50,5 @@ public sealed class SqliteCodingServerFixture : CodingServerFixture
 
 public sealed class PostgresCodingServerFixture : CodingServerFixture
 {
-    protected override async Task<TestBackend?> CreateBackendAsync()
-    {
-        if (PostgresTestBackend.ConnectionString is null) return null;
-        var backend = new PostgresTestBackend();
-        await backend.CreateAsync();
-        return backend;
-    }
+    protected override Task<TestBackend?> CreateBackendAsync() => PostgresTestBackend.CreateIfConfiguredAsync();
 }

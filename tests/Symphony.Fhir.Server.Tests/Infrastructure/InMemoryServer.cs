@@ -17,4 +17,18 @@ public static class InMemoryServer
                 builder.UseSetting(key, value);
             configure?.Invoke(builder);
         });
+
+    /// <summary>What an api server on a fresh SQLite database fails to start with when given <paramref name="setting"/> = <paramref name="value"/>.</summary>
+    public static async Task<Exception> StartupFailureAsync(string setting, string value)
+    {
+        await using var backend = new SqliteTestBackend();
+        var settings = new Dictionary<string, string?>(backend.ServerSettings)
+        {
+            ["role"] = "api",
+            ["Terminology:LoadAtStartup"] = "false",
+            [setting] = value,
+        };
+        await using var factory = Start(settings);
+        return Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+    }
 }

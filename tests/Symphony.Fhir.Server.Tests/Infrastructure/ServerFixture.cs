@@ -60,12 +60,5 @@ public sealed class SqliteServerFixture : ServerFixture
 
 public sealed class PostgresServerFixture : ServerFixture
 {
-    protected override async Task<TestBackend?> CreateBackendAsync()
-    {
-        if (PostgresTestBackend.ConnectionString is null)
-            return null;
-        var backend = new PostgresTestBackend();
-        await backend.CreateAsync();
-        return backend;
-    }
+    protected override Task<TestBackend?> CreateBackendAsync() => PostgresTestBackend.CreateIfConfiguredAsync();
 }

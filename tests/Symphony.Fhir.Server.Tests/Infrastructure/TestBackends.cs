@@ -50,6 +50,16 @@ public sealed class PostgresTestBackend : TestBackend
     private string DatabaseConnectionString =>
         new NpgsqlConnectionStringBuilder(ConnectionString) { Database = _database }.ConnectionString;
 
+    /// <summary>A new database when SYMPHONY_TEST_POSTGRES is set; null otherwise (the tests using it are then skipped).</summary>
+    public static async Task<TestBackend?> CreateIfConfiguredAsync()
+    {
+        if (ConnectionString is null)
+            return null;
+        var backend = new PostgresTestBackend();
+        await backend.CreateAsync();
+        return backend;
+    }
+
     public async Task CreateAsync()
     {
         await using var admin = new NpgsqlConnection(ConnectionString);
