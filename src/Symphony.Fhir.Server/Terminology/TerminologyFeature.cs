@@ -15,6 +15,13 @@ public sealed class TerminologyOptions
 
     /// <summary>Import the shipped releases that the database does not hold yet.</summary>
     public bool ImportShipped { get; set; } = true;
+
+    /// <summary>How often each process checks whether an import changed the stored terminology (see <see cref="TerminologyGeneration"/>).</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TerminologyOptions Validated() => RefreshInterval > TimeSpan.Zero
+        ? this
+        : throw new InvalidOperationException($"Terminology:RefreshInterval must be positive; it is {RefreshInterval}.");
 }
 
 /// <summary>
@@ -42,7 +49,7 @@ public static class TerminologyFeature
     {
         // Options are read when first resolved, so configuration added by hosts and tests after
         // Program.cs ran (WebApplicationFactory) is seen.
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Terminology").Get<TerminologyOptions>() ?? new TerminologyOptions());
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Terminology").Get<TerminologyOptions>()?.Validated() ?? new TerminologyOptions());
         builder.Services.AddSingleton<TerminologyService>();
         // Firely's ITerminologyService over the same store, for the validator and other SDK code.
         builder.Services.AddSingleton<FirelyTerminologyService>();
@@ -57,11 +64,15 @@ public static class TerminologyFeature
                     ?? throw new InvalidOperationException("Storage:Provider is postgres but ConnectionStrings:Postgres is not set."))
                 : TerminologyDatabase.Sqlite(Path.Combine(sp.GetRequiredService<IHostEnvironment>().ContentRootPath, storage.SqlitePath));
         });
-        // A worker process codes with the one release each note needs, loaded by its coder on first use: it neither
-        // loads every release nor answers the terminology operations (the api does).
+        // Every role follows imports made while it runs: the api serves them, the coder catalog codes with them.
+        builder.Services.AddSingleton<TerminologyGeneration>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TerminologyGeneration>());
+        // A worker process codes with the releases its notes need, each loaded from the database on first use (see
+        // CoderCatalog): it neither loads every release nor answers the terminology operations (the api does).
         if (CodingJobs.Roles.RunsApi(builder.Configuration))
         {
-            builder.Services.AddHostedService<TerminologyStartup>();
+            builder.Services.AddSingleton<TerminologyStartup>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<TerminologyStartup>());
             builder.Services.AddHealthChecks().AddCheck<TerminologyCheck>("terminology", tags: [Health.HealthFeature.ReadyTag]);
         }
         return builder;
@@ -93,7 +104,24 @@ public sealed class TerminologyStartup(
     IHostApplicationLifetime lifetime, ILogger<TerminologyStartup> logger)
     : BackgroundService
 {
+    readonly TaskCompletionSource loadedAtStart = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Done once loading at start has ended (ready, turned off, failed or stopped): from then on the service holds what this process serves.</summary>
+    public Task Loaded => loadedAtStart.Task;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await LoadAsync(stoppingToken);
+        }
+        finally
+        {
+            loadedAtStart.TrySetResult();
+        }
+    }
+
+    async Task LoadAsync(CancellationToken stoppingToken)
     {
         // Let the server finish starting (and answer /metadata) before taking the CPU for loading.
         var started = new TaskCompletionSource();
@@ -140,6 +168,7 @@ public sealed class TerminologyStartup(
             }
             state.Report($"ready: {Describe(service)}");
             state.MarkReady();
+            loadedAtStart.TrySetResult(); // storing what was parsed can take a while; it changes nothing this process serves
             logger.LogInformation("Terminology: ready in {Seconds:F1} s ({Count} code system versions)", clock.Elapsed.TotalSeconds, service.CodeSystems.Count);
             await StoreAsync(loaded, toStore, clock, stoppingToken);
         }
