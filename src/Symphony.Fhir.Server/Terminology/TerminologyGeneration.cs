@@ -30,13 +30,15 @@ public sealed class TerminologyGeneration(
         try
         {
             var generation = await database.GenerationAsync(ct);
-            if (generation == Interlocked.Read(ref seen)) return generation;
+            var before = Interlocked.Read(ref seen);
+            if (generation == before) return generation;
             if (startup is not null && options.LoadAtStartup)
             {
                 await startup.Loaded.WaitAsync(ct);
                 await LoadNewVersionsAsync(ct);
             }
             Interlocked.Exchange(ref seen, generation);
+            if (before >= 0) logger.LogInformation("Terminology: generation {Generation}: an import changed the stored terminology; new coding jobs choose their release again", generation);
             return generation;
         }
         finally
