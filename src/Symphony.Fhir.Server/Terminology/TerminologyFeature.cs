@@ -193,11 +193,13 @@ public sealed class TerminologyStartup(
                 if (await database.SaveSnapshotAsync(version.Compiled, version.Stored.Checksum, stoppingToken))
                     logger.LogInformation("Terminology: stored the snapshot of {Name} {Version}", version.Stored.Name, version.Stored.Version);
             }
-            for (var i = 0; i < toStore.Count; i++)
+            if (toStore.Count > 0)
             {
-                await database.ImportAsync(toStore[i], null, stoppingToken);
-                logger.LogInformation("Terminology: stored {Source} in the database ({Done} of {Total}, {Seconds:F1} s so far)",
-                    toStore[i].Source, i + 1, toStore.Count, clock.Elapsed.TotalSeconds);
+                // One transaction: a worker on this database codes with the shipped files until they are all stored,
+                // then with the stored releases — never with part of them.
+                var shipped = new TerminologyBundle(string.Join(", ", toStore.Select(b => b.Source)), [.. toStore.SelectMany(b => b.CodeSystems)], [.. toStore.SelectMany(b => b.ValueSets)]);
+                await database.ImportAsync(shipped, null, stoppingToken);
+                logger.LogInformation("Terminology: stored {Source} in the database ({Seconds:F1} s so far)", shipped.Source, clock.Elapsed.TotalSeconds);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
