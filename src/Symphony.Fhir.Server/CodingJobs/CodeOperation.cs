@@ -97,7 +97,7 @@ public static class CodeOperation
 
         if (!WantsAsync(http))
         {
-            var (coder, versions) = services.GetRequiredService<CoderCatalog>().For(date);
+            var (coder, versions) = await services.GetRequiredService<CoderCatalog>().ForAsync(date, ct);
             var (result, _, run) = await agents.CodeAsync(coder, text, new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient, Language = language }, mode, ct);
             var answer = CodingParameters.Build(result, versions, []);
             CodingParameters.AddLanguage(answer, language);

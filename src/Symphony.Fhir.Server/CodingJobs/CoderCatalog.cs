@@ -1,13 +1,17 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Symphony.Coders;
-using Symphony.Terminology;
+using Symphony.Fhir.Server.Terminology;
+using Symphony.Terminology.Loaders;
+using Symphony.Terminology.Services;
+using Symphony.Terminology.Storage;
 using Symphony.Terminology.Model;
 
 namespace Symphony.Fhir.Server.CodingJobs;
 
 public sealed class CodingJobOptions
 {
-    /// <summary>Pin one shipped ICD-10-CM release (e.g. "2021") instead of choosing by encounter date; loads one coder instead of several.</summary>
+    /// <summary>Pin one stored ICD-10-CM release (e.g. "2021") instead of choosing by encounter date; loads one coder instead of several.</summary>
     public string? Icd10CmVersion { get; set; }
 
     /// <summary>Requests one job claims at a time; a job whose batch is full starts another, so workers share a burst.</summary>
@@ -23,27 +27,111 @@ public sealed class CodingJobOptions
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
-/// <summary>
-/// One coder per shipped ICD-10-CM release, loaded on first use: a note is coded against the release in
-/// force on its encounter date (fiscal year from 1 October), or the nearest shipped one.
-/// </summary>
-public sealed class CoderCatalog(Microsoft.Extensions.Options.IOptions<CodingJobOptions> options)
-{
-    readonly ConcurrentDictionary<string, Lazy<Coder>> _coders = new();
-    readonly Lazy<CodeSystemVersion> _pcs = new(ShippedTerminology.LoadIcd10Pcs);
+/// <summary>A coder and the releases it codes with (the versions every written code names).</summary>
+public sealed record CoderChoice(Coder Coder, CodeSystemVersions Versions);
 
-    public (Coder Coder, CodeSystemVersions Versions) For(DateOnly serviceDate)
+/// <summary>
+/// Coders built from the server's terminology: the compiled versions the terminology operations answer from. A process that
+/// serves them (api, both) reuses what its <see cref="TerminologyService"/> holds; a worker loads from the database only the
+/// versions its notes need, on first use. A note is coded with the release in force on its encounter date, chosen among the
+/// loaded and stored releases (<see cref="TerminologyService.InForce"/>); when the database holds no release of a code system
+/// at all (a fresh database before the api stored the shipped releases) the shipped files stand in. When an import raises the
+/// terminology generation the choice is made again for new notes; a note being coded keeps the coder it started with.
+/// </summary>
+public sealed class CoderCatalog(
+    Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, TerminologyService service, TerminologyDatabase database, TerminologyGeneration generation)
+{
+    /// <summary>A release one may code with, and how to get its compiled form.</summary>
+    public sealed record Release(string Version, DateOnly? EffectiveFrom, Func<CancellationToken, Task<CodeSystemVersion>> Load);
+
+    sealed record Releases(long Generation, IReadOnlyList<Release> Icd10Cm, IReadOnlyList<Release> Icd10Pcs);
+
+    readonly SemaphoreSlim _gate = new(1, 1);
+    Releases? _releases;
+    readonly ConcurrentDictionary<(string Url, string Version, string Checksum), Lazy<Task<CodeSystemVersion>>> _stored = new();
+    // By ICD-10-CM then ICD-10-PCS version object: a coder lives as long as its versions are in use.
+    readonly ConditionalWeakTable<CodeSystemVersion, ConditionalWeakTable<CodeSystemVersion, Lazy<Coder>>> _coders = new();
+
+    public async Task<CoderChoice> ForAsync(DateOnly serviceDate, CancellationToken ct)
     {
-        var version = Icd10CmVersionFor(serviceDate);
-        var coder = _coders.GetOrAdd(version, v => new Lazy<Coder>(() => new Coder(ShippedTerminology.LoadIcd10Cm(v), _pcs.Value))).Value;
-        return (coder, new CodeSystemVersions(version, _pcs.Value.Version));
+        var releases = await ReleasesAsync(ct);
+        var (cm, cmNote) = Choose(releases.Icd10Cm, "ICD-10-CM", serviceDate, options.Value.Icd10CmVersion);
+        // PCS by the same rule; its note is left out: one PCS release ships, so it would stand on nearly every Task while
+        // most notes have no procedure. The Task names both versions either way.
+        var (pcs, _) = Choose(releases.Icd10Pcs, "ICD-10-PCS", serviceDate, null);
+        var cmVersion = await cm.Load(ct);
+        var pcsVersion = await pcs.Load(ct);
+        var coder = _coders.GetValue(cmVersion, _ => new()).GetValue(pcsVersion, p => new Lazy<Coder>(() => new Coder(cmVersion, p))).Value;
+        return new CoderChoice(coder, new CodeSystemVersions(cm.Version, pcs.Version, cmNote));
     }
 
-    public string Icd10CmVersionFor(DateOnly serviceDate)
+    /// <summary>
+    /// The release for a date among <paramref name="releases"/> (oldest in force first): the pinned one, else the one in force, else the
+    /// nearest (the oldest, for a date before all of them); with a note when it is not the release of the date's fiscal year.
+    /// </summary>
+    public static (Release Release, string? Note) Choose(IReadOnlyList<Release> releases, string name, DateOnly serviceDate, string? pinned)
     {
-        if (!string.IsNullOrEmpty(options.Value.Icd10CmVersion)) return options.Value.Icd10CmVersion;
+        if (releases.Count == 0) throw new InvalidOperationException($"No {name} release is stored or shipped: import one (symphony terminology import).");
+        if (!string.IsNullOrEmpty(pinned))
+            return (releases.FirstOrDefault(r => r.Version == pinned)
+                ?? throw new InvalidOperationException($"Coding:Icd10CmVersion pins {name} {pinned}, which is not stored; stored: {string.Join(", ", releases.Select(r => r.Version))}."), null);
+        var chosen = TerminologyService.InForce(releases, r => r.EffectiveFrom, serviceDate) ?? releases[0];
         var fiscalYear = EncounterContext.FiscalYear(serviceDate);
-        var shipped = ShippedTerminology.Icd10CmVersions;
-        return shipped.LastOrDefault(v => int.Parse(v) <= fiscalYear) ?? shipped[0];
+        return chosen.EffectiveFrom is { } from && EncounterContext.FiscalYear(from) == fiscalYear
+            ? (chosen, null)
+            : (chosen, $"coded with {name} {chosen.Version}: no release for FY{fiscalYear} is loaded");
+    }
+
+    /// <summary>The releases as of the current terminology generation; listed again when it moves.</summary>
+    async Task<Releases> ReleasesAsync(CancellationToken ct)
+    {
+        var current = await generation.CurrentAsync(ct);
+        if (_releases is { } known && known.Generation == current) return known;
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (_releases is { } listed && listed.Generation == current) return listed;
+            var stored = await database.ListAsync(ct);
+            foreach (var key in _stored.Keys.Where(k => !stored.Any(s => (s.Url, s.Version, s.Checksum) == k))) _stored.TryRemove(key, out _);
+            return _releases = new Releases(current, Available(Icd10CmLoader.Url, stored), Available(Icd10PcsLoader.Url, stored));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>What the terminology service holds, then what only the database holds; the shipped releases when neither has any.</summary>
+    List<Release> Available(string url, IReadOnlyList<StoredVersion> stored)
+    {
+        var loaded = service.VersionsOf(url);
+        var releases = loaded.Select(c => new Release(c.Version.Version, c.Version.EffectiveFrom, _ => Task.FromResult(c.Version)))
+            .Concat(stored.Where(s => s.Url == url && !loaded.Any(c => c.Version.Version == s.Version))
+                .Select(s => new Release(s.Version, s.EffectiveFrom, ct => FromDatabaseAsync(s, ct))))
+            .ToList();
+        if (releases.Count == 0)
+        {
+            // Shared with the api's start-up import in the same process: each shipped release is parsed once.
+            releases = TerminologySource.ShippedReleases.Where(r => r.Url == url)
+                .Select(r => new Release(r.Version, Icd10CmLoader.FiscalYearStart(r.Version), ct => Task.Run(() => r.Read().CodeSystems[0], ct)))
+                .ToList();
+        }
+        return [.. releases.OrderBy(r => r.EffectiveFrom ?? DateOnly.MinValue).ThenBy(r => r.Version, StringComparer.Ordinal)];
+    }
+
+    /// <summary>A stored version, read from its snapshot once per content.</summary>
+    async Task<CodeSystemVersion> FromDatabaseAsync(StoredVersion stored, CancellationToken ct)
+    {
+        var key = (stored.Url, stored.Version, stored.Checksum);
+        var load = _stored.GetOrAdd(key, _ => new(async () => (await database.LoadCompiledAsync(stored.Url, stored.Version, CancellationToken.None)).Version));
+        try
+        {
+            return await load.Value.WaitAsync(ct);
+        }
+        catch (Exception) when (load.Value.IsFaulted)
+        {
+            _stored.TryRemove(new KeyValuePair<(string, string, string), Lazy<Task<CodeSystemVersion>>>(key, load)); // tried again by the next note
+            throw;
+        }
     }
 }

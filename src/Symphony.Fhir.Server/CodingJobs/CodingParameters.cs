@@ -34,6 +34,8 @@ public static class CodingParameters
         }
         foreach (var reference in written)
             parameters.Parameter.Add(new Parameters.ParameterComponent { Name = "written", Value = new ResourceReference(reference) });
+        // E.g. "coded with ICD-10-CM 2024: no release for FY2027 is loaded".
+        if (versions.Note is { } note) parameters.Parameter.Add(new Parameters.ParameterComponent { Name = "note", Value = new FhirString(note) });
         return parameters;
     }
 

@@ -89,7 +89,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         if (text.Error is not null) throw new CodingFailure(text.Error);
 
         var serviceDate = EncounterContext.ServiceDate(encounter, document);
-        var (coder, versions) = coders.For(serviceDate);
+        var (coder, versions) = await coders.ForAsync(serviceDate, ct);
         var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = language }, agents.ModeFor(request.Mode), ct);
 
         var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
@@ -126,7 +126,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         // Written after the Claim in the same transaction, so its build sees the Provenance the Claim's build made.
         writes.Add(ResourceWrite.UpsertBuilt("Provenance", WriteBack.ProvenanceId("Claim", claimId), (_, _) => System.Threading.Tasks.Task.FromResult<Resource>(claimProvenance!)));
         writes.AddRange(written.Select(r => ResourceWrite.Upsert(r)));
-        writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null, language)));
+        writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null, language, versions)));
         await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
         logger.LogInformation("Coded {Focus} ({Request}, attempt {Attempt})", request.FocusReference, request.Id, request.Attempts);
     }
@@ -165,7 +165,8 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var encounter = Fhir.SampleResources.Load<Encounter>();
         var attachment = document.Content[0].Attachment;
         var text = NoteTextReader.Decode(attachment.Data ?? [], attachment.ContentType).Text ?? "";
-        var (coder, versions) = coders.For(EncounterContext.ServiceDate(encounter, document));
+        // Run off the request path (the sweeper's warm-up task), so waiting here holds up no request.
+        var (coder, versions) = coders.ForAsync(EncounterContext.ServiceDate(encounter, document), CancellationToken.None).GetAwaiter().GetResult();
         var serializer = new FhirJsonSerializer();
         for (var i = 0; i < rounds; i++)
         {
@@ -212,14 +213,14 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         if (text.Error is not null) throw new CodingFailure(text.Error);
         var setting = binary.Meta?.Tag.Any(t => t.Code == "inpatient") == true ? CareSetting.Inpatient : CareSetting.Outpatient;
         var date = binary.Meta?.Tag.FirstOrDefault(t => t.System == CodeOperation.ServiceDateTag)?.Code is { } d && DateOnly.TryParse(d, out var parsed) ? parsed : DateOnly.FromDateTime(DateTime.UtcNow);
-        var (coder, versions) = coders.For(date);
+        var (coder, versions) = await coders.ForAsync(date, ct);
         var mode = binary.Meta?.Tag.FirstOrDefault(t => t.System == AgentCoding.ModeTag)?.Code;
         var language = NoteLanguage.Of(binary, languages.Value.Default);
         var (result, _, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = setting, Language = language }, agents.ModeFor(mode), ct);
         var answer = CodingParameters.Build(result, versions, []);
         CodingParameters.AddLanguage(answer, language);
         AgentCoding.Describe(answer, run);
-        await store.WriteAsync([ResourceWrite.Upsert(TaskFor(request, null, FhirTask.TaskStatus.Completed, [], null, language))],
+        await store.WriteAsync([ResourceWrite.Upsert(TaskFor(request, null, FhirTask.TaskStatus.Completed, [], null, language, versions))],
             (tx, c) => CompleteOrRollBackAsync(tx, request, [], answer, c), ct);
     }
 
@@ -244,7 +245,8 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
     }
 
     /// <summary>The Task that tracks a request (Task?focus=…): one per focus, its history holding each earlier request.</summary>
-    static FhirTask TaskFor(CodingRequest request, ResourceReference? patient, FhirTask.TaskStatus status, IReadOnlyList<string> outputs, OperationOutcome? failure, Language? language = null)
+    static FhirTask TaskFor(CodingRequest request, ResourceReference? patient, FhirTask.TaskStatus status, IReadOnlyList<string> outputs, OperationOutcome? failure,
+        Language? language = null, CodeSystemVersions? versions = null)
     {
         var task = new FhirTask
         {
@@ -265,6 +267,11 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
             task.Contained.Add(failure);
             task.StatusReason = new CodeableConcept { Text = failure.Issue[0].Diagnostics };
             task.Output.Add(new FhirTask.OutputComponent { Type = new CodeableConcept { Text = "error" }, Value = new ResourceReference("#outcome") });
+        }
+        if (versions is not null)
+        {
+            task.Note.Add(new Annotation { Text = new Markdown($"Coded with ICD-10-CM {versions.Icd10Cm} and ICD-10-PCS {versions.Icd10Pcs}.") });
+            if (versions.Note is { } why) task.Note.Add(new Annotation { Text = new Markdown(char.ToUpperInvariant(why[0]) + why[1..] + ".") });
         }
         return task;
     }

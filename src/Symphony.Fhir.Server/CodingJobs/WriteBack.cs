@@ -7,8 +7,11 @@ using Symphony.Coders.Lexicon;
 // Not "…Server.Coding": that namespace would hide Hl7.Fhir.Model.Coding everywhere under Symphony.Fhir.Server.
 namespace Symphony.Fhir.Server.CodingJobs;
 
-/// <summary>The releases the note was coded against (ICD-10-CM by fiscal year of the encounter date).</summary>
-public sealed record CodeSystemVersions(string Icd10Cm, string Icd10Pcs)
+/// <summary>
+/// The releases the note was coded against (by fiscal year of the encounter date); Note says so when one is not the release
+/// of that fiscal year (e.g. "coded with ICD-10-CM 2024: no release for FY2027 is loaded").
+/// </summary>
+public sealed record CodeSystemVersions(string Icd10Cm, string Icd10Pcs, string? Note = null)
 {
     public string For(string system) => system == CodeSystems.Icd10Pcs ? Icd10Pcs : Icd10Cm;
 }
@@ -58,8 +61,8 @@ public static class WriteBack
     {
         var documentId = input.Document.Id ?? throw new ArgumentException("The DocumentReference has no id.");
         var sourceReference = NoteVersion(input.Document);
-        var deviceReference = DeviceReference(input.Coder);
-        var written = new List<Resource> { CoderDevice(input.Coder) };
+        var deviceReference = DeviceReference(input.Coder, input.Versions);
+        var written = new List<Resource> { CoderDevice(input.Coder, input.Versions) };
         foreach (var diagnosis in input.Result.Diagnoses)
         {
             var condition = Condition(input, documentId, diagnosis);
@@ -102,7 +105,7 @@ public static class WriteBack
         var claim = Claim(input, diagnoses.Select(d => d.Code).ToList(), procedures.Select(p => p.Code).ToList(), coverage);
         var quotes = diagnoses.Concat(procedures).SelectMany(l => l.Quotes).ToList();
         var sources = notes.Select(n => n.NoteVersion).ToList();
-        return (claim, Provenance(claim, quotes, sources, DeviceReference(input.Coder), input.Recorded, input.Coder.Run));
+        return (claim, Provenance(claim, quotes, sources, DeviceReference(input.Coder, input.Versions), input.Recorded, input.Coder.Run));
     }
 
     /// <summary>"DocumentReference/{id}/_history/{version}": the exact note version evidence points to.</summary>
@@ -212,13 +215,16 @@ public static class WriteBack
         Payor = [patient],
     };
 
-    static string CoderDeviceId(CoderIdentity coder) => DeterministicId("coder", coder.Name, coder.Version, coder.Path);
+    /// <summary>One Device per coder and code-system releases: the Device names the exact releases its codes come from.</summary>
+    static string CoderDeviceId(CoderIdentity coder, CodeSystemVersions versions) =>
+        DeterministicId("coder", coder.Name, coder.Version, coder.Path, versions.Icd10Cm, versions.Icd10Pcs);
 
-    static ResourceReference DeviceReference(CoderIdentity coder) => new($"Device/{CoderDeviceId(coder)}", $"{coder.Name} {coder.Version}");
+    static ResourceReference DeviceReference(CoderIdentity coder, CodeSystemVersions versions) =>
+        new($"Device/{CoderDeviceId(coder, versions)}", $"{coder.Name} {coder.Version}");
 
-    static Device CoderDevice(CoderIdentity coder) => new()
+    static Device CoderDevice(CoderIdentity coder, CodeSystemVersions versions) => new()
     {
-        Id = CoderDeviceId(coder),
+        Id = CoderDeviceId(coder, versions),
         Status = Device.FHIRDeviceStatus.Active,
         DeviceName = [new Device.DeviceNameComponent { Name = coder.Name, Type = DeviceNameType.ModelName }],
         Type = new CodeableConcept { Text = "Clinical coding software" },
@@ -226,6 +232,8 @@ public static class WriteBack
         [
             new Device.VersionComponent { Type = new CodeableConcept { Text = "software" }, Value = coder.Version },
             new Device.VersionComponent { Type = new CodeableConcept { Text = "coding path" }, Value = coder.Path },
+            new Device.VersionComponent { Type = new CodeableConcept { Text = "ICD-10-CM" }, Value = versions.Icd10Cm },
+            new Device.VersionComponent { Type = new CodeableConcept { Text = "ICD-10-PCS" }, Value = versions.Icd10Pcs },
         ],
     };
 

@@ -15,6 +15,13 @@ public sealed class TerminologyOptions
 
     /// <summary>Import the shipped releases that the database does not hold yet.</summary>
     public bool ImportShipped { get; set; } = true;
+
+    /// <summary>How often each process checks whether an import changed the stored terminology (see <see cref="TerminologyGeneration"/>).</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TerminologyOptions Validated() => RefreshInterval > TimeSpan.Zero
+        ? this
+        : throw new InvalidOperationException($"Terminology:RefreshInterval must be positive; it is {RefreshInterval}.");
 }
 
 /// <summary>
@@ -42,7 +49,7 @@ public static class TerminologyFeature
     {
         // Options are read when first resolved, so configuration added by hosts and tests after
         // Program.cs ran (WebApplicationFactory) is seen.
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Terminology").Get<TerminologyOptions>() ?? new TerminologyOptions());
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection("Terminology").Get<TerminologyOptions>()?.Validated() ?? new TerminologyOptions());
         builder.Services.AddSingleton<TerminologyService>();
         // Firely's ITerminologyService over the same store, for the validator and other SDK code.
         builder.Services.AddSingleton<FirelyTerminologyService>();
@@ -55,11 +62,15 @@ public static class TerminologyFeature
                 ? TerminologyDatabase.Postgres(server.PostgresConnectionString!)
                 : TerminologyDatabase.Sqlite(server.SqlitePath);
         });
-        // A worker process codes with the one release each note needs, loaded by its coder on first use: it neither
-        // loads every release nor answers the terminology operations (the api does).
+        // Every role follows imports made while it runs: the api serves them, the coder catalog codes with them.
+        builder.Services.AddSingleton<TerminologyGeneration>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TerminologyGeneration>());
+        // A worker process codes with the releases its notes need, each loaded from the database on first use (see
+        // CoderCatalog): it neither loads every release nor answers the terminology operations (the api does).
         if (builder.ServerOptions().RunsApi)
         {
-            builder.Services.AddHostedService<TerminologyStartup>();
+            builder.Services.AddSingleton<TerminologyStartup>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<TerminologyStartup>());
             builder.Services.AddHealthChecks().AddCheck<TerminologyCheck>("terminology", tags: [Health.HealthFeature.ReadyTag]);
         }
         return builder;
@@ -91,7 +102,24 @@ public sealed class TerminologyStartup(
     IHostApplicationLifetime lifetime, ILogger<TerminologyStartup> logger)
     : BackgroundService
 {
+    readonly TaskCompletionSource loadedAtStart = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Done once loading at start has ended (ready, turned off, failed or stopped): from then on the service holds what this process serves.</summary>
+    public Task Loaded => loadedAtStart.Task;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await LoadAsync(stoppingToken);
+        }
+        finally
+        {
+            loadedAtStart.TrySetResult();
+        }
+    }
+
+    async Task LoadAsync(CancellationToken stoppingToken)
     {
         // Let the server finish starting (and answer /metadata) before taking the CPU for loading.
         var started = new TaskCompletionSource();
@@ -138,6 +166,7 @@ public sealed class TerminologyStartup(
             }
             state.Report($"ready: {Describe(service)}");
             state.MarkReady();
+            loadedAtStart.TrySetResult(); // storing what was parsed can take a while; it changes nothing this process serves
             logger.LogInformation("Terminology: ready in {Seconds:F1} s ({Count} code system versions)", clock.Elapsed.TotalSeconds, service.CodeSystems.Count);
             await StoreAsync(loaded, toStore, clock, stoppingToken);
         }
@@ -162,11 +191,13 @@ public sealed class TerminologyStartup(
                 if (await database.SaveSnapshotAsync(version.Compiled, version.Stored.Checksum, stoppingToken))
                     logger.LogInformation("Terminology: stored the snapshot of {Name} {Version}", version.Stored.Name, version.Stored.Version);
             }
-            for (var i = 0; i < toStore.Count; i++)
+            if (toStore.Count > 0)
             {
-                await database.ImportAsync(toStore[i], null, stoppingToken);
-                logger.LogInformation("Terminology: stored {Source} in the database ({Done} of {Total}, {Seconds:F1} s so far)",
-                    toStore[i].Source, i + 1, toStore.Count, clock.Elapsed.TotalSeconds);
+                // One transaction: a worker on this database codes with the shipped files until they are all stored,
+                // then with the stored releases — never with part of them.
+                var shipped = new TerminologyBundle(string.Join(", ", toStore.Select(b => b.Source)), [.. toStore.SelectMany(b => b.CodeSystems)], [.. toStore.SelectMany(b => b.ValueSets)]);
+                await database.ImportAsync(shipped, null, stoppingToken);
+                logger.LogInformation("Terminology: stored {Source} in the database ({Seconds:F1} s so far)", shipped.Source, clock.Elapsed.TotalSeconds);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -98,6 +98,16 @@ public sealed class TerminologyService
 
     public bool HasSystem(string url) => systems.ContainsKey(url);
 
+    /// <summary>The loaded versions of one code system, oldest in force first (empty when none is loaded).</summary>
+    public IReadOnlyList<CompiledCodeSystem> VersionsOf(string url) => systems.TryGetValue(url, out var versions) ? versions.Items : [];
+
+    /// <summary>
+    /// The release in force on <paramref name="day"/> among <paramref name="ordered"/> (oldest in force first): the newest
+    /// whose first day is on or before it (a release with no first day counts as always in force); null when every one starts later.
+    /// </summary>
+    public static T? InForce<T>(IReadOnlyList<T> ordered, Func<T, DateOnly?> effectiveFrom, DateOnly day) where T : class =>
+        ordered.LastOrDefault(v => effectiveFrom(v) is not { } from || from <= day);
+
     /// <summary>
     /// The version asked for; else the one in force on <paramref name="date"/> (the newest whose
     /// EffectiveFrom is on or before it); else the newest. Throws when the system or version is unknown.
@@ -110,7 +120,7 @@ public sealed class TerminologyService
             return versions.Items.FirstOrDefault(v => v.Version.Version == version)
                 ?? throw new TerminologyNotFoundException($"Code system {url} version {version} is not known to this server; known: {string.Join(", ", versions.Items.Select(v => v.Version.Version))}");
         if (date is { } day)
-            return versions.Items.LastOrDefault(v => v.Version.EffectiveFrom is null || v.Version.EffectiveFrom <= day)
+            return InForce(versions.Items, v => v.Version.EffectiveFrom, day)
                 ?? throw new TerminologyNotFoundException($"No version of {url} is in force on {day:yyyy-MM-dd}");
         return versions.Items[^1];
     }

@@ -135,6 +135,10 @@ public sealed class TerminologyDatabase
                 checksum text NOT NULL,
                 definition text NOT NULL,
                 imported_at {timestamp} NOT NULL);
+            CREATE TABLE IF NOT EXISTS term_generation (
+                id integer PRIMARY KEY,
+                generation bigint NOT NULL);
+            INSERT INTO term_generation (id, generation) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
             """;
         if (postgres)
         {
@@ -202,8 +206,29 @@ public sealed class TerminologyDatabase
             }
             outcomes.Add(new ImportOutcome("ValueSet", vs.Url, vs.Version, status, 0, 0));
         }
+        // In the import's transaction: a process that sees the new generation finds the new content stored.
+        if (outcomes.Any(o => o.Status != ImportStatus.Unchanged))
+            await ExecuteAsync(connection, tx, "UPDATE term_generation SET generation = generation + 1 WHERE id = 1", ct);
         await tx.CommitAsync(ct);
         return outcomes;
+    }
+
+    bool generationSchemaReady;
+
+    /// <summary>
+    /// The terminology generation: a number every import that stores or replaces something raises in its own
+    /// transaction. A process that remembers it learns cheaply whether the stored terminology changed.
+    /// </summary>
+    public async Task<long> GenerationAsync(CancellationToken ct = default)
+    {
+        if (!generationSchemaReady)
+        {
+            await EnsureSchemaAsync(ct);
+            generationSchemaReady = true;
+        }
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, null, "SELECT generation FROM term_generation WHERE id = 1");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
     }
 
     object Now() => postgres ? DateTimeOffset.UtcNow : DateTimeOffset.UtcNow.ToString("O");
@@ -494,6 +519,7 @@ public sealed class TerminologyDatabase
     public async Task DropAsync(CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
-        await ExecuteAsync(connection, null, "DROP TABLE IF EXISTS term_concept; DROP TABLE IF EXISTS term_index_entry; DROP TABLE IF EXISTS term_snapshot; DROP TABLE IF EXISTS term_code_system_version; DROP TABLE IF EXISTS term_value_set;", ct);
+        await ExecuteAsync(connection, null, "DROP TABLE IF EXISTS term_concept; DROP TABLE IF EXISTS term_index_entry; DROP TABLE IF EXISTS term_snapshot; DROP TABLE IF EXISTS term_code_system_version; DROP TABLE IF EXISTS term_value_set; DROP TABLE IF EXISTS term_generation;", ct);
+        generationSchemaReady = false;
     }
 }

@@ -219,4 +219,21 @@ public class WriteBackTests
         Assert.Equal(0.9m, codes[0].Confidence);
         Assert.Equal("escherichia coli urinary tract infection", Assert.Single(codes[1].Spans).Text);
     }
+
+    [Fact]
+    public void GivenANoteCodedWithTheNearestRelease_WhenMapped_ThenConditionsAndTheDeviceNameTheReleasesAndTheAnswerSaysWhy()
+    {
+        var why = "coded with ICD-10-CM 2024: no release for FY2027 is loaded";
+        var input = Input(Note, BronchitisAndUti) with { Versions = new CodeSystemVersions("2024", "2026", why) };
+
+        var written = WriteBack.MapNote(input);
+        var otherRelease = WriteBack.MapNote(input with { Versions = new CodeSystemVersions("2027", "2026") }).OfType<Device>().Single();
+        var answer = CodingParameters.Build(input.Result, input.Versions, []);
+
+        Assert.All(written.OfType<Condition>().Where(c => c.Code!.Coding[0].System == CodeSystems.Icd10Cm), c => Assert.Equal("2024", c.Code!.Coding[0].Version));
+        var device = written.OfType<Device>().Single();
+        Assert.Equal(["2024", "2026"], device.Version.Where(v => v.Type?.Text is "ICD-10-CM" or "ICD-10-PCS").Select(v => v.Value));
+        Assert.NotEqual(device.Id, otherRelease.Id);
+        Assert.Equal(why, answer.GetSingleValue<FhirString>("note")?.Value);
+    }
 }
