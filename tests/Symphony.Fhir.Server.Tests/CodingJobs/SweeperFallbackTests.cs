@@ -18,7 +18,7 @@ public sealed class SqliteServerWithoutJobServerFixture : CodingServerFixture
 
     protected override WebApplicationFactory<Program> StartServer(TestBackend backend) =>
         InMemoryServer.Start(Settings(backend), builder => builder.ConfigureTestServices(services =>
-            services.RemoveAll<IHostedService>(d => d.ImplementationType == typeof(CodingJobServer))));
+            services.RemoveHostedService<CodingJobServer>()));
 }
 
 /// <summary>Coding does not depend on Hangfire's own recovery alone: requests nobody drains are drained by the sweeper.</summary>

@@ -156,7 +156,7 @@ public class TerminologyLoadingTests
         var path = Path.Combine(Path.GetTempPath(), $"symphony-term-loading-{Guid.NewGuid():N}.db");
         // Without the loader the terminology never becomes ready.
         await using var factory = InMemoryServer.Start(new Dictionary<string, string?> { ["Storage:SqlitePath"] = path }, builder =>
-            builder.ConfigureTestServices(services => services.RemoveAll<IHostedService>(d => d.ImplementationType == typeof(TerminologyStartup))));
+            builder.ConfigureTestServices(services => services.RemoveHostedService<TerminologyStartup>()));
         var client = factory.CreateClient();
 
         var response = await client.GetAsync("/CodeSystem/$lookup?system=http://hl7.org/fhir/sid/icd-10-cm&code=E11.22");
@@ -171,8 +171,28 @@ public class TerminologyLoadingTests
 
 static class ServiceCollectionTestExtensions
 {
-    public static void RemoveAll<T>(this IServiceCollection services, Func<ServiceDescriptor, bool> match)
+    /// <summary>
+    /// Keeps a background service from running, however it was registered: by its type, or by a factory (as a service that is
+    /// also a singleton others depend on is); the singleton itself stays, never started.
+    /// </summary>
+    public static void RemoveHostedService<T>(this IServiceCollection services) where T : IHostedService
     {
-        foreach (var d in services.Where(d => d.ServiceType == typeof(T) && match(d)).ToList()) services.Remove(d);
+        foreach (var d in services.Where(d => d.ServiceType == typeof(IHostedService)).ToList())
+        {
+            if (d.ImplementationType == typeof(T))
+                services.Remove(d);
+            else if (d.ImplementationFactory is { } factory)
+            {
+                services.Remove(d);
+                services.AddSingleton<IHostedService>(sp => factory(sp) is T ? new NotStarted() : (IHostedService)factory(sp));
+            }
+        }
+    }
+
+    sealed class NotStarted : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
