@@ -2,6 +2,7 @@ using System.Text;
 using Symphony.Coders;
 using Symphony.Coders.Agent;
 using Symphony.Coders.Text;
+using Symphony.Terminology.Services;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
@@ -56,6 +57,41 @@ public static class CodeOperation
         return await AnswerAsync(requestId, http, services, ct);
     }
 
+    /// <summary>
+    /// The coder for the code systems the request names (default ICD-10-CM and ICD-10-PCS by the encounter date) and the codes of
+    /// the ValueSet it limits the answer to ("url" or "url|version"); 422 naming what this server does not hold.
+    /// </summary>
+    static async Task<(Coder Coder, CodeSystemVersions Versions, AllowedCodes? Allowed)> TerminologyForAsync(
+        IServiceProvider services, IReadOnlyList<string> systems, string? valueSet, DateOnly date, CancellationToken ct)
+    {
+        var catalog = services.GetRequiredService<CoderCatalog>();
+        try
+        {
+            var (coder, versions) = systems.Count == 0 ? await catalog.ForAsync(date, ct) : await catalog.ForSystemsAsync(systems, date, ct);
+            if (valueSet is null) return (coder, versions, null);
+            var (url, version) = valueSet.Split('|', 2) is [var u, var v] ? (u, v) : (valueSet, null);
+            var allowed = AllowedCodes.Expand(services.GetRequiredService<TerminologyService>(), url, date);
+            if (version is not null && allowed.Version != version)
+                throw new TerminologyNotFoundException($"ValueSet {url} version {version} is not known to this server; it holds version {allowed.Version ?? "(none)"}");
+            return (coder, versions, allowed);
+        }
+        catch (TerminologyNotFoundException missing)
+        {
+            throw new FhirException(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.NotFound,
+                $"{missing.Message}. Load it with POST /CodeSystem/$import (a CodeSystem, ValueSet or Bundle of them) or `symphony terminology import`."));
+        }
+    }
+
+    /// <summary>A URI-valued input, repeatable, sent as valueUri, valueCanonical or valueString.</summary>
+    static List<string> UriValues(Parameters input, string name) =>
+        input.Parameter.Where(p => p.Name == name).Select(p => p.Value switch
+        {
+            FhirUri uri => uri.Value,
+            Canonical canonical => canonical.Value,
+            FhirString text => text.Value,
+            _ => null,
+        } ?? throw FhirException.BadRequest($"'{name}' takes a valueUri or valueCanonical.")).ToList();
+
     /// <summary>A code-valued input, sent as valueCode or (by many clients) valueString.</summary>
     static string? CodeValue(Parameters input, string name) =>
         input.GetSingleValue<Code>(name)?.Value ?? input.GetSingleValue<FhirString>(name)?.Value;
@@ -78,7 +114,7 @@ public static class CodeOperation
     static async Task<IResult> CodeInlineAsync(HttpRequest http, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct)
     {
         if (await FhirSerialization.ReadResourceAsync(http, fhir.Value.MaxBodyBytes, ct) is not Parameters input)
-            throw FhirException.BadRequest("$code takes a Parameters resource with 'text' (string) or 'attachment', and optionally 'setting' (inpatient|outpatient), 'date' and 'language' (en|es).");
+            throw FhirException.BadRequest("$code takes a Parameters resource with 'text' (string) or 'attachment', and optionally 'setting' (inpatient|outpatient), 'date', 'language' (en|es), 'system' (repeatable: the code systems to code with) and 'valueSet' (the codes the answer may hold).");
         var text = input.GetSingleValue<FhirString>("text")?.Value;
         if (text is null && input.GetSingleValue<Attachment>("attachment") is { Data: { } data } attachment)
         {
@@ -95,16 +131,27 @@ public static class CodeOperation
         try { language = NoteLanguage.Decide(serverDefault, (CodeValue(input, "language"), "the 'language' parameter"), (input.GetSingleValue<Attachment>("attachment")?.Language, "the 'attachment' parameter's language")); }
         catch (CodingFailure unsupported) { throw new FhirException(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.NotSupported, unsupported.Message)); }
 
+        var systems = UriValues(input, "system");
+        var valueSet = UriValues(input, "valueSet") switch
+        {
+            [] => null,
+            [var one] => one,
+            _ => throw FhirException.BadRequest("$code takes at most one 'valueSet'."),
+        };
+
         if (!WantsAsync(http))
         {
-            var (coder, versions) = await services.GetRequiredService<CoderCatalog>().ForAsync(date, ct);
-            var (result, _, run) = await agents.CodeAsync(coder, text, new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient, Language = language }, mode, ct);
+            var (coder, versions, allowed) = await TerminologyForAsync(services, systems, valueSet, date, ct);
+            var options = new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient, Language = language, AllowedCodes = allowed };
+            var (result, _, run) = await agents.CodeAsync(coder, text, options, mode, ct);
             var answer = CodingParameters.Build(result, versions, []);
             CodingParameters.AddLanguage(answer, language);
             AgentCoding.Describe(answer, run);
             return FhirResult.Of(StatusCodes.Status200OK, answer);
         }
 
+        if (systems.Count > 0 || valueSet is not null)
+            throw FhirException.BadRequest("'system' and 'valueSet' are answered synchronously: send the request without Prefer: respond-async.");
         // Asynchronous: the text is kept as a Binary and coded by the jobs like any note.
         var binary = new Binary
         {

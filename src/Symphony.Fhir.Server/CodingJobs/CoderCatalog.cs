@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Symphony.Coders;
+using Symphony.Coders.Lexicon;
 using Symphony.Fhir.Server.Terminology;
 using Symphony.Terminology.Loaders;
 using Symphony.Terminology.Services;
@@ -51,6 +52,8 @@ public sealed class CoderCatalog(
     readonly ConcurrentDictionary<(string Url, string Version, string Checksum), Lazy<Task<CodeSystemVersion>>> _stored = new();
     // By ICD-10-CM then ICD-10-PCS version object: a coder lives as long as its versions are in use.
     readonly ConditionalWeakTable<CodeSystemVersion, ConditionalWeakTable<CodeSystemVersion, Lazy<Coder>>> _coders = new();
+    // Coders for the systems $code requests name, by "url|version" of each.
+    readonly ConcurrentDictionary<string, Lazy<Coder>> _bySystems = new();
 
     public async Task<CoderChoice> ForAsync(DateOnly serviceDate, CancellationToken ct)
     {
@@ -63,6 +66,37 @@ public sealed class CoderCatalog(
         var pcsVersion = await pcs.Load(ct);
         var coder = _coders.GetValue(cmVersion, _ => new()).GetValue(pcsVersion, p => new Lazy<Coder>(() => new Coder(cmVersion, p))).Value;
         return new CoderChoice(coder, new CodeSystemVersions(cm.Version, pcs.Version, cmNote));
+    }
+
+    /// <summary>
+    /// A coder for the code systems a request names, each as "url" or "url|version": ICD-10-CM and ICD-10-PCS without a version by
+    /// the release rule of <see cref="ForAsync"/>, any other system in the version named, else the one in force on the date, as the
+    /// terminology operations resolve it. A system this process does not hold throws <see cref="TerminologyNotFoundException"/>.
+    /// </summary>
+    public async Task<CoderChoice> ForSystemsAsync(IReadOnlyList<string> systems, DateOnly serviceDate, CancellationToken ct)
+    {
+        await generation.CurrentAsync(ct); // where this process serves the terminology, it has loaded what is stored
+        CoderChoice? icd = null;
+        var chosen = new List<CodeSystemVersion>();
+        foreach (var system in systems.Distinct(StringComparer.Ordinal))
+        {
+            var (url, version) = system.Split('|', 2) is [var u, var v] ? (u, v) : (system, null);
+            if (version is null && url is CodeSystems.Icd10Cm or CodeSystems.Icd10Pcs)
+            {
+                icd ??= await ForAsync(serviceDate, ct);
+                chosen.Add((url == CodeSystems.Icd10Cm ? icd.Coder.Icd10Cm : icd.Coder.Icd10Pcs)!);
+            }
+            else
+                chosen.Add(service.Resolve(url, version, serviceDate).Version);
+        }
+        var key = string.Join(' ', chosen.Select(v => $"{v.Url}|{v.Version}").Order(StringComparer.Ordinal));
+        var coder = _bySystems.GetOrAdd(key, _ => new Lazy<Coder>(() => new Coder(chosen))).Value;
+        string VersionOf(string url) => chosen.FirstOrDefault(v => v.Url == url)?.Version ?? "";
+        var versions = new CodeSystemVersions(VersionOf(CodeSystems.Icd10Cm), VersionOf(CodeSystems.Icd10Pcs), icd?.Versions.Note)
+        {
+            Others = chosen.Where(v => v.Url is not (CodeSystems.Icd10Cm or CodeSystems.Icd10Pcs)).ToDictionary(v => v.Url, v => v.Version),
+        };
+        return new CoderChoice(coder, versions);
     }
 
     /// <summary>

@@ -13,7 +13,11 @@ namespace Symphony.Fhir.Server.CodingJobs;
 /// </summary>
 public sealed record CodeSystemVersions(string Icd10Cm, string Icd10Pcs, string? Note = null)
 {
-    public string For(string system) => system == CodeSystems.Icd10Pcs ? Icd10Pcs : Icd10Cm;
+    /// <summary>Versions of the other code systems a request named (url → version).</summary>
+    public IReadOnlyDictionary<string, string> Others { get; init; } = new Dictionary<string, string>();
+
+    public string? For(string system) =>
+        system == CodeSystems.Icd10Pcs ? Icd10Pcs : system == CodeSystems.Icd10Cm ? Icd10Cm : Others.GetValueOrDefault(system);
 }
 
 /// <summary>What one coded note writes back, and what it needs to know to do so.</summary>
