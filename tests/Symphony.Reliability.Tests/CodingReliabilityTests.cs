@@ -62,8 +62,10 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
     public async Task GivenTwoWorkerProcesses_WhenABurstOfNotesArrives_ThenBothCodeFromTheSameQueue()
     {
         await using var db = await PostgresDatabase.CreateAsync();
-        var notes = Notes(12);
-        var smallBatches = new Dictionary<string, string> { ["Coding__BatchSize"] = "2" };
+        // One request per drain and a burst of 24: each drain is a job either worker may take, so one worker taking them all
+        // would take a broken other worker, not bad luck.
+        var notes = Notes(24);
+        var smallBatches = new Dictionary<string, string> { ["Coding__BatchSize"] = "1" };
         await using var api = ServerProcess.Start(db.ConnectionString, "api");
         await using var first = ServerProcess.Start(db.ConnectionString, "worker", smallBatches);
         await using var second = ServerProcess.Start(db.ConnectionString, "worker", smallBatches);
@@ -75,7 +77,8 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
         await AssertCodedOnceAsync(db, NoteCount(notes));
         var byFirst = first.CountLines("Coded DocumentReference/");
         var bySecond = second.CountLines("Coded DocumentReference/");
-        Assert.True(byFirst > 0 && bySecond > 0, $"first worker coded {byFirst}, second {bySecond}");
+        Assert.True(byFirst > 0 && bySecond > 0, $"first worker coded {byFirst}, second {bySecond}; first worker's output:\n"
+            + string.Join("\n", first.Output.TakeLast(40)));
         Assert.Equal(NoteCount(notes), byFirst + bySecond);
     }
 

@@ -48,6 +48,20 @@ public sealed class SqliteCodeSystemChoiceTests(SqliteCodingServerFixture fixtur
     }
 
     [Fact]
+    public async Task GivenACodeSystemFromAnHl7Package_WhenImportedAndNamedByCode_ThenTheSiteTheNoteStatesIsCodedAndTheNegatedOneIsNot()
+    {
+        // HL7 v3 ActSite, as the FHIR package hl7.terminology.r4 7.0.1 ships it (tests/Symphony.Coders.Tests/fixtures/README.md).
+        await ImportAsync(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "tests", "Symphony.Coders.Tests", "fixtures", "fhir", "CodeSystem-v3-ActSite.json")));
+
+        var answer = await CodeAsync("Influenza vaccine given in the left deltoid. No bruising at the right deltoid.",
+            ("system", new FhirUri("http://terminology.hl7.org/CodeSystem/v3-ActSite")));
+
+        var site = Assert.Single(Codes(answer));
+        Assert.Equal(("http://terminology.hl7.org/CodeSystem/v3-ActSite", "LD", "3.0.0"), (site.System, site.Code, site.Version));
+        Assert.Contains(Rejected(answer), r => r.Code == "RD" && r.Reason.StartsWith("negated"));
+    }
+
+    [Fact]
     public async Task GivenASystemTheServerDoesNotHold_WhenCodeNamesIt_Then422SaysHowToLoadIt()
     {
         var response = await _http.PostAsync("/$code", Body(new Parameters().Add("text", new FhirString("Asthma.")).Add("system", new FhirUri("http://example.org/unknown"))));
