@@ -144,8 +144,7 @@ public static class CodeOperation
             var (coder, versions, allowed) = await TerminologyForAsync(services, systems, valueSet, date, ct);
             var options = new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient, Language = language, AllowedCodes = allowed };
             var (result, _, run) = await agents.CodeAsync(coder, text, options, mode, ct);
-            var answer = CodingParameters.Build(result, versions, []);
-            CodingParameters.AddLanguage(answer, language);
+            var answer = CodingParameters.Build(result, versions, [], language);
             AgentCoding.Describe(answer, run);
             return FhirResult.Of(StatusCodes.Status200OK, answer);
         }

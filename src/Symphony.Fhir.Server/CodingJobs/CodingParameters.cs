@@ -7,7 +7,8 @@ namespace Symphony.Fhir.Server.CodingJobs;
 /// <summary>The $code answer: each code with display, confidence, status, rules and evidence spans; the rejected candidates with the reason; what was written.</summary>
 public static class CodingParameters
 {
-    public static Parameters Build(CodingResult result, CodeSystemVersions versions, IReadOnlyList<string> written)
+    /// <param name="language">The language the note was read in, named in the answer ("language", a code) when given.</param>
+    public static Parameters Build(CodingResult result, CodeSystemVersions versions, IReadOnlyList<string> written, Language? language = null)
     {
         var parameters = new Parameters();
         foreach (var code in result.Codes)
@@ -36,12 +37,9 @@ public static class CodingParameters
             parameters.Parameter.Add(new Parameters.ParameterComponent { Name = "written", Value = new ResourceReference(reference) });
         // E.g. "coded with ICD-10-CM 2024: no release for FY2027 is loaded".
         if (versions.Note is { } note) parameters.Parameter.Add(new Parameters.ParameterComponent { Name = "note", Value = new FhirString(note) });
+        if (language is { } read) parameters.Parameter.Add(new Parameters.ParameterComponent { Name = "language", Value = new Code(read.ToCode()) });
         return parameters;
     }
-
-    /// <summary>Names the language the note was read in ("language", a code), beside the codes.</summary>
-    public static void AddLanguage(Parameters answer, Language language) =>
-        answer.Parameter.Add(new Parameters.ParameterComponent { Name = "language", Value = new Code(language.ToCode()) });
 
     /// <summary>The codes of an answer made by <see cref="Build"/>, in its order (the coder's ranking).</summary>
     public static IReadOnlyList<AnsweredCode> Read(Parameters answer) =>

@@ -102,8 +102,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
 
         var claimId = WriteBack.ClaimId(encounterId);
         var references = written.OfType<Condition>().Select(c => $"Condition/{c.Id}").Append($"Claim/{claimId}").ToList();
-        var answer = CodingParameters.Build(result, versions, references);
-        CodingParameters.AddLanguage(answer, language);
+        var answer = CodingParameters.Build(result, versions, references, language);
         AgentCoding.Describe(answer, run);
         var thisNote = ClaimSource.Of(input);
 
@@ -217,8 +216,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var mode = binary.Meta?.Tag.FirstOrDefault(t => t.System == AgentCoding.ModeTag)?.Code;
         var language = NoteLanguage.Of(binary, languages.Value.Default);
         var (result, _, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = setting, Language = language }, agents.ModeFor(mode), ct);
-        var answer = CodingParameters.Build(result, versions, []);
-        CodingParameters.AddLanguage(answer, language);
+        var answer = CodingParameters.Build(result, versions, [], language);
         AgentCoding.Describe(answer, run);
         await store.WriteAsync([ResourceWrite.Upsert(TaskFor(request, null, FhirTask.TaskStatus.Completed, [], null, language, versions))],
             (tx, c) => CompleteOrRollBackAsync(tx, request, [], answer, c), ct);
@@ -293,10 +291,6 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
     }
 
     /// <summary>"Encounter/123" or "http://host/fhir/Encounter/123" → "123"; anything else (conditional, other type) → null.</summary>
-    static string? IdOf(string reference, string type)
-    {
-        var parts = reference.Split('/');
-        var at = Array.LastIndexOf(parts, type);
-        return at >= 0 && at + 1 < parts.Length && !parts[at + 1].Contains('?') ? parts[at + 1] : null;
-    }
+    static string? IdOf(string reference, string type) =>
+        SearchParameters.ParseReference(reference) is ({ } referenced, var id) && referenced == type ? id : null;
 }
