@@ -113,7 +113,7 @@ public sealed class CodingSweeper(CodingRequests requests, CodingSignal signal, 
             }
             catch (Exception e)
             {
-                coderReadiness.Failed($"could not load the coder ({e.GetType().Name})");
+                coderReadiness.NotReady($"could not load the coder ({e.GetType().Name})");
                 logger.LogError(e, "Could not load the coder");
             }
         }, stoppingToken);

@@ -83,7 +83,7 @@ public sealed class ValidatorWarmUp(ResourceValidator validator, [FromKeyedServi
             }
             catch (Exception e)
             {
-                readiness.Failed($"warm-up failed ({e.GetType().Name})");
+                readiness.NotReady($"warm-up failed ({e.GetType().Name})");
                 logger.LogError(e, "Validator warm-up failed");
                 return;
             }

@@ -56,7 +56,7 @@ public static class HealthFeature
     }
 }
 
-/// <summary>A part that loads after start (validator, coder…): not ready until it reports, and failed if its loading failed.</summary>
+/// <summary>A part that loads after start (terminology, validator, coder): not ready, saying how far it got or why it failed, until it reports ready.</summary>
 public sealed class Readiness(string waitingFor) : IHealthCheck
 {
     sealed record State(bool Ready, string Detail);
@@ -65,9 +65,13 @@ public sealed class Readiness(string waitingFor) : IHealthCheck
 
     public bool IsReady => _state.Ready;
 
+    /// <summary>What is loaded or loading, or why loading failed, in words (logs and the readiness body).</summary>
+    public string Detail => _state.Detail;
+
     public void Ready(string detail) => _state = new State(true, detail);
 
-    public void Failed(string detail) => _state = new State(false, detail);
+    /// <summary>Still not ready: progress made so far, or the failure that keeps it so.</summary>
+    public void NotReady(string detail) => _state = new State(false, detail);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

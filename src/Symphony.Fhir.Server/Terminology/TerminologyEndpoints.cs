@@ -31,10 +31,10 @@ public static class TerminologyEndpoints
     }
 
     /// <summary>Reads the inputs, answers 503 while loading and 404 for unknown systems/versions/value sets.</summary>
-    static Func<HttpContext, TerminologyService, TerminologyState, Task<IResult>> Handle(Func<TerminologyService, Inputs, Resource> operation) =>
-        async (context, service, state) =>
+    static Func<HttpContext, TerminologyService, Task<IResult>> Handle(Func<TerminologyService, Inputs, Resource> operation) =>
+        async (context, service) =>
         {
-            if (!state.IsReady)
+            if (!context.RequestServices.GetRequiredKeyedService<Health.Readiness>(TerminologyStartup.Part).IsReady)
             {
                 // Expected while starting: answered, not thrown, so it is not logged as a server error.
                 context.Response.Headers.RetryAfter = "5";

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Symphony.Fhir.Server.Health;
 using System.Diagnostics;
 using Symphony.Fhir.Server.Storage;
 using Symphony.Terminology;
@@ -24,25 +24,6 @@ public sealed class TerminologyOptions
         : throw new InvalidOperationException($"Terminology:RefreshInterval must be positive; it is {RefreshInterval}.");
 }
 
-/// <summary>
-/// Whether the terminology is ready to answer; the endpoints answer 503 until it is. Ready means every
-/// code system version the database holds at start, and every shipped release it lacked, is served.
-/// </summary>
-public sealed class TerminologyState
-{
-    volatile bool ready;
-    volatile string description = "not started";
-
-    public bool IsReady => ready;
-
-    /// <summary>What is loaded or loading, in words (for logs and a readiness body), e.g. "ready: ICD-10-CM 2021, 2022, 2024; ICD-10-PCS 2026".</summary>
-    public string Description => description;
-
-    public void Report(string text) => description = text;
-
-    public void MarkReady() => ready = true;
-}
-
 public static class TerminologyFeature
 {
     public static WebApplicationBuilder AddTerminology(this WebApplicationBuilder builder)
@@ -53,7 +34,6 @@ public static class TerminologyFeature
         builder.Services.AddSingleton<TerminologyService>();
         // Firely's ITerminologyService over the same store, for the validator and other SDK code.
         builder.Services.AddSingleton<FirelyTerminologyService>();
-        builder.Services.AddSingleton<TerminologyState>();
         // The terminology tables live in the server's own database (term_* tables).
         builder.Services.AddSingleton(sp =>
         {
@@ -71,7 +51,9 @@ public static class TerminologyFeature
         {
             builder.Services.AddSingleton<TerminologyStartup>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<TerminologyStartup>());
-            builder.Services.AddHealthChecks().AddCheck<TerminologyCheck>("terminology", tags: [Health.HealthFeature.ReadyTag]);
+            // Ready means every code system version the database holds at start, and every shipped release it lacked, is
+            // served; the terminology operations answer 503 until then.
+            builder.Services.AddReadiness(TerminologyStartup.Part, "not started");
         }
         return builder;
     }
@@ -84,13 +66,6 @@ public static class TerminologyFeature
     }
 }
 
-/// <summary>Readiness: the api answers terminology operations (and validates codes) only once the terminology is loaded.</summary>
-public sealed class TerminologyCheck(TerminologyState state) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(state.IsReady ? HealthCheckResult.Healthy(state.Description) : HealthCheckResult.Unhealthy(state.Description));
-}
-
 /// <summary>
 /// Loads terminology in the background so the server answers /metadata at once: first the versions
 /// the database holds (each from its snapshot, or from its rows when it has none yet), then each
@@ -98,10 +73,12 @@ public sealed class TerminologyCheck(TerminologyState state) : IHealthCheck
 /// writes the snapshots that were missing and stores the shipped releases it parsed.
 /// </summary>
 public sealed class TerminologyStartup(
-    TerminologyService service, TerminologyState state, TerminologyDatabase database, TerminologyOptions options,
+    TerminologyService service, [FromKeyedServices(TerminologyStartup.Part)] Readiness state, TerminologyDatabase database, TerminologyOptions options,
     IHostApplicationLifetime lifetime, ILogger<TerminologyStartup> logger)
     : BackgroundService
 {
+    public const string Part = "terminology";
+
     readonly TaskCompletionSource loadedAtStart = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Done once loading at start has ended (ready, turned off, failed or stopped): from then on the service holds what this process serves.</summary>
@@ -131,18 +108,17 @@ public sealed class TerminologyStartup(
         }
         if (!options.LoadAtStartup)
         {
-            state.Report("ready: terminology loading is turned off (Terminology:LoadAtStartup=false)");
-            state.MarkReady();
+            state.Ready("ready: terminology loading is turned off (Terminology:LoadAtStartup=false)");
             return;
         }
         try
         {
             var clock = Stopwatch.StartNew();
-            state.Report("loading the code system versions stored in the database");
+            state.NotReady("loading the code system versions stored in the database");
             var loaded = await database.LoadAllAsync(version =>
             {
                 service.Add(version.Compiled);
-                state.Report($"loading; loaded so far: {Describe(service)}");
+                state.NotReady($"loading; loaded so far: {Describe(service)}");
                 logger.LogInformation("Terminology: loaded {Name} {Version} from the database ({Concepts} concepts, from its {Source}, {Seconds:F1} s)",
                     version.Stored.Name, version.Stored.Version, version.Stored.Concepts, version.FromSnapshot ? "snapshot" : "rows", version.Elapsed.TotalSeconds);
             }, stoppingToken);
@@ -159,13 +135,12 @@ public sealed class TerminologyStartup(
                     var version = bundle.CodeSystems[0];
                     service.Add(version);
                     toStore.Add(bundle);
-                    state.Report($"loading; loaded so far: {Describe(service)}");
+                    state.NotReady($"loading; loaded so far: {Describe(service)}");
                     logger.LogInformation("Terminology: loaded shipped {Name} {Version} ({Concepts} concepts, {Seconds:F1} s so far)",
                         version.Name, version.Version, version.Concepts.Count, clock.Elapsed.TotalSeconds);
                 }
             }
-            state.Report($"ready: {Describe(service)}");
-            state.MarkReady();
+            state.Ready($"ready: {Describe(service)}");
             loadedAtStart.TrySetResult(); // storing what was parsed can take a while; it changes nothing this process serves
             logger.LogInformation("Terminology: ready in {Seconds:F1} s ({Count} code system versions)", clock.Elapsed.TotalSeconds, service.CodeSystems.Count);
             await StoreAsync(loaded, toStore, clock, stoppingToken);
@@ -175,7 +150,7 @@ public sealed class TerminologyStartup(
         }
         catch (Exception e)
         {
-            state.Report($"loading failed: {e.Message}");
+            state.NotReady($"loading failed: {e.Message}");
             logger.LogError(e, "Terminology: loading failed; terminology operations stay unavailable");
         }
     }

@@ -113,7 +113,7 @@ public sealed class CoderCatalogTests : IAsyncLifetime
     [Fact]
     public async Task GivenAnApiThatServesTheTerminology_WhenAnotherProcessImportsARelease_ThenTheServiceLoadsItOnTheNextCheck()
     {
-        var startup = new TerminologyStartup(_service, new TerminologyState(), _db, new TerminologyOptions { ImportShipped = false }, new StartedLifetime(), NullLogger<TerminologyStartup>.Instance);
+        var startup = new TerminologyStartup(_service, new Symphony.Fhir.Server.Health.Readiness("not started"), _db, new TerminologyOptions { ImportShipped = false }, new StartedLifetime(), NullLogger<TerminologyStartup>.Instance);
         await startup.StartAsync(CancellationToken.None);
         await startup.Loaded.WaitAsync(TimeSpan.FromSeconds(30));
         var generation = new TerminologyGeneration(_db, _service, new TerminologyOptions(), NullLogger<TerminologyGeneration>.Instance, startup);

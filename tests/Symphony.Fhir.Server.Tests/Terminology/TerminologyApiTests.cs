@@ -23,7 +23,7 @@ public sealed class TerminologyServerFixture : IAsyncLifetime
     {
         Factory = InMemoryServer.Start(new Dictionary<string, string?> { ["Storage:Provider"] = "sqlite", ["Storage:SqlitePath"] = databasePath });
         Client = Factory.CreateClient();
-        var state = Factory.Services.GetRequiredService<TerminologyState>();
+        var state = Factory.Services.GetRequiredKeyedService<Symphony.Fhir.Server.Health.Readiness>(TerminologyStartup.Part);
         for (var i = 0; i < 600 && !state.IsReady; i++) await Task.Delay(200);
         Assert.True(state.IsReady, "terminology did not load within 2 minutes");
     }

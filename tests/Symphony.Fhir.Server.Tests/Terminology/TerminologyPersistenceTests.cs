@@ -25,7 +25,7 @@ public abstract class TerminologyPersistenceTests
 
     static async Task WaitUntilReady(WebApplicationFactory<Program> factory)
     {
-        var state = factory.Services.GetRequiredService<TerminologyState>();
+        var state = factory.Services.GetRequiredKeyedService<Symphony.Fhir.Server.Health.Readiness>(TerminologyStartup.Part);
         for (var i = 0; i < 1800 && !state.IsReady; i++) await Task.Delay(100);
         Assert.True(state.IsReady);
     }
