@@ -18,6 +18,16 @@ public sealed record CodeSystemVersions(string Icd10Cm, string Icd10Pcs, string?
 
     public string? For(string system) =>
         system == CodeSystems.Icd10Pcs ? Icd10Pcs : system == CodeSystems.Icd10Cm ? Icd10Cm : Others.GetValueOrDefault(system);
+
+    /// <summary>"ICD-10-CM 2024 and ICD-10-PCS 2026", or the systems a request named with their versions.</summary>
+    public string Describe()
+    {
+        var named = new List<string>();
+        if (Icd10Cm.Length > 0) named.Add($"ICD-10-CM {Icd10Cm}");
+        if (Icd10Pcs.Length > 0) named.Add($"ICD-10-PCS {Icd10Pcs}");
+        named.AddRange(Others.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}"));
+        return named.Count <= 1 ? named.FirstOrDefault() ?? "no code system" : $"{string.Join(", ", named[..^1])} and {named[^1]}";
+    }
 }
 
 /// <summary>What one coded note writes back, and what it needs to know to do so.</summary>
@@ -67,7 +77,9 @@ public static class WriteBack
         var sourceReference = NoteVersion(input.Document);
         var deviceReference = DeviceReference(input.Coder, input.Versions);
         var written = new List<Resource> { CoderDevice(input.Coder, input.Versions) };
-        foreach (var diagnosis in input.Result.Diagnoses)
+        // ICD-10-CM codes, and the codes of any other system the note was coded with (a problem list, SNOMED CT…): a finding
+        // about the patient. ICD-10-PCS procedures are not Conditions.
+        foreach (var diagnosis in input.Result.Codes.Where(c => c.System != CodeSystems.Icd10Pcs))
         {
             var condition = Condition(input, documentId, diagnosis);
             written.Add(condition);
