@@ -209,7 +209,8 @@ public sealed partial class Coder
             public readonly List<EvidenceSpan> Spans = [];
             public readonly List<string> Rules = [];
             public readonly List<double> Weights = [];
-            public MentionStatus Status = MentionStatus.Negated;
+            /// <summary>The status of the strongest mention that supports the code (set by the first mention).</summary>
+            public MentionStatus? Status;
         }
 
         readonly Dictionary<(string, string), Draft> _coded = [];
@@ -251,7 +252,7 @@ public sealed partial class Coder
                     reason += $"; reported as {history}";
                     var historyRule = $"{(status == MentionStatus.Family ? "family" : "personal")}-history:{code} → {history} ('{trigger}')";
                     AddCode(CodeSystems.Icd10Cm, history, coder.DisplayOf(CodeSystems.Icd10Cm, history, history), spans,
-                        [matchedBy, historyRule], term.Weight * 0.8, MentionStatus.Affirmed);
+                        [matchedBy, historyRule], term.Weight * 0.8, status);
                 }
                 _rejected.Add(new RejectedCandidate(term.System, code, display, reason, spans));
                 return;
@@ -268,9 +269,23 @@ public sealed partial class Coder
             foreach (var span in spans) AddSpan(draft.Spans, span);
             foreach (var r in rules) if (!draft.Rules.Contains(r)) draft.Rules.Add(r);
             draft.Weights.Add(weight);
-            if (status < draft.Status) draft.Status = status;
+            if (draft.Status is not { } current || Strength(status) < Strength(current)) draft.Status = status;
             return draft;
         }
+
+        /// <summary>
+        /// How firmly a status asserts the condition now, strongest first: the status reported with a code is that of the
+        /// strongest mention that supports it (an uncertain mention coded as established stays uncertain, never negated).
+        /// </summary>
+        static int Strength(MentionStatus status) => status switch
+        {
+            MentionStatus.Affirmed => 0,
+            MentionStatus.Uncertain => 1,
+            MentionStatus.History => 2,
+            MentionStatus.Family => 3,
+            MentionStatus.Hypothetical => 4,
+            _ => 5,
+        };
 
         /// <summary>
         /// One quote per mention: a span inside another span of the same code that reads as one phrase is the same
@@ -351,7 +366,7 @@ public sealed partial class Coder
             if (!options.CodeEveryMention) DropAncestors();
             if (options.AllowedCodes is { } allowed) KeepAllowed(allowed);
             var codes = _coded.Values
-                .Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status, d.Rules))
+                .Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status ?? MentionStatus.Affirmed, d.Rules))
                 .OrderByDescending(c => c.Confidence).ThenBy(c => c.Spans[0].Start).ThenBy(c => c.Code, StringComparer.Ordinal)
                 .ToList();
             return new CodingResult(codes, _rejected);
@@ -392,7 +407,7 @@ public sealed partial class Coder
                 _coded.Remove((d.System, d.Code));
                 _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"not in ValueSet {allowed.Label}", d.Spans));
                 if (NearestMember(d.System, d.Code, allowed) is not { } member) continue;
-                var replaced = AddCode(d.System, member.Code, member.Display, d.Spans, d.Rules, Confidence(d.Weights), d.Status);
+                var replaced = AddCode(d.System, member.Code, member.Display, d.Spans, d.Rules, Confidence(d.Weights), d.Status ?? MentionStatus.Affirmed);
                 replaced.Rules.Add($"valueset:{d.Code} not in {allowed.Label} → {member.Code} ({(IsBelow(d.System, d.Code, member.Code) ? "nearest ancestor in the set" : "the set's default code under a common ancestor")})");
             }
         }
@@ -425,7 +440,9 @@ public sealed partial class Coder
                 if (CombinationRule.FindApplicable(diagnoses) is not { } found) return;
                 var first = _coded[(CodeSystems.Icd10Cm, found.First)];
                 var second = _coded[(CodeSystems.Icd10Cm, found.Second)];
-                var combined = new Draft { System = CodeSystems.Icd10Cm, Code = found.Rule.Combined, Display = coder.DisplayOf(CodeSystems.Icd10Cm, found.Rule.Combined, found.Rule.Combined), Status = MentionStatus.Affirmed };
+                // The combination is as firm as the weaker of its two parts (diabetes affirmed with CKD uncertain is uncertain).
+                var combined = new Draft { System = CodeSystems.Icd10Cm, Code = found.Rule.Combined, Display = coder.DisplayOf(CodeSystems.Icd10Cm, found.Rule.Combined, found.Rule.Combined),
+                    Status = Strength(first.Status ?? MentionStatus.Affirmed) >= Strength(second.Status ?? MentionStatus.Affirmed) ? first.Status : second.Status };
                 combined.Spans.AddRange(first.Spans.Concat(second.Spans).Distinct());
                 combined.Rules.Add($"combination:{found.Rule.Name} ({found.First} + {found.Second} → {found.Rule.Combined})");
                 combined.Weights.Add(Math.Max(Confidence(first.Weights), Confidence(second.Weights)));
