@@ -102,8 +102,12 @@ public sealed partial class Coder
             foreach (var mention in mentions)
             {
                 var (status, trigger) = context.Classify(tokens, triggers, mention.Match.First, mention.Match.Last);
+                string? statusRule = null;
+                if (status == MentionStatus.History && mention.Term.System == CodeSystems.Icd10Cm
+                    && ChronicConditions.StillPresent(mention.Term.Code, tokens, sentence, mention.Match.First, mention.Match.Last, options.Language) is { } chronic)
+                    (status, statusRule) = (MentionStatus.Affirmed, $"{ChronicConditions.Name}:{chronic} written as '{trigger}' is still present, coded as current (guidelines I.C.21.c.4)");
                 var side = LateralityRule.StatedSide(tokens, mention.Match, sentence.FirstToken + sentence.TokenCount);
-                draft.Add(mention, status, trigger, episode, side, tokens, options);
+                draft.Add(mention, status, trigger, episode, side, tokens, options, statusRule);
             }
         }
         return draft.Finish(options);
@@ -219,7 +223,8 @@ public sealed partial class Coder
         public void Reject(string system, string code, string reason, TokenizedText tokens, TermMatch match) =>
             _rejected.Add(new RejectedCandidate(system, code, coder.DisplayOf(system, code, code), reason, Spans(tokens, match, match.Last)));
 
-        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, (Side Side, int Token)? side, TokenizedText tokens, CodingOptions options)
+        /// <param name="statusRule">The rule that decided the status when the sentence's words alone did not (a chronic condition written as history).</param>
+        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, (Side Side, int Token)? side, TokenizedText tokens, CodingOptions options, string? statusRule = null)
         {
             var term = mention.Term;
             var matchedBy = $"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'";
@@ -257,6 +262,7 @@ public sealed partial class Coder
                 _rejected.Add(new RejectedCandidate(term.System, code, display, reason, spans));
                 return;
             }
+            if (statusRule is not null) rules.Add(statusRule);
             var coded = AddCode(term.System, code, display, spans, [matchedBy, .. rules],
                 status == MentionStatus.Affirmed ? term.Weight : term.Weight * 0.8, status);
             if (status == MentionStatus.Uncertain) coded.Rules.Add("uncertain diagnosis coded as established (inpatient)");
