@@ -370,6 +370,7 @@ public sealed partial class Coder
             if (coder.Notes is { } n) AnnotatePairs(n);
             // Corpus convention codes every mention as written; real coding reports the most specific code.
             if (!options.CodeEveryMention) DropAncestors();
+            if (!options.CodeEveryMention) DropUnspecifiedHistory();
             if (options.AllowedCodes is { } allowed) KeepAllowed(allowed);
             var codes = _coded.Values
                 .Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status ?? MentionStatus.Affirmed, d.Rules))
@@ -391,6 +392,23 @@ public sealed partial class Coder
                 _coded.Remove((d.System, d.Code));
                 _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"less specific than {below.Code}, a code below it that the note supports", d.Spans));
                 below.Rules.Add($"specificity:{d.Code}→{below.Code} (more specific)");
+            }
+        }
+
+        /// <summary>
+        /// "Family history of malignant neoplasm of esophagus" holds the words of the title "Family history of malignant
+        /// neoplasm, unspecified" (Z80.9): an unspecified history code whose words are those of a more specific history
+        /// code of its category (Z80.0, read by the history rule) says less about the same mention.
+        /// </summary>
+        void DropUnspecifiedHistory()
+        {
+            foreach (var d in _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm && HistoryCodes.IsHistoryCode(d.Code) && d.Display.Contains(", unspecified", StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                var better = _coded.Values.FirstOrDefault(o => o.System == d.System && o.Code != d.Code && string.CompareOrdinal(o.Code, 0, d.Code, 0, 3) == 0
+                    && !o.Display.Contains(", unspecified", StringComparison.OrdinalIgnoreCase) && o.Spans.Any(a => d.Spans.Any(b => a.Start < b.Start + b.Length && b.Start < a.Start + a.Length)));
+                if (better is null) continue;
+                _coded.Remove((d.System, d.Code));
+                _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"less specific than {better.Code}, a history code of the same category for the same words", d.Spans));
             }
         }
 

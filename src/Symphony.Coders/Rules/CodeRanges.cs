@@ -5,7 +5,7 @@ namespace Symphony.Coders.Rules;
 /// "C15-C26", "C30-C32, C37-C39", "C40-C41; C45-C49", "C50.-", "O24.4-", "C7A.098", "N18". A code is in a
 /// range when, cut to the length of each end, it lies between them (C18.9 is in C15-C26; E11.22 in E08-E13).
 /// </summary>
-public sealed class CodeRanges
+public sealed partial class CodeRanges
 {
     readonly List<(string From, string To)> _ranges = [];
 
@@ -13,25 +13,21 @@ public sealed class CodeRanges
 
     CodeRanges() { }
 
-    /// <summary>The ranges of a text, or null when it names none.</summary>
+    /// <summary>The ranges a text names ("Conditions classifiable to C00-C14, C40-C49"), or null when it names none.</summary>
     public static CodeRanges? Parse(string text)
     {
         var ranges = new CodeRanges();
-        foreach (var part in text.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (System.Text.RegularExpressions.Match m in Range().Matches(text))
         {
-            var ends = part.Split('-', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (ends.Length is 0 or > 2) continue;
-            var from = Clean(ends[0]);
-            var to = ends.Length == 2 ? Clean(ends[1]) : from;
-            if (!IsCode(from) || !IsCode(to)) continue;
-            ranges._ranges.Add((from, to));
+            var from = m.Groups["from"].Value;
+            ranges._ranges.Add((from, m.Groups["to"].Success ? m.Groups["to"].Value : from));
         }
         return ranges._ranges.Count == 0 ? null : ranges;
     }
 
-    static string Clean(string end) => end.TrimEnd('.', '-', ' ');
-
-    static bool IsCode(string s) => s.Length >= 3 && char.IsAsciiLetterUpper(s[0]) && char.IsAsciiDigit(s[1]) && s.All(c => char.IsAsciiLetterOrDigit(c) || c == '.');
+    // A code (letter, digit, digit or letter, then an optional dotted tail), or two joined by a hyphen; "C50.-" is C50.
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?<from>[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]+)?)(?:\s*-\s*(?<to>[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]+)?))?")]
+    private static partial System.Text.RegularExpressions.Regex Range();
 
     public bool Contains(string code)
     {
