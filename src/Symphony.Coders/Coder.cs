@@ -90,11 +90,18 @@ public sealed partial class Coder
         matchers.Add(_terminology.Matcher(options.Language, withSynonyms: !hasSite));
 
         var draft = new CodeDraftSet(this);
+        var statusCodes = options.StatusCodes ? _terminology.Status : null;
         foreach (var sentence in tokens.Sentences)
         {
             var mentions = FindMentions(tokens, sentence, matchers, _blocked.GetValueOrDefault(options.Language), draft);
-            if (mentions.Count == 0) continue;
+            var statusHits = statusCodes?.Find(tokens, sentence, options.Language);
+            if (mentions.Count == 0 && statusHits is not { Count: > 0 }) continue;
             var triggers = context.FindTriggers(tokens, sentence);
+            foreach (var hit in statusHits ?? [])
+            {
+                var (hitStatus, hitTrigger) = context.Classify(tokens, triggers, hit.First, hit.Last);
+                draft.AddStatus(hit, StatusCodes.Decide(hit, hitStatus, hitTrigger, tokens, sentence, options.Language), tokens);
+            }
             // The episode only matters for injury-type codes with a 7th character; read it only then.
             var episode = mentions.Any(m => m.Term.Code[0] is 'S' or 'T' or 'V' or 'W' or 'X' or 'Y' or 'O' or 'M')
                 ? SpecificityRule.DetectEpisode(text.Substring(sentence.Start, sentence.Length))
@@ -268,6 +275,39 @@ public sealed partial class Coder
             if (status == MentionStatus.Uncertain) coded.Rules.Add("uncertain diagnosis coded as established (inpatient)");
         }
 
+        /// <summary>A status Z code (long-term drug, implant, absence, transplant, dependence) the sentence supports, or its rejection.</summary>
+        public void AddStatus(StatusCodes.Hit hit, (string? Rule, string? Reason) decision, TokenizedText tokens)
+        {
+            var start = tokens.Tokens[hit.First].Start;
+            var end = tokens.Tokens[hit.Last].End;
+            List<EvidenceSpan> spans = [new EvidenceSpan(start, end - start, tokens.Text.Substring(start, end - start))];
+            var display = coder.DisplayOf(CodeSystems.Icd10Cm, hit.Entry.Code, hit.Entry.Code);
+            if (decision.Rule is null)
+            {
+                _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, hit.Entry.Code, display, $"{Rules.StatusCodes.Name}: {decision.Reason}", spans));
+                return;
+            }
+            AddCode(CodeSystems.Icd10Cm, hit.Entry.Code, display, spans, [decision.Rule], StatusWeight, MentionStatus.Affirmed);
+            if (hit.Entry.NotWith is { } notWith) _statusNotWith[hit.Entry.Code] = notWith;
+        }
+
+        /// <summary>A status phrase is read word for word from a curated table: as sure as a synonym.</summary>
+        const double StatusWeight = 0.7;
+        readonly Dictionary<string, CodeRanges> _statusNotWith = new(StringComparer.Ordinal);
+
+        /// <summary>A status code not reported beside codes its table line names (no Z79.4 with type 1 diabetes E10).</summary>
+        void DropStatusConflicts()
+        {
+            foreach (var (code, notWith) in _statusNotWith)
+            {
+                if (!_coded.TryGetValue((CodeSystems.Icd10Cm, code), out var d)) continue;
+                var conflict = _coded.Values.FirstOrDefault(o => o.System == CodeSystems.Icd10Cm && notWith.Contains(o.Code));
+                if (conflict is null) continue;
+                _coded.Remove((CodeSystems.Icd10Cm, code));
+                _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, code, d.Display, $"{Rules.StatusCodes.Name}: not reported with {conflict.Code}", d.Spans));
+            }
+        }
+
         Draft AddCode(string system, string code, string display, List<EvidenceSpan> spans, List<string> rules, double weight, MentionStatus status)
         {
             if (!_coded.TryGetValue((system, code), out var draft))
@@ -371,6 +411,7 @@ public sealed partial class Coder
             // Corpus convention codes every mention as written; real coding reports the most specific code.
             if (!options.CodeEveryMention) DropAncestors();
             if (!options.CodeEveryMention) DropUnspecifiedHistory();
+            DropStatusConflicts();
             if (options.AllowedCodes is { } allowed) KeepAllowed(allowed);
             var codes = _coded.Values
                 .Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status ?? MentionStatus.Affirmed, d.Rules))
