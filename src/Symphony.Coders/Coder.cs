@@ -295,6 +295,20 @@ public sealed partial class Coder
         const double StatusWeight = 0.7;
         readonly Dictionary<string, CodeRanges> _statusNotWith = new(StringComparer.Ordinal);
 
+        /// <summary>An unspecified-site code (D49.9, C80.1, T14.90) beside a code of the note that names the site (<see cref="UnspecifiedSite"/>).</summary>
+        void DropUnspecifiedSite()
+        {
+            var diagnoses = _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm).Select(d => d.Code).ToHashSet(StringComparer.Ordinal);
+            foreach (var (code, specific) in UnspecifiedSite.LeftOut(diagnoses))
+            {
+                var d = _coded[(CodeSystems.Icd10Cm, code)];
+                // A site's own phrase keeps the site's convention (its coders gave the unspecified code for those words).
+                if (d.Rules.Any(r => r.StartsWith("matched:sitelexicon", StringComparison.Ordinal))) continue;
+                _coded.Remove((CodeSystems.Icd10Cm, code));
+                _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, code, d.Display, $"{UnspecifiedSite.Name}: the note names the site ({specific})", d.Spans));
+            }
+        }
+
         /// <summary>A status code not reported beside codes its table line names (no Z79.4 with type 1 diabetes E10).</summary>
         void DropStatusConflicts()
         {
@@ -412,6 +426,7 @@ public sealed partial class Coder
             if (!options.CodeEveryMention) DropAncestors();
             if (!options.CodeEveryMention) DropUnspecifiedHistory();
             DropStatusConflicts();
+            DropUnspecifiedSite();
             if (options.AllowedCodes is { } allowed) KeepAllowed(allowed);
             var codes = _coded.Values
                 .Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status ?? MentionStatus.Affirmed, d.Rules))
