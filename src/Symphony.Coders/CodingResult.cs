@@ -23,6 +23,12 @@ public sealed record CodingOptions
     public bool ResolveExcludes1 { get; init; } = true;
     /// <summary>Merge pairs into combination codes (diabetes with CKD, hypertension with heart failure...).</summary>
     public bool ApplyCombinations { get; init; } = true;
+    /// <summary>
+    /// Report status Z codes the note supports (Data/status-codes-{lang}.tsv): long-term drug therapy (Z79), implants
+    /// and grafts (Z95, Z96), acquired absence (Z90), transplant status (Z94), dependence on machines (Z99). On by
+    /// default; off for sites that do not code them.
+    /// </summary>
+    public bool StatusCodes { get; init; } = true;
     /// <summary>Only codes in this set are reported (a ValueSet expansion); null allows every code of the loaded systems.</summary>
     public AllowedCodes? AllowedCodes { get; init; }
 
