@@ -171,7 +171,7 @@ public static class AnnotatedScorer
                 {
                     var categories = rows is not null ? rows.SelectMany(r => r.Categories) : [ExtraCategory(concept, note.Gold)];
                     Count(key.System, categories, t => t.FalsePositives++);
-                    extra.Add(concept.Code);
+                    extra.Add(key.Item2);
                 }
             }
             var predictedKeys = predicted.Select(p => p.Key).ToHashSet();
@@ -195,8 +195,8 @@ public static class AnnotatedScorer
     /// </summary>
     public static string ExtraCategory(CodedConcept code, IReadOnlyList<GoldRow> gold)
     {
-        if (code.Status is MentionStatus.History || code.Rules.Any(r => r.StartsWith("personal-history", StringComparison.Ordinal))) return "history";
-        if (code.Status is MentionStatus.Family || code.Rules.Any(r => r.StartsWith("family-history", StringComparison.Ordinal))) return "family";
+        if (code.Status is MentionStatus.History || RuleWording.ReportsPastCondition(code)) return "history";
+        if (code.Status is MentionStatus.Family || RuleWording.ReportsFamilyCondition(code)) return "family";
         if (code.Status is MentionStatus.Uncertain or MentionStatus.Negated or MentionStatus.Hypothetical) return "context";
         var predicted = AnnotatedSet.NormalizeCode(code.Code);
         if (code.System == CodeSystems.Icd10Cm && predicted.Length >= 3)
