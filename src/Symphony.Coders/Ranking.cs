@@ -200,7 +200,6 @@ internal sealed partial class NoteSections
 
     public static NoteSections For(Language language) => language == Language.Spanish ? Spanish : English;
 
-    readonly Regex _headers;
     readonly Regex _cues;
     readonly Dictionary<string, string> _kinds;
     readonly Dictionary<string, string> _cueKinds;
@@ -209,11 +208,7 @@ internal sealed partial class NoteSections
     {
         _kinds = Table($"sections-{language.ToCode()}.tsv");
         _cueKinds = Table($"principal-{language.ToCode()}.tsv");
-        // A header starts a line or follows punctuation and ends with a colon or the line: "DISCHARGE DIAGNOSES:", ",PLAN:".
-        _headers = new Regex(
-            $@"(?<=(?:^|[\r\n.,;])[ \t]*)(?:(?<h>{Alternation(_kinds.Keys)})s?|(?-i:(?<u>[A-Z][A-Z/&\- ]{{2,40}}[A-Z])))[ \t]*(?::|(?=[ \t]*\r?$))",
-            RegexOptions.IgnoreCase | RegexOptions.Multiline | RegexOptions.CultureInvariant);
-        _cues = new Regex($@"\b(?<c>{Alternation(_cueKinds.Keys)})\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        _cues = new Regex($@"\b(?<c>{Alternation(_cueKinds.Keys)})\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
     }
 
     static Dictionary<string, string> Table(string file) => LanguageData.ReadLines(file)
@@ -232,7 +227,7 @@ internal sealed partial class NoteSections
         return key.EndsWith('s') && table.TryGetValue(key[..^1], out kind) ? kind : null;
     }
 
-    /// <summary>Longest phrases first, so "postoperative diagnosis" wins over "diagnosis"; spaces match any run of spaces.</summary>
+    /// <summary>Longest phrases first; spaces match any run of spaces.</summary>
     static string Alternation(IEnumerable<string> phrases) =>
         string.Join('|', phrases.OrderByDescending(p => p.Length)
             .Select(p => Regex.Escape(p).Replace(@"\ ", @"\s+"))
@@ -258,20 +253,48 @@ internal sealed partial class NoteSections
         }
     }
 
+    /// <summary>Longest header the scan reads ("indications for procedure" and longer table entries fit).</summary>
+    const int MaxHeaderLength = 60;
+
+    /// <summary>
+    /// Headers: text at the start of a line or after punctuation (". ", ", ", ";") up to a colon or the end of the
+    /// line, that the table names (singular or plural) or that is written in capitals ("MRI OF THE BRAIN:", read as
+    /// narrative). One pass over the note, no backtracking.
+    /// </summary>
     public Map Read(string text)
     {
         var found = new List<(int Start, int End, string Header, string Kind)>();
-        foreach (Match m in _headers.Matches(text))
+        for (var i = 0; i < text.Length; i++)
         {
-            var header = m.Groups["h"].Success ? m.Groups["h"].Value : m.Groups["u"].Value;
-            // An upper-case header the table does not name ("MRI OF THE BRAIN:") is narrative.
-            var kind = KindOf(_kinds, header) ?? "course";
-            found.Add((m.Index, m.Index + m.Length, header, kind));
+            if (i > 0 && !IsSegmentBreak(text[i - 1])) continue;
+            var j = i;
+            while (j < text.Length && text[j] is ' ' or '\t') j++;
+            var k = j;
+            while (k < text.Length && k - j <= MaxHeaderLength && !IsSegmentBreak(text[k]) && text[k] != ':') k++;
+            var colon = k < text.Length && text[k] == ':';
+            if (!colon && k < text.Length && text[k] is not ('\r' or '\n')) continue;
+            var header = text[j..k].TrimEnd();
+            if (header.Length < 3) continue;
+            var kind = KindOf(_kinds, header) ?? (IsCapitals(header) ? "course" : null);
+            if (kind is null) continue;
+            found.Add((j, colon ? k + 1 : k, header, kind));
+            i = k - 1;
         }
         var headers = new List<Header>(found.Count);
         for (var i = 0; i < found.Count; i++)
             headers.Add(new Header(found[i].Start, found[i].End, i + 1 < found.Count ? found[i + 1].Start : text.Length, found[i].Header, found[i].Kind));
         return new Map(headers);
+    }
+
+    static bool IsSegmentBreak(char c) => c is '\r' or '\n' or '.' or ',' or ';';
+
+    /// <summary>"REVIEW OF SYSTEMS", "HEENT": capitals (and / &amp; - spaces), four characters or more, starting and ending with a letter.</summary>
+    static bool IsCapitals(string header)
+    {
+        if (header.Length < 4 || !char.IsAsciiLetterUpper(header[0]) || !char.IsAsciiLetterUpper(header[^1])) return false;
+        foreach (var c in header)
+            if (!char.IsAsciiLetterUpper(c) && c is not (' ' or '/' or '&' or '-')) return false;
+        return true;
     }
 
     public IEnumerable<(int Start, int End, string Phrase, string Kind)> Cues(string text)
