@@ -4,7 +4,7 @@ using Symphony.Coders.Lexicon;
 
 namespace Symphony.Coders.Tests;
 
-/// <summary>The hand-coded English set's files and scoring (docs/annotation-guide.md), on a three-note fixture.</summary>
+/// <summary>The hand-coded English set's files and scoring (the annotation guide), on a three-note fixture.</summary>
 public class AnnotatedSetTests
 {
     static readonly string Fixture = Path.Combine(AppContext.BaseDirectory, "fixtures", "annotated");

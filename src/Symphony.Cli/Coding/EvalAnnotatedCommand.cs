@@ -7,7 +7,7 @@ namespace Symphony.Cli.Coding;
 
 /// <summary>
 /// <c>symphony eval annotated &lt;dir&gt; [--out predictions.tsv]</c>: codes each note of a hand-coded set
-/// (docs/annotation-guide.md) as for real use — guidelines applied, the note's setting from index.tsv — and prints
+/// (the layout its GUIDE.md describes) as for real use — guidelines applied, the note's setting from index.tsv — and prints
 /// P/R/F1 overall, per system and per category, one line per note, and the MAP of the ranking.
 /// </summary>
 public static class EvalAnnotatedCommand

@@ -11,7 +11,7 @@ public sealed record GoldRow(string Note, int Line, string System, string Code, 
 public sealed record AnnotatedNote(string Id, string Type, CareSetting Setting, string Text, IReadOnlyList<GoldRow> Gold);
 
 /// <summary>
-/// A hand-coded English set in the layout of docs/annotation-guide.md: <c>index.tsv</c> (note, type, setting, …),
+/// A hand-coded English set in the layout its annotation guide (GUIDE.md) describes: <c>index.tsv</c> (note, type, setting, …),
 /// <c>notes/&lt;note&gt;.txt</c> and <c>gold/&lt;note&gt;.tsv</c> (system, code, expect, spans, quote, category, why). Notes
 /// of the index without a gold file are not yet annotated and are left out.
 /// </summary>
@@ -136,7 +136,7 @@ public sealed record AnnotatedScores(Tally Overall, IReadOnlyDictionary<string, 
 }
 
 /// <summary>
-/// Scores the coder's codes against the gold rows (docs/annotation-guide.md, "Scoring"): a predicted code matching a
+/// Scores the coder's codes against the gold rows (the annotation guide, "Scoring"): a predicted code matching a
 /// coded row is a true positive of that row's categories; a coded row not predicted a false negative of its
 /// categories; a predicted code matching a not-coded row a false positive of that row's categories; any other
 /// predicted code a false positive categorised by what the coder says of it (<see cref="ExtraCategory"/>).
