@@ -117,7 +117,7 @@ public sealed partial class Coder
                 draft.Add(mention, status, trigger, episode, side, tokens, options, statusRule);
             }
         }
-        return draft.Finish(options);
+        return draft.Finish(options, tokens);
     }
 
     sealed record Mention(TermMatch Match, LexiconTerm Term);
@@ -220,6 +220,8 @@ public sealed partial class Coder
             public readonly List<EvidenceSpan> Spans = [];
             public readonly List<string> Rules = [];
             public readonly List<double> Weights = [];
+            /// <summary>The mentions behind the code, for its ranking (<see cref="Ranking"/>).</summary>
+            public readonly List<MentionEvidence> Evidence = [];
             /// <summary>The status of the strongest mention that supports the code (set by the first mention).</summary>
             public MentionStatus? Status;
         }
@@ -264,7 +266,8 @@ public sealed partial class Coder
                     reason += $"; reported as {history}";
                     var historyRule = $"{(status == MentionStatus.Family ? "family" : "personal")}-history:{code} → {history} ('{trigger}')";
                     AddCode(CodeSystems.Icd10Cm, history, coder.DisplayOf(CodeSystems.Icd10Cm, history, history), spans,
-                        [matchedBy, historyRule], term.Weight * 0.8, status);
+                        [matchedBy, historyRule], term.Weight * 0.8, status)
+                        .Evidence.Add(MentionEvidence.Of(tokens, mention.Match, term, status, rules));
                 }
                 _rejected.Add(new RejectedCandidate(term.System, code, display, reason, spans));
                 return;
@@ -272,6 +275,7 @@ public sealed partial class Coder
             if (statusRule is not null) rules.Add(statusRule);
             var coded = AddCode(term.System, code, display, spans, [matchedBy, .. rules],
                 status == MentionStatus.Affirmed ? term.Weight : term.Weight * 0.8, status);
+            coded.Evidence.Add(MentionEvidence.Of(tokens, mention.Match, term, status, rules));
             if (status == MentionStatus.Uncertain) coded.Rules.Add("uncertain diagnosis coded as established (inpatient)");
         }
 
@@ -417,7 +421,7 @@ public sealed partial class Coder
             return [new EvidenceSpan(start, end - start, tokens.Text.Substring(start, end - start))];
         }
 
-        public CodingResult Finish(CodingOptions options)
+        public CodingResult Finish(CodingOptions options, TokenizedText tokens)
         {
             if (options.ApplyCombinations) ApplyCombinations();
             if (options.ResolveExcludes1 && coder.Notes is { } notes) ResolveExcludes1(notes);
@@ -428,10 +432,10 @@ public sealed partial class Coder
             DropStatusConflicts();
             DropUnspecifiedSite();
             if (options.AllowedCodes is { } allowed) KeepAllowed(allowed);
-            var codes = _coded.Values
-                .Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status ?? MentionStatus.Affirmed, d.Rules))
-                .OrderByDescending(c => c.Confidence).ThenBy(c => c.Spans[0].Start).ThenBy(c => c.Code, StringComparer.Ordinal)
-                .ToList();
+            var drafts = _coded.Values.ToList();
+            var codes = Ranking.Rank(
+                drafts.Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status ?? MentionStatus.Affirmed, d.Rules)).ToList(),
+                drafts.Select(d => (IReadOnlyList<MentionEvidence>)d.Evidence).ToList(), tokens, options);
             return new CodingResult(codes, _rejected);
         }
 
@@ -488,6 +492,7 @@ public sealed partial class Coder
                 _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"not in ValueSet {allowed.Label}", d.Spans));
                 if (NearestMember(d.System, d.Code, allowed) is not { } member) continue;
                 var replaced = AddCode(d.System, member.Code, member.Display, d.Spans, d.Rules, Confidence(d.Weights), d.Status ?? MentionStatus.Affirmed);
+                replaced.Evidence.AddRange(d.Evidence);
                 replaced.Rules.Add($"valueset:{d.Code} not in {allowed.Label} → {member.Code} ({(IsBelow(d.System, d.Code, member.Code) ? "nearest ancestor in the set" : "the set's default code under a common ancestor")})");
             }
         }
@@ -526,6 +531,7 @@ public sealed partial class Coder
                 combined.Spans.AddRange(first.Spans.Concat(second.Spans).Distinct());
                 combined.Rules.Add($"combination:{found.Rule.Name} ({found.First} + {found.Second} → {found.Rule.Combined})");
                 combined.Weights.Add(Math.Max(Confidence(first.Weights), Confidence(second.Weights)));
+                combined.Evidence.AddRange(first.Evidence.Concat(second.Evidence));
                 _coded.Remove((CodeSystems.Icd10Cm, found.First));
                 _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, first.Code, first.Display, $"combined into {found.Rule.Combined} ({found.Rule.Name})", first.Spans));
                 if (!found.Rule.KeepSecond)

@@ -46,7 +46,13 @@ public sealed record CodedConcept(
     double Confidence,
     IReadOnlyList<EvidenceSpan> Spans,
     MentionStatus Status,
-    IReadOnlyList<string> Rules);
+    IReadOnlyList<string> Rules)
+{
+    /// <summary>What the confidence is made of, and why the code leads the list when it does (null when not ranked by the coder).</summary>
+    public ConfidenceBasis? Basis { get; init; }
+    /// <summary>The principal (inpatient) or first-listed (outpatient) diagnosis: the reason for the stay or visit the note names.</summary>
+    public bool IsPrincipal => Basis?.Principal is not null;
+}
 
 /// <summary>A code that was considered and not proposed, and why (e.g. "negated: 'no evidence of'", "Excludes1 with I10").</summary>
 public sealed record RejectedCandidate(string System, string Code, string Display, string Reason, IReadOnlyList<EvidenceSpan> Spans);
