@@ -10,8 +10,8 @@ namespace Symphony.Coders;
 /// <summary>
 /// What a code's confidence is made of, so a reviewer sees why it ranks where it does.
 /// </summary>
-/// <param name="Match">The kind of match of its strongest mention: title, inclusion term, synonym, index entry, site phrase, procedure name, tabular note term, category title; "combination" or "history code" when a rule made the code from other mentions.</param>
-/// <param name="MatchWeight">That term's prior weight (how reliably such a match means the code).</param>
+/// <param name="Match">The kind of match of its strongest mention: title, inclusion term, synonym, index entry, site phrase, procedure name, tabular note term, category title; "combination" when the code combines two the note supports.</param>
+/// <param name="MatchWeight">That term's prior weight (how reliably such a match means the code; for a combination, its strongest part's).</param>
 /// <param name="Mentions">Distinct places in the note that support the code.</param>
 /// <param name="Section">The section of the strongest mention (final, admission, assessment, reason, course, history, family, social, exam, results, medications, procedure, plan), or "none" when the note has no headers there.</param>
 /// <param name="Certainty">What the sentence of the strongest mention says: affirmed, uncertain, history, family, hypothetical, negated.</param>
@@ -86,7 +86,7 @@ internal static class Ranking
         var strongest = mentions.Select(m => (Value: Value(m, sections.KindAt(m.Start), unspecified, options), Mention: m)).MaxBy(b => b.Value);
         var top = strongest.Mention;
         var places = mentions.Select(m => m.Start).Distinct().Count();
-        var basis = new ConfidenceBasis(MatchKind(top), Math.Round(top.Weight, 3), places, sections.KindAt(top.Start), Certainty(top.Status), Weakened(top, unspecified && top.Source != TermSource.SiteLexicon), null);
+        var basis = new ConfidenceBasis(RuleWording.IsCombination(code) ? "combination" : MatchKind(top), Math.Round(top.Weight, 3), places, sections.KindAt(top.Start), Certainty(top.Status), Weakened(top, unspecified && top.Source != TermSource.SiteLexicon), null);
         return code with { Confidence = Math.Round(strongest.Value, 4), Basis = basis };
     }
 

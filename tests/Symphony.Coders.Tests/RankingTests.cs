@@ -86,6 +86,13 @@ public class RankingTests
     }
 
     [Fact]
+    public void A_combination_code_says_it_combines_two_codes_the_note_supports()
+    {
+        var combined = Shipped.Value.Code("Essential hypertension with chronic kidney disease stage 3.", Inpatient).Codes.Single(c => c.Code == "I12.9");
+        Assert.Equal(("combination", 2), (combined.Basis!.Match, combined.Basis.Mentions));
+    }
+
+    [Fact]
     public void Words_said_apart_weigh_less_than_the_same_words_together()
     {
         var together = Shipped.Value.Code("Non-ST elevation myocardial infarction.", Inpatient).Codes.Single(c => c.Code == "I21.4");
