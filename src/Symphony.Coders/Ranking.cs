@@ -13,7 +13,7 @@ namespace Symphony.Coders;
 /// <param name="Match">The kind of match of its strongest mention: title, inclusion term, synonym, index entry, site phrase, procedure name, tabular note term, category title; "combination" when the code combines two the note supports.</param>
 /// <param name="MatchWeight">That term's prior weight (how reliably such a match means the code; for a combination, its strongest part's).</param>
 /// <param name="Mentions">Distinct places in the note that support the code.</param>
-/// <param name="Section">The section of the strongest mention (final, admission, assessment, reason, course, history, family, social, exam, results, medications, procedure, plan), or "none" when the note has no headers there.</param>
+/// <param name="Section">The section of the strongest mention (final, secondary, admission, assessment, reason, course, history, family, social, exam, results, medications, procedure, plan), or "none" when the note has no headers there.</param>
 /// <param name="Certainty">What the sentence of the strongest mention says: affirmed, uncertain, history, family, hypothetical, negated.</param>
 /// <param name="Weakened">What weakened the strongest mention: "words apart" (its words lie apart rather than as one phrase), "default child" (the note names only the category), "unspecified title".</param>
 /// <param name="Principal">Why the code leads the list (the principal or first-listed diagnosis), or null.</param>

@@ -53,6 +53,15 @@ public class RankingTests
     }
 
     [Fact]
+    public void A_secondary_diagnosis_never_leads()
+    {
+        var codes = Shipped.Value.Code("SECONDARY DIAGNOSES:\n1. Essential hypertension.\n2. Type 2 diabetes mellitus.\n", Inpatient).Codes;
+        Assert.Equal(["E11.9", "I10"], codes.Select(c => c.Code).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(codes, c => c.IsPrincipal);
+        Assert.All(codes, c => Assert.Equal("secondary", c.Basis!.Section));
+    }
+
+    [Fact]
     public void A_family_history_code_never_leads()
     {
         var codes = Shipped.Value.Code("DIAGNOSES: Family history of breast cancer. Essential hypertension.\n", Inpatient).Codes;
