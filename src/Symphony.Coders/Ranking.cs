@@ -10,25 +10,24 @@ namespace Symphony.Coders;
 /// <summary>
 /// What a code's confidence is made of, so a reviewer sees why it ranks where it does.
 /// </summary>
-/// <param name="Match">The kind of match of its strongest mention: title, inclusion term, synonym, index entry, site phrase, procedure name, tabular note term, category title; "combination" or "history code" when a rule made the code from other mentions.</param>
-/// <param name="MatchWeight">That term's prior weight (how reliably such a match means the code).</param>
+/// <param name="Match">The kind of match of its strongest mention: title, inclusion term, synonym, index entry, site phrase, procedure name, tabular note term, category title; "combination" when the code combines two the note supports.</param>
+/// <param name="MatchWeight">That term's prior weight (how reliably such a match means the code; for a combination, its strongest part's).</param>
 /// <param name="Mentions">Distinct places in the note that support the code.</param>
-/// <param name="Section">The section of the strongest mention (final, admission, assessment, reason, course, history, family, social, exam, results, medications, procedure, plan), or "none" when the note has no headers there.</param>
+/// <param name="Section">The section of the strongest mention (final, secondary, admission, assessment, reason, course, history, family, social, exam, results, medications, procedure, plan), or "none" when the note has no headers there.</param>
 /// <param name="Certainty">What the sentence of the strongest mention says: affirmed, uncertain, history, family, hypothetical, negated.</param>
 /// <param name="Weakened">What weakened the strongest mention: "words apart" (its words lie apart rather than as one phrase), "default child" (the note names only the category), "unspecified title".</param>
 /// <param name="Principal">Why the code leads the list (the principal or first-listed diagnosis), or null.</param>
 public sealed record ConfidenceBasis(string Match, double MatchWeight, int Mentions, string Section, string Certainty, IReadOnlyList<string> Weakened, string? Principal)
 {
-    /// <summary>"principal diagnosis: 'admitted for'; title match (0.60), 2 mentions, section final, affirmed".</summary>
+    /// <summary>"principal diagnosis (Section II): 'admitted for'; title match (0.60), words apart, 2 mentions, section final, affirmed".</summary>
     public override string ToString() =>
         (Principal is null ? "" : Principal + "; ")
         + string.Create(CultureInfo.InvariantCulture, $"{Match} match ({MatchWeight:0.00}){string.Concat(Weakened.Select(w => ", " + w))}, {Mentions} mention{(Mentions == 1 ? "" : "s")}, section {Section}, {Certainty}");
 }
 
 /// <summary>One mention behind a code: where it starts, the term that matched, and what its sentence says about it.</summary>
-/// <param name="Source">The term's source; null when a rule made the code (combination, history code).</param>
 /// <param name="DefaultChild">The term named a category and the code is its default child (<see cref="Rules.SpecificityRule.DefaultChild"/>).</param>
-internal readonly record struct MentionEvidence(int Start, int End, TermSource? Source, double Weight, MentionStatus Status, bool Scattered, bool DefaultChild)
+internal readonly record struct MentionEvidence(int Start, int End, TermSource Source, double Weight, MentionStatus Status, bool Scattered, bool DefaultChild)
 {
     public static MentionEvidence Of(TokenizedText tokens, TermMatch match, LexiconTerm term, MentionStatus status, IEnumerable<string> rules) =>
         new(tokens.Tokens[match.First].Start, tokens.Tokens[match.Last].End, term.Source, term.Weight, status, IsScattered(tokens, match),
@@ -86,7 +85,7 @@ internal static class Ranking
         var strongest = mentions.Select(m => (Value: Value(m, sections.KindAt(m.Start), unspecified, options), Mention: m)).MaxBy(b => b.Value);
         var top = strongest.Mention;
         var places = mentions.Select(m => m.Start).Distinct().Count();
-        var basis = new ConfidenceBasis(MatchKind(top), Math.Round(top.Weight, 3), places, sections.KindAt(top.Start), Certainty(top.Status), Weakened(top, unspecified && top.Source != TermSource.SiteLexicon), null);
+        var basis = new ConfidenceBasis(RuleWording.IsCombination(code) ? "combination" : MatchKind(top), Math.Round(top.Weight, 3), places, sections.KindAt(top.Start), Certainty(top.Status), Weakened(top, unspecified), null);
         return code with { Confidence = Math.Round(strongest.Value, 4), Basis = basis };
     }
 
@@ -122,7 +121,6 @@ internal static class Ranking
 
     static string MatchKind(MentionEvidence m) => m.Source switch
     {
-        null => "rule",
         TermSource.SiteLexicon => "site phrase",
         TermSource.Synonym => "synonym",
         TermSource.ProcedureName => "procedure name",
@@ -131,7 +129,7 @@ internal static class Ranking
         TermSource.IndexTerm => "index entry",
         TermSource.NoteTerm => "tabular note term",
         TermSource.CategoryHead => "category title",
-        _ => m.Source.Value.ToString().ToLowerInvariant(),
+        _ => m.Source.ToString().ToLowerInvariant(),
     };
 
     /// <summary>
@@ -193,7 +191,7 @@ internal static class Ranking
 }
 
 /// <summary>A note's section headers (Data/sections-{lang}.tsv, or any upper-case "HEADER:") and the phrases that name the reason for the stay (Data/principal-{lang}.tsv).</summary>
-internal sealed partial class NoteSections
+internal sealed class NoteSections
 {
     static readonly NoteSections English = new(Language.English);
     static readonly NoteSections Spanish = new(Language.Spanish);

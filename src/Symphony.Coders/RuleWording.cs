@@ -36,6 +36,9 @@ public static class RuleWording
     /// <summary>The coder reported a past condition with its personal-history code (Z85–Z87, I25.2 …): the condition itself is resolved.</summary>
     public static bool ReportsPastCondition(CodedConcept code) => code.Rules.Any(r => r.StartsWith("personal-history:", StringComparison.Ordinal));
 
+    /// <summary>The code is a combination code the coder made from two codes the note supports (I10 + N18.30 → I12.9).</summary>
+    public static bool IsCombination(CodedConcept code) => code.Rules.Any(r => r.StartsWith("combination:", StringComparison.Ordinal));
+
     /// <summary>The coder reported a relative's condition with its family-history code (Z80–Z84).</summary>
     public static bool ReportsFamilyCondition(CodedConcept code) => code.Rules.Any(r => r.StartsWith("family-history:", StringComparison.Ordinal));
 

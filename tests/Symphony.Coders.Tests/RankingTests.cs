@@ -53,6 +53,15 @@ public class RankingTests
     }
 
     [Fact]
+    public void A_secondary_diagnosis_never_leads()
+    {
+        var codes = Shipped.Value.Code("SECONDARY DIAGNOSES:\n1. Essential hypertension.\n2. Type 2 diabetes mellitus.\n", Inpatient).Codes;
+        Assert.Equal(["E11.9", "I10"], codes.Select(c => c.Code).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(codes, c => c.IsPrincipal);
+        Assert.All(codes, c => Assert.Equal("secondary", c.Basis!.Section));
+    }
+
+    [Fact]
     public void A_family_history_code_never_leads()
     {
         var codes = Shipped.Value.Code("DIAGNOSES: Family history of breast cancer. Essential hypertension.\n", Inpatient).Codes;
@@ -83,6 +92,13 @@ public class RankingTests
         Assert.True(codes.Single(c => c.Code == "E11.9").Confidence > family.Confidence);
         Assert.Contains("unspecified title", codes.Single(c => c.Code == "R50.9").Basis!.Weakened);
         Assert.Equal("synonym match (0.70), 1 mention, section final, affirmed", diabetes.ToString());
+    }
+
+    [Fact]
+    public void A_combination_code_says_it_combines_two_codes_the_note_supports()
+    {
+        var combined = Shipped.Value.Code("Essential hypertension with chronic kidney disease stage 3.", Inpatient).Codes.Single(c => c.Code == "I12.9");
+        Assert.Equal(("combination", 2), (combined.Basis!.Match, combined.Basis.Mentions));
     }
 
     [Fact]
