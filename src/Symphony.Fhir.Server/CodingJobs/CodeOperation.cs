@@ -6,6 +6,7 @@ using Symphony.Terminology.Services;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
+using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Resources;
 using Symphony.Fhir.Server.Storage;
@@ -27,9 +28,11 @@ public static class CodeOperation
     public static WebApplication MapCodeOperation(this WebApplication app)
     {
         app.MapPost("/DocumentReference/{id}/$code", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
-            CodeResourceAsync("DocumentReference", id, request, services, fhir, ct));
+            CodeResourceAsync("DocumentReference", id, request, services, fhir, ct))
+            .RequireScope(SmartPermission.Read, "DocumentReference").RequireScope(SmartPermission.Create, "Condition");
         app.MapPost("/Encounter/{id}/$code", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
-            CodeResourceAsync("Encounter", id, request, services, fhir, ct));
+            CodeResourceAsync("Encounter", id, request, services, fhir, ct))
+            .RequireScope(SmartPermission.Read, "Encounter").RequireScope(SmartPermission.Create, "Condition");
         app.MapPost("/$code", CodeInlineAsync);
         app.MapGet(StatusRoute, StatusAsync);
         app.MapDelete(StatusRoute, CancelAsync);
