@@ -25,6 +25,8 @@ public static class TokenServer
     /// <summary>Algorithms SMART Backend Services asks servers to accept for client assertions.</summary>
     public static readonly string[] AssertionAlgorithms = [SecurityAlgorithms.RsaSha384, SecurityAlgorithms.EcdsaSha384];
 
+    const string ClientAuthenticationType = "client-authentication+jwt";
+
     /// <summary>A client assertion may be valid for at most this long (SMART Backend Services).</summary>
     public static readonly TimeSpan MaxAssertionLifetime = TimeSpan.FromMinutes(5);
 
@@ -63,7 +65,7 @@ public static class TokenServer
     }
 
     /// <summary>Gives OpenIddict the public keys of the client that signed an assertion (in its stateless mode it has no application store to ask).</summary>
-    public sealed class ResolveClientAssertionKeys(ClientRegistry clients) : IOpenIddictServerHandler<ValidateTokenContext>
+    public sealed class ResolveClientAssertionKeys(ClientRegistry clients, IOptions<AuthOptions> options) : IOpenIddictServerHandler<ValidateTokenContext>
     {
         public async ValueTask HandleAsync(ValidateTokenContext context)
         {
@@ -73,9 +75,14 @@ public static class TokenServer
             var client = await clients.FindAsync(issuer, context.Transaction.CancellationToken);
             context.TokenValidationParameters.IssuerSigningKeys = client?.Keys is { } keys ? await keys(context.Transaction.CancellationToken) : [];
             context.TokenValidationParameters.ValidAlgorithms = AssertionAlgorithms;
-            // Clients write "JWT" or no typ at all (SMART's examples do): any type, the token is read as an assertion.
+            // SMART Backend Services clients name the token endpoint as the audience; OpenIddict expects the issuer.
+            context.ValidAudiences.Add(AuthUrls.BaseUrl(context.Transaction.GetHttpRequest()!, options.Value) + TokenPath);
+            // Clients write "JWT" or no typ at all (SMART's examples do), which OpenIddict would read as another kind of
+            // token; the newer "client-authentication+jwt" is what it reads as an assertion.
             context.TokenValidationParameters.ValidTypes = null;
-            context.TokenValidationParameters.TypeValidator = (type, _, _) => type ?? JwtConstants.HeaderType;
+            context.TokenValidationParameters.TypeValidator = (type, _, _) => type is null or JwtConstants.HeaderType or ClientAuthenticationType
+                ? ClientAuthenticationType
+                : throw new SecurityTokenInvalidTypeException($"A client assertion is not of type {type}.");
         }
 
         static string? ReadIssuer(string token)
@@ -96,7 +103,7 @@ public static class TokenServer
     /// is known, its secret or assertion is right (an assertion lives at most 5 minutes and its jti is used once), and it
     /// asks only for scopes it is registered for.
     /// </summary>
-    public sealed class AuthenticateClient(ClientRegistry clients, AuthStore store) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+    public sealed class AuthenticateClient(ClientRegistry clients, AuthStore store, IOptions<AuthOptions> options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
     {
         public async ValueTask HandleAsync(ValidateTokenRequestContext context)
         {
@@ -114,6 +121,12 @@ public static class TokenServer
                 if (client.Keys is null || assertion.Issuer != client.ClientId || assertion.Subject != client.ClientId)
                 {
                     context.Reject(Errors.InvalidClient, "The client assertion does not identify a client registered with keys.");
+                    return;
+                }
+                var baseUrl = AuthUrls.BaseUrl(context.Transaction.GetHttpRequest()!, options.Value);
+                if (!assertion.Audiences.Any(a => a == baseUrl + TokenPath || a.TrimEnd('/') == baseUrl))
+                {
+                    context.Reject(Errors.InvalidClient, "The client assertion's audience must be this server's token endpoint.");
                     return;
                 }
                 var issued = assertion.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out var iat)
