@@ -17,6 +17,9 @@ public sealed class ScopePolicy(IOptions<AuthOptions> options)
 
     readonly bool _off = options.Value.Mode == AuthMode.None;
 
+    /// <summary>Auth:Mode=none: every request may do everything.</summary>
+    public bool ChecksNothing => _off;
+
     public bool Allows(HttpContext context, string resourceType, SmartPermission permission) =>
         _off || Granted(context).Any(scope => scope.Context != SmartContext.Patient && scope.Covers(resourceType, permission));
 

@@ -211,6 +211,29 @@ public abstract class TokenMatrixTests<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [BackendFact]
+    public async Task GivenAnAsyncCodeOfInlineText_WhenAnotherClientAsksForItsStatus_Then403AndItsOwnClientIsAnswered()
+    {
+        var input = new Parameters();
+        input.Add("text", new FhirString("Assessment: essential hypertension."));
+        using var owner = fixture.Client;
+        var request = new HttpRequestMessage(HttpMethod.Post, "/$code") { Content = Body(input) };
+        request.Headers.Add("Prefer", "respond-async");
+        var accepted = await owner.SendAsync(request);
+        Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{(int)accepted.StatusCode} {await accepted.Content.ReadAsStringAsync()}");
+        var status = accepted.Content.Headers.ContentLocation ?? new Uri(accepted.Headers.GetValues("Content-Location").Single());
+
+        using var other = fixture.Anonymous();
+        other.WithToken(await TestAuth.TokenAsync(other, AuthServerFixture.NarrowClient, AuthServerFixture.Secret));
+        var refused = await other.GetAsync(status);
+        var cancelRefused = await other.DeleteAsync(status);
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(OperationOutcome.IssueType.Forbidden, (await OutcomeAsync(refused)).Issue[0].Code);
+        Assert.Equal(HttpStatusCode.Forbidden, cancelRefused.StatusCode);
+        Assert.True((await owner.GetAsync(status)).StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK);
+    }
+
+    [BackendFact]
     public async Task GivenASearchIncludingResourcesTheTokenMayNotRead_WhenSearched_ThenTheyAreLeftOut()
     {
         await SeedAsync();
