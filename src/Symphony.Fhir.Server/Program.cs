@@ -1,3 +1,4 @@
+using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Health;
 using Symphony.Fhir.Server.Resources;
@@ -10,12 +11,17 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.AddFhirStorage();
 builder.AddHealth();
+builder.AddAuth();
 builder.AddFhirApi();
 builder.AddCoding();
 builder.AddTerminology();
 
 var app = builder.Build();
 app.UseFhirErrors();
+// Every route below needs a token but those marked AllowAnonymous (discovery, health); the token endpoint answers here.
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapAuth();
 app.MapHealth();
 app.MapCoding();
 app.MapFhirApi();

@@ -6,6 +6,7 @@ using Hl7.Fhir.Serialization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Symphony.Fhir.Server.Tests.Infrastructure;
 using server::Symphony.Fhir.Server.CodingJobs;
 using Symphony.Cli.Agent;
 using Symphony.Coders.Agent;
@@ -19,9 +20,9 @@ public sealed class ServerAgentTests : IDisposable
 
     WebApplicationFactory<server::Program> Start(Uri endpoint, bool loopbackOnly = true) =>
         // UseSetting, not ConfigureAppConfiguration: the server's Program reads its store and role before Build.
-        new WebApplicationFactory<server::Program>().WithWebHostBuilder(builder =>
+        new AuthenticatedFactory<server::Program>().WithWebHostBuilder(builder =>
         {
-            foreach (var (key, value) in new Dictionary<string, string?>
+            foreach (var (key, value) in new Dictionary<string, string?>(TestAuth.Settings)
             {
                 ["role"] = "api",
                 ["Storage:Provider"] = "sqlite",

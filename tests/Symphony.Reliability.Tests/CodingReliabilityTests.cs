@@ -23,7 +23,7 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
         await using (var api = ServerProcess.Start(db.ConnectionString, "api"))
         {
             await api.WaitReadyAsync(coder: false);
-            var created = await PutAsync(api.BaseUrl, notes);
+            var created = await PutAsync(api, notes);
             Assert.Equal(HttpStatusCode.Created, created.Last());
             api.Kill(); // SIGKILL right after the 201 of the note: nothing has coded it
         }
@@ -45,7 +45,7 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
         await using var doomed = ServerProcess.Start(db.ConnectionString, "worker", quickLease);
         await Task.WhenAll(api.WaitReadyAsync(coder: false), doomed.WaitReadyAsync(coder: true));
 
-        await PutAsync(api.BaseUrl, notes);
+        await PutAsync(api, notes);
         await WaitAsync(() => Task.FromResult(doomed.CountLines("Claimed") > 0), doomed);
         doomed.Kill();
         var orphaned = await db.ColumnAsync("SELECT id FROM coding_request WHERE status = 'running'");
@@ -71,7 +71,7 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
         await using var second = ServerProcess.Start(db.ConnectionString, "worker", smallBatches);
         await Task.WhenAll(api.WaitReadyAsync(coder: false), first.WaitReadyAsync(coder: true), second.WaitReadyAsync(coder: true));
 
-        await PutAsync(api.BaseUrl, notes);
+        await PutAsync(api, notes);
         await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == NoteCount(notes), first);
 
         await AssertCodedOnceAsync(db, NoteCount(notes));
@@ -97,7 +97,7 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
         var accepted = 0;
         var burst = Task.Run(async () =>
         {
-            using var client = new HttpClient { BaseAddress = api.BaseUrl, Timeout = TimeSpan.FromMinutes(2) };
+            using var client = api.CreateClient(TimeSpan.FromMinutes(2));
             foreach (var json in notes)
             {
                 await PutUntilAcceptedAsync(client, json, refused);
@@ -124,8 +124,8 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
         await using var api = ServerProcess.Start(db.ConnectionString, "api");
         await using var worker = ServerProcess.Start(db.ConnectionString, "worker");
         await Task.WhenAll(api.WaitReadyAsync(coder: false), worker.WaitReadyAsync(coder: true));
-        using var client = new HttpClient { BaseAddress = api.BaseUrl, Timeout = TimeSpan.FromMinutes(2) };
-        using var workerClient = new HttpClient { BaseAddress = worker.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        using var client = api.CreateClient(TimeSpan.FromMinutes(2));
+        using var workerClient = worker.CreateClient(TimeSpan.FromSeconds(30));
         foreach (var json in perNote[0]) await PutUntilAcceptedAsync(client, json, null);
         await WaitAsync(async () => await db.ScalarAsync<int>(DoneNotes) == 1, worker);
 
@@ -222,9 +222,9 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
 
     static int NoteCount(List<string> resources) => resources.Count(r => r.Contains("\"resourceType\":\"DocumentReference\""));
 
-    static async Task<List<HttpStatusCode>> PutAsync(Uri baseUrl, List<string> resources)
+    static async Task<List<HttpStatusCode>> PutAsync(ServerProcess server, List<string> resources)
     {
-        using var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(2) };
+        using var client = server.CreateClient(TimeSpan.FromMinutes(2));
         var statuses = new List<HttpStatusCode>();
         foreach (var json in resources)
         {

@@ -30,7 +30,7 @@ public sealed class TerminologyImportTests(ITestOutputHelper output)
             await using var api = ServerProcess.Start(db.ConnectionString, "api", settings);
             await using var worker = ServerProcess.Start(db.ConnectionString, "worker", settings);
             await Task.WhenAll(api.WaitReadyAsync(coder: false), worker.WaitReadyAsync(coder: true));
-            using var client = new HttpClient { BaseAddress = api.BaseUrl, Timeout = TimeSpan.FromMinutes(1) };
+            using var client = api.CreateClient(TimeSpan.FromMinutes(1));
 
             var (first, second) = TwoNotes();
             var firstNote = await PutNoteAsync(client, first, new DateOnly(2024, 3, 1)); // FY2024
@@ -80,7 +80,7 @@ public sealed class TerminologyImportTests(ITestOutputHelper output)
             await using var api = ServerProcess.Start(db.ConnectionString, "api", settings);
             await using var worker = ServerProcess.Start(db.ConnectionString, "worker", settings);
             await Task.WhenAll(api.WaitReadyAsync(coder: false), worker.WaitReadyAsync(coder: true));
-            using var client = new HttpClient { BaseAddress = api.BaseUrl, Timeout = TimeSpan.FromMinutes(1) };
+            using var client = api.CreateClient(TimeSpan.FromMinutes(1));
 
             // Notes of FY2026 encounters arrive one after another while the FY2026 release is imported.
             var (template, _) = TwoNotes();

@@ -29,13 +29,20 @@ public sealed partial class WalkthroughTests
                 ["Terminology__LoadAtStartup"] = "true",
                 ["Coding__Icd10CmVersion"] = "",
                 ["Coding__SweepInterval"] = "00:00:01",
+                ["Auth__AdminClientFile"] = "", // the default, as with `dotnet run`: admin-client.json beside the database
             };
             await using var server = ServerProcess.Start(connectionString: "", role: "both", embedded);
             await server.WaitReadyAsync(coder: false); // "while the server runs": it answers /metadata
+            // The first start writes the admin client's credentials once it listens.
+            var adminClient = Path.Combine(data.FullName, "admin-client.json");
+            for (var waited = 0; !File.Exists(adminClient) && waited < 600; waited++) await Task.Delay(100);
+            Assert.True(File.Exists(adminClient), "no admin-client.json in the data folder:\n" + string.Join("\n", server.Output.TakeLast(30)));
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(adminClient));
 
             var scriptFile = Path.Combine(data.FullName, "walkthrough.sh");
             await File.WriteAllTextAsync(scriptFile, script);
-            var (exitCode, output) = await RunBashAsync(scriptFile, root, server.BaseUrl.ToString().TrimEnd('/'));
+            var (exitCode, output) = await RunBashAsync(scriptFile, root, server.BaseUrl.ToString().TrimEnd('/'), adminClient);
             var context = $"walk-through output:\n{output}\nserver output:\n{string.Join("\n", server.Output.TakeLast(40))}";
 
             Assert.True(exitCode == 0, $"exit code {exitCode}\n{context}");
@@ -80,7 +87,7 @@ public sealed partial class WalkthroughTests
         return string.Join("\n", lines[(start + 1)..end]) + "\n";
     }
 
-    static async Task<(int ExitCode, string Output)> RunBashAsync(string scriptFile, string workingDirectory, string baseUrl)
+    static async Task<(int ExitCode, string Output)> RunBashAsync(string scriptFile, string workingDirectory, string baseUrl, string adminClient)
     {
         var info = new ProcessStartInfo("bash", [scriptFile])
         {
@@ -90,6 +97,7 @@ public sealed partial class WalkthroughTests
             WorkingDirectory = workingDirectory,
         };
         info.Environment["BASE"] = baseUrl;
+        info.Environment["ADMIN"] = adminClient;
         using var process = Process.Start(info)!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };

@@ -56,6 +56,7 @@ public static partial class BenchE2eCommand
         var bundles = bundle ? perNote.Select(n => TransactionBundle(baseUrl, n.Encounter, n.Document)).ToList() : [];
 
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(5) };
+        await ServerToken.AuthorizeAsync(client, baseUrl, ct);
         var serverClock = DateTimeOffset.UtcNow;
         Console.WriteLine($"run {tag}: {patients.Count} patients, {sentEncounters.Count} encounters, {documents.Count} notes to {baseUrl}" +
             (bundle ? " (one transaction Bundle per note)" : " (one PUT per resource)"));

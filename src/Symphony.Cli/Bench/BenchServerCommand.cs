@@ -44,6 +44,7 @@ public static class BenchServerCommand
         {
             BaseAddress = new Uri(baseUrl.ToString().TrimEnd('/') + "/"),
         };
+        await ServerToken.AuthorizeAsync(client, baseUrl, ct);
         var metadata = await client.GetAsync("metadata", ct);
         if (!metadata.IsSuccessStatusCode)
         {

@@ -26,6 +26,7 @@ static class ServerEvaluation
     {
         using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromMinutes(2) };
         http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson));
+        await ServerToken.AuthorizeAsync(http, server);
         // Fresh ids per run: a second run on the same database codes new notes instead of finding old Tasks.
         var run = "ce" + DateTime.UtcNow.ToString("MMddHHmmss");
         var ids = corpus.Texts.Keys.ToDictionary(doc => doc, doc => $"{run}-{doc}");

@@ -110,6 +110,7 @@ public static class BenchTerminologyCommand
     static async Task HttpAsync(Uri baseUrl, int requests, int concurrency, CancellationToken ct)
     {
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = new Uri(baseUrl.ToString().TrimEnd('/') + "/") };
+        await ServerToken.AuthorizeAsync(client, baseUrl, ct);
         for (var i = 0; i < 240; i++)
         {
             using var probe = await client.GetAsync($"CodeSystem/$lookup?system={Cm}&code=I10", ct);

@@ -6,6 +6,7 @@ using Symphony.Terminology.Services;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
+using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Resources;
 using Symphony.Fhir.Server.Storage;
@@ -25,14 +26,17 @@ public static class CodeOperation
     /// <summary>Tags of an asynchronous inline request's Binary: each 'system' and the 'valueSet' it named.</summary>
     public const string SystemTag = "https://symphony-fhir.dev/CodeSystem/code-with-system";
     public const string ValueSetTag = "https://symphony-fhir.dev/CodeSystem/code-with-value-set";
+    public const string RequestedByTag = "https://symphony-fhir.dev/CodeSystem/requested-by";
     static readonly TimeSpan SynchronousLimit = TimeSpan.FromSeconds(60);
 
     public static WebApplication MapCodeOperation(this WebApplication app)
     {
         app.MapPost("/DocumentReference/{id}/$code", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
-            CodeResourceAsync("DocumentReference", id, request, services, fhir, ct));
+            CodeResourceAsync("DocumentReference", id, request, services, fhir, ct))
+            .RequireScope(SmartPermission.Read, "DocumentReference").RequireScope(SmartPermission.Create, "Condition");
         app.MapPost("/Encounter/{id}/$code", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
-            CodeResourceAsync("Encounter", id, request, services, fhir, ct));
+            CodeResourceAsync("Encounter", id, request, services, fhir, ct))
+            .RequireScope(SmartPermission.Read, "Encounter").RequireScope(SmartPermission.Create, "Condition");
         app.MapPost("/$code", CodeInlineAsync);
         app.MapGet(StatusRoute, StatusAsync);
         app.MapDelete(StatusRoute, CancelAsync);
@@ -156,6 +160,9 @@ public static class CodeOperation
         };
         binary.Meta.Tag.AddRange(systems.Select(system => new Hl7.Fhir.Model.Coding(SystemTag, system)));
         if (valueSet is not null) binary.Meta.Tag.Add(new Hl7.Fhir.Model.Coding(ValueSetTag, valueSet));
+        // Whose it is: only that client may ask for its result or cancel it.
+        if (ScopePolicy.ClientOf(http.HttpContext.User) is { } client)
+            binary.Meta.Tag.Add(new Hl7.Fhir.Model.Coding(RequestedByTag, client));
         var store = services.GetRequiredService<IResourceStore>();
         var write = ResourceWrite.Create(binary);
         await store.WriteAsync([write], (tx, c) => CodingRequests.RecordAsync(tx, "Binary", write.Id, 1, c), ct);
@@ -212,6 +219,7 @@ public static class CodeOperation
     static async Task<IResult> StatusAsync(string id, HttpRequest http, CodingRequests requests, CancellationToken ct)
     {
         var request = await requests.GetAsync(id, ct) ?? throw FhirException.NotFound($"No coding request {id}.");
+        await DemandOwnAsync(request, http, ct);
         if (request.Status is CodingRequestStatus.Pending or CodingRequestStatus.Running)
             return new WithHeaders(FhirResult.Of(StatusCodes.Status202Accepted, null), ("X-Progress", request.Status), ("Retry-After", "1"));
         if (request.Status == CodingRequestStatus.Waiting)
@@ -219,11 +227,35 @@ public static class CodeOperation
         return Outcome(request);
     }
 
-    static async Task<IResult> CancelAsync(string id, CodingRequests requests, CancellationToken ct)
+    static async Task<IResult> CancelAsync(string id, HttpRequest http, CodingRequests requests, CancellationToken ct)
     {
+        await DemandOwnAsync(await requests.GetAsync(id, ct) ?? throw FhirException.NotFound($"No coding request {id}."), http, ct);
         if (await requests.CancelAsync(id, ct)) return FhirResult.Of(StatusCodes.Status202Accepted, null);
         var request = await requests.GetAsync(id, ct) ?? throw FhirException.NotFound($"No coding request {id}.");
         return FhirResult.Outcome(StatusCodes.Status409Conflict, Outcomes.Error(OperationOutcome.IssueType.Conflict, $"The coding request is already {request.Status}."));
+    }
+
+    /// <summary>
+    /// Text sent inline is the client's own: only the client that sent it sees or cancels its coding. A stored note's or
+    /// encounter's coding is anyone's who may read that resource.
+    /// </summary>
+    static async System.Threading.Tasks.Task DemandOwnAsync(CodingRequest request, HttpRequest http, CancellationToken ct)
+    {
+        var scopes = http.HttpContext.RequestServices.GetRequiredService<ScopePolicy>();
+        if (scopes.ChecksNothing)
+            return;
+        if (request.FocusType != "Binary")
+        {
+            scopes.Demand(http.HttpContext, request.FocusType, SmartPermission.Read);
+            return;
+        }
+        var stored = await http.HttpContext.RequestServices.GetRequiredService<IResourceStore>().ReadAsync("Binary", request.FocusId, ct);
+        var owner = stored?.Json is { } json ? FhirSerialization.ParseStored(json).Meta?.Tag.FirstOrDefault(t => t.System == RequestedByTag)?.Code : null;
+        if (owner is null || owner != ScopePolicy.ClientOf(http.HttpContext.User))
+        {
+            throw new FhirException(StatusCodes.Status403Forbidden, Outcomes.Error(OperationOutcome.IssueType.Forbidden,
+                "Only the client that sent this $code request may see or cancel it."));
+        }
     }
 
     static IResult Outcome(CodingRequest request) => request.Status switch

@@ -30,8 +30,8 @@ public static class HealthFeature
     public static WebApplication MapHealth(this WebApplication app)
     {
         var role = app.Services.GetRequiredService<ServerOptions>().RoleName;
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = (c, r) => WriteAsync(c, r, role) });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = (c, r) => WriteAsync(c, r, role) });
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = (c, r) => WriteAsync(c, r, role) }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = (c, r) => WriteAsync(c, r, role) }).AllowAnonymous();
         return app;
     }
 

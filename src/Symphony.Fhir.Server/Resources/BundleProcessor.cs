@@ -1,6 +1,7 @@
 using Hl7.Fhir.FhirPath;
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.WebUtilities;
+using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Storage;
 
@@ -10,7 +11,7 @@ namespace Symphony.Fhir.Server.Resources;
 /// Transaction Bundles (all entries in one store transaction, urn:uuid references rewritten to the assigned ids,
 /// all-or-nothing) and batch Bundles (each entry on its own, failures reported per entry).
 /// </summary>
-public sealed class BundleProcessor(ResourceInteractions interactions)
+public sealed class BundleProcessor(ResourceInteractions interactions, ScopePolicy scopes)
 {
     private sealed record Target(Bundle.HTTPVerb Method, string Type, string? Id, string? Query);
 
@@ -26,6 +27,9 @@ public sealed class BundleProcessor(ResourceInteractions interactions)
     private async Task<Bundle> TransactionAsync(HttpRequest request, Bundle bundle, CancellationToken ct)
     {
         var targets = bundle.Entry.Select((entry, i) => ParseTarget(entry, i)).ToList();
+        // All or nothing: one entry the token may not do fails the whole transaction before anything is written.
+        foreach (var target in targets)
+            Demand(request, target);
 
         // Ids for new resources first, so references between entries can be rewritten before validation.
         var newIds = new Dictionary<int, string>();
@@ -86,6 +90,7 @@ public sealed class BundleProcessor(ResourceInteractions interactions)
             {
                 var entry = bundle.Entry[i];
                 var target = ParseTarget(entry, i);
+                Demand(request, target);
                 var existing = target.Method == Bundle.HTTPVerb.POST && entry.Request?.IfNoneExist is { Length: > 0 } condition
                     ? await interactions.FindExistingAsync(target.Type, condition, ct)
                     : null;
@@ -125,6 +130,16 @@ public sealed class BundleProcessor(ResourceInteractions interactions)
             Response = new Bundle.ResponseComponent { Status = status.ToString(), Outcome = outcome },
         };
     }
+
+    /// <summary>An entry is checked as the request it stands for would be.</summary>
+    private void Demand(HttpRequest request, Target target) => scopes.Demand(request.HttpContext, target.Type, target.Method switch
+    {
+        Bundle.HTTPVerb.POST => SmartPermission.Create,
+        Bundle.HTTPVerb.PUT => SmartPermission.Update,
+        Bundle.HTTPVerb.DELETE => SmartPermission.Delete,
+        _ when target.Id is null => SmartPermission.Search,
+        _ => SmartPermission.Read,
+    });
 
     private Planned Plan(Bundle.EntryComponent entry, Target target, int index, string? newId)
     {

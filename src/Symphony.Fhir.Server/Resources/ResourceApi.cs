@@ -2,6 +2,7 @@ using Symphony.Fhir.Server.Health;
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Storage;
 
@@ -31,18 +32,20 @@ public static class ResourceApi
 
     public static WebApplication MapFhirApi(this WebApplication app)
     {
-        app.MapGet(KnownRoutes.Metadata, (CapabilityStatement capabilities) => FhirResult.Of(StatusCodes.Status200OK, capabilities));
+        app.MapGet(KnownRoutes.Metadata, (CapabilityStatement capabilities, HttpContext context) =>
+            FhirResult.Of(StatusCodes.Status200OK, AuthFeature.WithSecurity(capabilities, context))).AllowAnonymous();
+        // Each entry of a Bundle is checked by the BundleProcessor, as if it were a request of its own.
         app.MapPost(KnownRoutes.System, ProcessBundle);
-        app.MapGet(KnownRoutes.SystemHistory, History);
-        app.MapGet(KnownRoutes.Type, Search);
-        app.MapPost(KnownRoutes.TypeSearch, Search);
-        app.MapPost(KnownRoutes.Type, Create);
-        app.MapGet(KnownRoutes.TypeHistory, History);
-        app.MapGet(KnownRoutes.Instance, Read);
-        app.MapPut(KnownRoutes.Instance, Update);
-        app.MapDelete(KnownRoutes.Instance, Delete);
-        app.MapGet(KnownRoutes.InstanceHistory, History);
-        app.MapGet(KnownRoutes.InstanceVersion, ReadVersion);
+        app.MapGet(KnownRoutes.SystemHistory, History).RequireScope(SmartPermission.Read, SmartScope.AnyType);
+        app.MapGet(KnownRoutes.Type, Search).RequireScope(SmartPermission.Search);
+        app.MapPost(KnownRoutes.TypeSearch, Search).RequireScope(SmartPermission.Search);
+        app.MapPost(KnownRoutes.Type, Create).RequireScope(SmartPermission.Create);
+        app.MapGet(KnownRoutes.TypeHistory, History).RequireScope(SmartPermission.Read);
+        app.MapGet(KnownRoutes.Instance, Read).RequireScope(SmartPermission.Read);
+        app.MapPut(KnownRoutes.Instance, Update).RequireScope(SmartPermission.Update);
+        app.MapDelete(KnownRoutes.Instance, Delete).RequireScope(SmartPermission.Delete);
+        app.MapGet(KnownRoutes.InstanceHistory, History).RequireScope(SmartPermission.Read);
+        app.MapGet(KnownRoutes.InstanceVersion, ReadVersion).RequireScope(SmartPermission.Read);
         return app;
     }
 

@@ -1,6 +1,7 @@
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Primitives;
+using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Storage;
 
@@ -20,7 +21,9 @@ public static class ResultBundles
         AddPagingLinks(bundle, baseUrl + path, parameters, query.Count, query.Offset, page.Total);
         foreach (var match in page.Matches)
             bundle.Entry.Add(Entry(baseUrl, match, Bundle.SearchEntryMode.Match));
-        foreach (var included in page.Included)
+        // An included resource the token may not read is left out, not leaked.
+        var scopes = request.HttpContext.RequestServices.GetRequiredService<ScopePolicy>();
+        foreach (var included in page.Included.Where(r => scopes.Allows(request.HttpContext, r.ResourceType, SmartPermission.Read)))
             bundle.Entry.Add(Entry(baseUrl, included, Bundle.SearchEntryMode.Include));
         if (warnings.Count > 0)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
+using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Resources;
 using Symphony.Terminology.Loaders;
@@ -27,7 +28,8 @@ public static class TerminologyEndpoints
             app.MapMethods("/ValueSet/$expand", [method], Handle(Expand));
             app.MapMethods("/ValueSet/$validate-code", [method], Handle(ValidateInValueSet));
         }
-        app.MapPost("/CodeSystem/$import", Import);
+        // Loading terminology changes what every client's coding answers: an admin's scope. Reads need only a token.
+        app.MapPost("/CodeSystem/$import", Import).RequireScope(SmartPermission.Create, "CodeSystem");
     }
 
     /// <summary>Reads the inputs, answers 503 while loading and 404 for unknown systems/versions/value sets.</summary>

@@ -80,7 +80,7 @@ public abstract class HostileInputTests<TFixture>(TFixture fixture) : IClassFixt
         var clock = Stopwatch.StartNew();
 
         // The body never comes: a server that waited for it would answer 408 after the minimum data rate's grace period.
-        await raw.SendAsync("POST /CodeSystem/$import HTTP/1.1\r\nHost: test\r\nContent-Type: application/zip\r\n" +
+        await raw.SendAsync($"POST /CodeSystem/$import HTTP/1.1\r\nHost: {fixture.BaseAddress.Authority}\r\nAuthorization: Bearer {fixture.Token}\r\nContent-Type: application/zip\r\n" +
             $"Content-Length: {KestrelServerFixture.MaxImportBytes + 1}\r\n\r\n");
         var (status, _, body) = await raw.ReadResponseAsync(new CancellationTokenSource(Bound).Token);
 
@@ -100,7 +100,7 @@ public abstract class HostileInputTests<TFixture>(TFixture fixture) : IClassFixt
             string.Join(",", Enumerable.Range(0, (int)(KestrelServerFixture.MaxImportBytes / 20)).Select(i => $"{{\"code\":\"c{i}\",\"display\":\"x\"}}")) + "]}");
         Assert.True(codeSystem.Length > KestrelServerFixture.MaxImportBytes);
         await using var raw = await RawHttp.ConnectAsync(fixture.BaseAddress);
-        await raw.SendAsync($"POST /CodeSystem/$import HTTP/1.1\r\nHost: test\r\nContent-Type: {FhirJson}\r\nTransfer-Encoding: chunked\r\n\r\n");
+        await raw.SendAsync($"POST /CodeSystem/$import HTTP/1.1\r\nHost: {fixture.BaseAddress.Authority}\r\nAuthorization: Bearer {fixture.Token}\r\nContent-Type: {FhirJson}\r\nTransfer-Encoding: chunked\r\n\r\n");
         var response = raw.ReadResponseAsync(new CancellationTokenSource(Bound).Token);
 
         // Then ten times as much padding, stopping once the server has answered.
@@ -129,7 +129,7 @@ public abstract class HostileInputTests<TFixture>(TFixture fixture) : IClassFixt
         var stored = await StoredCountAsync();
         await using var raw = await RawHttp.ConnectAsync(fixture.BaseAddress);
         var clock = Stopwatch.StartNew();
-        await raw.SendAsync($"POST /Patient HTTP/1.1\r\nHost: test\r\nContent-Type: {FhirJson}\r\nContent-Length: 10000\r\n\r\n{{");
+        await raw.SendAsync($"POST /Patient HTTP/1.1\r\nHost: {fixture.BaseAddress.Authority}\r\nAuthorization: Bearer {fixture.Token}\r\nContent-Type: {FhirJson}\r\nContent-Length: 10000\r\n\r\n{{");
         var response = raw.ReadResponseAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
 
         // A byte every half second, far below Kestrel's 240 bytes/s after its 5 s of grace.

@@ -29,7 +29,10 @@ public abstract class KestrelServerFixture : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>A client of its own for each test; generous timeout, a hang fails the test's own time bound first.</summary>
-    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+    public HttpClient CreateClient() => new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) }.WithToken(Token);
+
+    /// <summary>The test client's access token, for requests written by hand.</summary>
+    public string Token { get; private set; } = null!;
 
     protected abstract Task<TestBackend?> CreateBackendAsync();
 
@@ -50,6 +53,8 @@ public abstract class KestrelServerFixture : IAsyncLifetime
         _factory.StartServer();
         var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1") + "/");
+        using var client = new HttpClient { BaseAddress = BaseAddress };
+        Token = await TestAuth.TokenAsync(client);
     }
 
     public async Task DisposeAsync()

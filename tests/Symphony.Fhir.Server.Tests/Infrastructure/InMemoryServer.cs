@@ -10,10 +10,11 @@ public static class InMemoryServer
     /// Settings go in with UseSetting, which the server's Program sees from its first line. (ConfigureAppConfiguration
     /// is applied only at Build, after Program has already chosen its store and roles from the defaults.)
     /// </summary>
+    /// <remarks>The test client is registered (<see cref="TestAuth"/>) and CreateClient's clients carry its token.</remarks>
     public static WebApplicationFactory<Program> Start(IReadOnlyDictionary<string, string?> settings, Action<IWebHostBuilder>? configure = null) =>
-        new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        new AuthenticatedFactory<Program>().WithWebHostBuilder(builder =>
         {
-            foreach (var (key, value) in settings)
+            foreach (var (key, value) in TestAuth.Settings.Concat(settings))
                 builder.UseSetting(key, value);
             configure?.Invoke(builder);
         });

@@ -80,12 +80,17 @@ public sealed class PostgresTestBackend : TestBackend
     {
         ["Storage:Provider"] = "postgres",
         ["ConnectionStrings:Postgres"] = DatabaseConnectionString,
+        // Not the source tree's data folder, where a developer's own admin-client.json may be.
+        ["Auth:AdminClientFile"] = AdminClientFile,
     };
+
+    private string AdminClientFile => Path.Combine(Path.GetTempPath(), $"{_database}-admin-client.json");
 
     public override async ValueTask DisposeAsync()
     {
         foreach (var dataSource in _dataSources)
             await dataSource.DisposeAsync();
+        File.Delete(AdminClientFile);
         if (!_created)
             return;
         NpgsqlConnection.ClearAllPools();

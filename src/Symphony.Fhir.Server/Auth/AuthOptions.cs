@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Options;
+
+namespace Symphony.Fhir.Server.Auth;
+
+/// <summary>How requests are checked: by the built-in authorisation server's tokens (default), an external issuer's, or not at all.</summary>
+public enum AuthMode
+{
+    /// <summary>Tokens from this server's token endpoint, or from <see cref="AuthOptions.Authority"/> when it is set.</summary>
+    Smart,
+
+    /// <summary>No checks: for a server behind a gateway that authenticates and authorises every request.</summary>
+    None,
+}
+
+/// <summary>A client registered by configuration (<c>Auth:Clients:{i}:*</c>): one of a secret, an inline JWKS or a JWKS URL.</summary>
+public sealed class ClientOptions
+{
+    public string ClientId { get; set; } = "";
+
+    /// <summary>Space-separated scopes the client may ask for.</summary>
+    public string Scopes { get; set; } = "";
+
+    public string? Secret { get; set; }
+
+    /// <summary>Inline JWKS JSON with the public keys of the client's assertions (SMART Backend Services).</summary>
+    public string? Jwks { get; set; }
+
+    public string? JwksUrl { get; set; }
+}
+
+/// <summary>The section "Auth", read in one place and checked at start.</summary>
+public sealed class AuthOptions
+{
+    public const string Section = "Auth";
+
+    public AuthMode Mode { get; set; } = AuthMode.Smart;
+
+    /// <summary>An external issuer (OIDC discovery + JWKS); the built-in token endpoint is off when set.</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>
+    /// The FHIR base URL as clients know it: the issuer of the built-in server and the audience tokens must name. Unset, it is
+    /// the URL each request came to (one process, or processes behind one name given here).
+    /// </summary>
+    public string? BaseUrl { get; set; }
+
+    /// <summary>How long an access token from the built-in server is valid.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Where the first start writes the admin client's credentials; default admin-client.json in the data folder.</summary>
+    public string? AdminClientFile { get; set; }
+
+    public List<ClientOptions> Clients { get; set; } = [];
+
+    public bool UsesBuiltInServer => Mode == AuthMode.Smart && string.IsNullOrEmpty(Authority);
+
+    public static string Name(string property) => $"{Section}:{property}";
+
+    /// <summary>Why these options cannot be used, or null if they can.</summary>
+    public string? Problem()
+    {
+        if (Authority is { Length: > 0 } && !Uri.TryCreate(Authority, UriKind.Absolute, out _))
+            return $"{Name(nameof(Authority))} '{Authority}' is not an absolute URL.";
+        if (BaseUrl is { Length: > 0 } && !Uri.TryCreate(BaseUrl, UriKind.Absolute, out _))
+            return $"{Name(nameof(BaseUrl))} '{BaseUrl}' is not an absolute URL.";
+        if (TokenLifetime < TimeSpan.FromMinutes(1) || TokenLifetime > TimeSpan.FromDays(1))
+            return $"{Name(nameof(TokenLifetime))} must be between 00:01:00 and 1.00:00:00.";
+        for (var i = 0; i < Clients.Count; i++)
+        {
+            var client = Clients[i];
+            var at = $"{Name("Clients")}:{i}";
+            if (string.IsNullOrWhiteSpace(client.ClientId))
+                return $"{at}:ClientId is not set.";
+            var credentials = new[] { client.Secret, client.Jwks, client.JwksUrl }.Count(c => !string.IsNullOrEmpty(c));
+            if (credentials != 1)
+                return $"{at} ('{client.ClientId}') needs exactly one of Secret, Jwks or JwksUrl.";
+            if (client.Jwks is { Length: > 0 } jwks && ClientKeys.Parse(jwks) is null)
+                return $"{at}:Jwks is not a JSON Web Key Set with at least one key.";
+            if (client.JwksUrl is { Length: > 0 } url && !Uri.TryCreate(url, UriKind.Absolute, out _))
+                return $"{at}:JwksUrl '{url}' is not an absolute URL.";
+            if (SmartScope.ParseAll(client.Scopes).Problem is { } problem)
+                return $"{at}:Scopes: {problem}";
+        }
+        var duplicate = Clients.GroupBy(c => c.ClientId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            return $"{Name("Clients")} names '{duplicate.Key}' more than once.";
+        return null;
+    }
+}
+
+public sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuthOptions options) =>
+        options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+}

@@ -1,0 +1,138 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Symphony.Fhir.Server.Auth;
+
+/// <summary>
+/// What the built-in authorisation server keeps in the server's own database, so that every api process shares it and
+/// it survives a restart: its keys, the admin client, and the client assertion ids (jti) already used. The tables are
+/// created at start (<c>IF NOT EXISTS</c>) apart from the resource schema's migrations.
+/// </summary>
+public sealed class AuthStore(ServerOptions server, IServiceProvider services)
+{
+    const string Schema = """
+        CREATE TABLE IF NOT EXISTS auth_secret (name text PRIMARY KEY, value text NOT NULL, created_at text NOT NULL);
+        CREATE TABLE IF NOT EXISTS auth_client (client_id text PRIMARY KEY, secret_hash text NOT NULL, scopes text NOT NULL, created_at text NOT NULL);
+        CREATE TABLE IF NOT EXISTS auth_assertion (jti text PRIMARY KEY, expires_at text NOT NULL);
+        """;
+
+    readonly SemaphoreSlim _schemaGate = new(1, 1);
+    volatile bool _created;
+
+    async Task<DbConnection> OpenAsync(CancellationToken ct)
+    {
+        DbConnection connection = server.Provider == StorageProvider.Postgres
+            ? services.GetRequiredService<NpgsqlDataSource>().CreateConnection()
+            : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = server.SqlitePath, DefaultTimeout = 30 }.ToString());
+        if (connection is SqliteConnection)
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(server.SqlitePath))!);
+        await connection.OpenAsync(ct);
+        if (!_created)
+        {
+            await _schemaGate.WaitAsync(ct);
+            try
+            {
+                if (!_created)
+                {
+                    await ExecuteAsync(connection, Schema, ct);
+                    _created = true;
+                }
+            }
+            finally
+            {
+                _schemaGate.Release();
+            }
+        }
+        return connection;
+    }
+
+    /// <summary>The secret named <paramref name="name"/>, made by <paramref name="create"/> the first time; the first process to store it wins.</summary>
+    public async Task<string> SecretAsync(string name, Func<string> create, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, "INSERT INTO auth_secret (name, value, created_at) VALUES (@a, @b, @c) ON CONFLICT (name) DO NOTHING", ct,
+            name, create(), Now());
+        await using var command = Command(connection, "SELECT value FROM auth_secret WHERE name = @a", name);
+        return (string)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Stores a client with a hashed secret unless one of that id exists; false if it did.</summary>
+    public async Task<bool> AddClientAsync(string clientId, string secret, string scopes, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        return await ExecuteAsync(connection,
+            "INSERT INTO auth_client (client_id, secret_hash, scopes, created_at) VALUES (@a, @b, @c, @d) ON CONFLICT (client_id) DO NOTHING", ct,
+            clientId, SecretHash.Of(secret), scopes, Now()) == 1;
+    }
+
+    public async Task<(string SecretHash, string Scopes)?> FindClientAsync(string clientId, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, "SELECT secret_hash, scopes FROM auth_client WHERE client_id = @a", clientId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetString(0), reader.GetString(1)) : null;
+    }
+
+    public async Task<bool> HasClientsAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, "SELECT count(*) FROM auth_client");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct)) > 0;
+    }
+
+    /// <summary>Records a client assertion's id until it expires; false when it was seen before (a replay).</summary>
+    public async Task<bool> UseAssertionAsync(string clientId, string jti, DateTimeOffset expires, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, "DELETE FROM auth_assertion WHERE expires_at < @a", ct, Now());
+        return await ExecuteAsync(connection, "INSERT INTO auth_assertion (jti, expires_at) VALUES (@a, @b) ON CONFLICT (jti) DO NOTHING", ct,
+            $"{clientId}\n{jti}", expires.UtcDateTime.ToString("O")) == 1;
+    }
+
+    static string Now() => DateTimeOffset.UtcNow.UtcDateTime.ToString("O");
+
+    static DbCommand Command(DbConnection connection, string sql, params object[] values)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + (char)('a' + i);
+            parameter.Value = values[i];
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
+    static async Task<int> ExecuteAsync(DbConnection connection, string sql, CancellationToken ct, params object[] values)
+    {
+        await using var command = Command(connection, sql, values);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+}
+
+/// <summary>PBKDF2-SHA256 hashes of client secrets, as "iterations.salt.hash" (base64).</summary>
+public static class SecretHash
+{
+    const int Iterations = 100_000;
+
+    public static string Of(string secret)
+    {
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var hash = Rfc2898DeriveBytes.Pbkdf2(secret, salt, Iterations, HashAlgorithmName.SHA256, 32);
+        return $"{Iterations}.{Convert.ToBase64String(salt)}.{Convert.ToBase64String(hash)}";
+    }
+
+    public static bool Matches(string secret, string stored)
+    {
+        var parts = stored.Split('.');
+        if (parts.Length != 3 || !int.TryParse(parts[0], out var iterations))
+            return false;
+        var expected = Convert.FromBase64String(parts[2]);
+        var actual = Rfc2898DeriveBytes.Pbkdf2(secret, Convert.FromBase64String(parts[1]), iterations, HashAlgorithmName.SHA256, expected.Length);
+        return CryptographicOperations.FixedTimeEquals(actual, expected);
+    }
+}
