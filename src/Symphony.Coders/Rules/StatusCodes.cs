@@ -54,10 +54,10 @@ public sealed class StatusCodes
 
     public IReadOnlyList<Entry> Entries => _all;
 
-    /// <summary>The table's phrases in a sentence, longest first at each word; none for a language without a table.</summary>
-    public List<Hit> Find(TokenizedText text, Sentence sentence, Language language)
+    /// <summary>The table's phrases in a sentence, longest first at each word; null when there is none (or no table for the language).</summary>
+    public List<Hit>? Find(TokenizedText text, Sentence sentence, Language language)
     {
-        var hits = new List<Hit>();
+        List<Hit>? hits = null;
         if (!_byFirstKey.TryGetValue(language, out var byFirst)) return hits;
         var stop = sentence.FirstToken + sentence.TokenCount;
         for (var i = sentence.FirstToken; i < stop; i++)
@@ -69,7 +69,7 @@ public sealed class StatusCodes
                 var match = true;
                 for (var k = 1; k < entry.Keys.Length && match; k++) match = text.Tokens[i + k].Key == entry.Keys[k];
                 if (!match) continue;
-                hits.Add(new Hit(i, i + entry.Keys.Length - 1, entry));
+                (hits ??= []).Add(new Hit(i, i + entry.Keys.Length - 1, entry));
                 i += entry.Keys.Length - 1;
                 break;
             }
