@@ -47,6 +47,27 @@ public class StatusCodeTests
         if (reason is not null) Assert.Contains(result.Rejected, r => r.Code == code && r.Reason.Contains(reason));
     }
 
+    [Theory]
+    [InlineData("Paciente portador de marcapasos desde 2010.", "Z95.0")]
+    [InlineData("Insuficiencia renal crónica en hemodiálisis.", "Z99.2")]
+    [InlineData("Antecedentes de apendicectomía.", "Z90.49")]
+    [InlineData("Diabetes mellitus tipo 2, en tratamiento habitual con insulina.", "Z79.4")]
+    public void A_spanish_note_gets_its_status_codes_too(string note, string expected) =>
+        Assert.Contains(Shipped.Value.Code(note, new CodingOptions { Language = Text.Language.Spanish }).Codes, c => c.Code == expected);
+
+    [Fact]
+    public void A_drug_given_once_in_a_spanish_case_report_is_no_long_term_therapy() =>
+        Assert.DoesNotContain(Shipped.Value.Code("Se trató con prednisona durante cinco días.", new CodingOptions { Language = Text.Language.Spanish }).Codes, c => c.Code == "Z79.52");
+
+    [Fact]
+    public void A_site_lexicon_of_the_language_replaces_the_status_table_as_it_replaces_the_synonyms()
+    {
+        var site = Shipped.Value.WithSiteLexicon([new Lexicon.SiteLexiconEntry("marcapasos", Lexicon.CodeSystems.Icd10Cm, "Z95.0", Text.Language.Spanish, 0.9)]);
+        var options = new CodingOptions { Language = Text.Language.Spanish };
+        Assert.Contains(site.Code("Portador de marcapasos.", options).Codes, c => c.Code == "Z95.0");
+        Assert.DoesNotContain(site.Code("Antecedentes de apendicectomía.", options).Codes, c => c.Code == "Z90.49");
+    }
+
     [Fact]
     public void Type_1_diabetes_takes_no_long_term_insulin_code()
     {

@@ -24,22 +24,33 @@ public sealed class StatusCodes
 
     readonly Dictionary<Language, Dictionary<string, List<Entry>>> _byFirstKey = [];
     readonly List<Entry> _all = [];
-
-    // Words just before a drug that say it is taken now and regularly ("on insulin", "takes warfarin daily").
-    static readonly HashSet<string> LongTermCues = new[] { "on", "taking", "takes", "take", "uses", "using", "chronic", "daily", "home", "maintained", "continue", "continues", "continued", "long" }
-        .Select(w => TextNormalizer.Normalize(w, Language.English)).ToHashSet(StringComparer.Ordinal);
-    static readonly HashSet<string> MedicationHeadings = new[] { "medications", "medication", "meds", "medicines" }
-        .Select(w => TextNormalizer.Normalize(w, Language.English)).ToHashSet(StringComparer.Ordinal);
+    // Words just before a drug that say it is taken now and regularly ("on insulin", "takes warfarin daily"), and
+    // the words of a medication list heading: kinds "cue" and "heading" of the table.
+    static readonly Dictionary<Language, (HashSet<string> Cues, HashSet<string> Headings)> Words = new();
     const int CueWindow = 3;
+
+    static StatusCodes()
+    {
+        foreach (var language in new[] { Language.English, Language.Spanish })
+        {
+            var cues = new HashSet<string>(StringComparer.Ordinal);
+            var headings = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var f in LanguageData.ReadLines($"status-codes-{language.ToCode()}.tsv").Select(l => l.Split('\t')))
+                if (f[0] is "cue" or "heading")
+                    (f[0] == "cue" ? cues : headings).UnionWith(Tokenizer.Tokenize(f[1], language).Tokens.Select(t => t.Key));
+            Words[language] = (cues, headings);
+        }
+    }
 
     public StatusCodes(CodeSystemVersion icd10Cm)
     {
-        foreach (var language in new[] { Language.English })
+        foreach (var language in new[] { Language.English, Language.Spanish })
         {
             var byFirst = _byFirstKey[language] = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
             foreach (var line in LanguageData.ReadLines($"status-codes-{language.ToCode()}.tsv"))
             {
                 var f = line.Split('\t');
+                if (f[0] is "cue" or "heading") continue;
                 var kind = f[0] switch { "drug" => Kind.Drug, "device" => Kind.Device, "past" => Kind.Past, _ => throw new InvalidOperationException($"status-codes: unknown kind '{f[0]}'") };
                 if (icd10Cm.Find(f[2]) is not { IsBillable: true }) continue;
                 var keys = Tokenizer.Tokenize(f[1], language).Tokens.Select(t => t.Key).ToArray();
@@ -89,7 +100,7 @@ public sealed class StatusCodes
                 if (InMedicationList(text.Text, sentence.Start, language))
                     return ($"{Name}:long-term drug '{entry.Phrase}' in a medication list → {entry.Code}", null);
                 for (var i = Math.Max(sentence.FirstToken, hit.First - CueWindow); i < hit.First; i++)
-                    if (LongTermCues.Contains(text.Tokens[i].Key))
+                    if (Words[language].Cues.Contains(text.Tokens[i].Key))
                         return ($"{Name}:long-term drug '{entry.Phrase}' ('{text.Text.Substring(text.Tokens[i].Start, text.Tokens[i].Length)}') → {entry.Code}", null);
                 return (null, "a drug not said to be taken long term");
             case Kind.Device:
@@ -124,7 +135,7 @@ public sealed class StatusCodes
         var tokens = Tokenizer.Tokenize(line.ToString(), language).Tokens;
         words = tokens.Length;
         for (var i = 0; i < Math.Min(3, tokens.Length); i++)
-            if (MedicationHeadings.Contains(tokens[i].Key)) return true;
+            if (Words[language].Headings.Contains(tokens[i].Key)) return true;
         return false;
     }
 }
