@@ -68,6 +68,28 @@ public class StatusCodeTests
         Assert.DoesNotContain(site.Code("Antecedentes de apendicectomía.", options).Codes, c => c.Code == "Z90.49");
     }
 
+    [Theory]
+    [InlineData("He takes enoxaparin daily.", "Z79.01")]
+    [InlineData("On Decadron 4 mg daily.", "Z79.52")]
+    [InlineData("Takes diclofenac for knee pain.", "Z79.1")]
+    [InlineData("Chronic pain, on hydromorphone.", "Z79.891")]
+    public void A_drug_of_the_table_of_drugs_in_a_long_term_class_is_read_from_the_terminology(string note, string expected)
+    {
+        var status = new StatusCodes(ShippedCodeSystems.Icd10Cm.Value);
+        var word = note.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => w.Trim('.', ',').ToLowerInvariant()).First(w => status.Entries.Any(e => e.Phrase == w));
+        // Not a curated line: the name comes from the Table of Drugs.
+        Assert.DoesNotContain(Text.LanguageData.ReadLines("status-codes-en.tsv"), l => l.Split('\t')[1] == word);
+        Assert.Contains(Shipped.Value.Code(note).Codes, c => c.Code == expected);
+    }
+
+    [Fact]
+    public void A_drug_table_word_the_classification_uses_for_anatomy_or_disease_is_no_drug_phrase()
+    {
+        var status = new StatusCodes(ShippedCodeSystems.Icd10Cm.Value);
+        Assert.DoesNotContain(status.Entries, e => e.Phrase == "adrenal");
+        Assert.Contains(status.Entries, e => e.Phrase == "enoxaparin" && e.Code == "Z79.01");
+    }
+
     [Fact]
     public void Type_1_diabetes_takes_no_long_term_insulin_code()
     {

@@ -59,7 +59,45 @@ public sealed class StatusCodes
                 list.Add(entry);
                 _all.Add(entry);
             }
+            if (language == Language.English) AddDrugTableNames(icd10Cm, byFirst);
             foreach (var list in byFirst.Values) list.Sort((a, b) => b.Keys.Length.CompareTo(a.Keys.Length));
+        }
+    }
+
+    /// <summary>
+    /// One-word drug names of the Table of Drugs whose poisoning code lies in a class of Data/drug-classes.tsv
+    /// (Coumadin, heparin, enoxaparin → Z79.01; prednisone → Z79.52), unless the table's curated lines already name
+    /// the word or the classification uses it outside injury and poisoning titles (adrenal, cortex).
+    /// </summary>
+    void AddDrugTableNames(CodeSystemVersion icd10Cm, Dictionary<string, List<Entry>> byFirst)
+    {
+        var classes = LanguageData.ReadLines("drug-classes.tsv").Select(l => l.Split('\t')).Select(f => (Prefix: f[0], Code: f[1])).ToList();
+        var names = new Dictionary<string, (string Name, string Code)>(StringComparer.Ordinal);
+        foreach (var entry in icd10Cm.IndexEntries)
+        {
+            if (entry.Index != "drug" || entry.Path.Count != 1 || entry.Column?.StartsWith("Poisoning", StringComparison.OrdinalIgnoreCase) != true
+                || !entry.Column.Contains("Accidental", StringComparison.OrdinalIgnoreCase)) continue;
+            var cls = classes.FirstOrDefault(c => entry.Code.StartsWith(c.Prefix, StringComparison.Ordinal));
+            if (cls.Code is null || icd10Cm.Find(cls.Code) is not { IsBillable: true }) continue;
+            foreach (var name in entry.Path[0].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var tokens = Tokenizer.Tokenize(name, Language.English).Tokens;
+                if (tokens.Length == 1 && !tokens[0].IsStopword && tokens[0].Key.Length >= 5 && !byFirst.ContainsKey(tokens[0].Key))
+                    names.TryAdd(tokens[0].Key, (name, cls.Code));
+            }
+        }
+        if (names.Count == 0) return;
+        // Words of the classification's titles outside injury, poisoning and external causes (chapters S–Y).
+        var clinical = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in icd10Cm.Concepts.Values)
+            if (c.Code[0] is < 'S' or > 'Y')
+                foreach (var t in Tokenizer.Tokenize(c.Display, Language.English).Tokens) clinical.Add(t.Key);
+        foreach (var (key, (name, code)) in names.OrderBy(n => n.Key, StringComparer.Ordinal))
+        {
+            if (clinical.Contains(key)) continue;
+            var entry = new Entry(Kind.Drug, [key], name.ToLowerInvariant(), code, null);
+            byFirst[key] = [entry];
+            _all.Add(entry);
         }
     }
 
