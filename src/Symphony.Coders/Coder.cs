@@ -91,7 +91,7 @@ public sealed partial class Coder
 
         var draft = new CodeDraftSet(this);
         // Like the generic synonyms, the status table's phrases give way to a site lexicon of the language, whose own
-        // phrases carry the status codes the site gives (measured: Spanish adapted dev X 0.653 → 0.651 with both).
+        // phrases carry the status codes the site gives (README: Evaluation).
         var statusCodes = options.StatusCodes && !hasSite ? _terminology.Status : null;
         foreach (var sentence in tokens.Sentences)
         {
