@@ -176,16 +176,21 @@ public sealed class StatusCodes
         return OpensWithHeading(text, previousStart, language, out var words) && words <= 3;
     }
 
-    /// <summary>A medication heading word among the first three words of the line starting at <paramref name="start"/>; <paramref name="words"/> counts the line's words.</summary>
+    /// <summary>
+    /// A medication heading word among the first three words of the line starting at <paramref name="start"/>;
+    /// <paramref name="words"/> counts the line's words up to four. Reads only those words (a drug is named often).
+    /// </summary>
     static bool OpensWithHeading(string text, int start, Language language, out int words)
     {
-        var end = text.IndexOf('\n', start);
-        var line = text.AsSpan(start, (end < 0 ? text.Length : end) - start);
-        if (line.Length > 2000) line = line[..2000];
-        var tokens = Tokenizer.Tokenize(line.ToString(), language).Tokens;
-        words = tokens.Length;
-        for (var i = 0; i < Math.Min(3, tokens.Length); i++)
-            if (Words[language].Headings.Contains(tokens[i].Key)) return true;
-        return false;
+        words = 0;
+        var found = false;
+        for (var i = start; i < text.Length && text[i] != '\n' && words < 4;)
+        {
+            if (!char.IsLetterOrDigit(text[i])) { i++; continue; }
+            var begin = i;
+            while (i < text.Length && char.IsLetterOrDigit(text[i])) i++;
+            if (words++ < 3 && !found) found = Words[language].Headings.Contains(TextNormalizer.Normalize(text.AsSpan(begin, i - begin), language));
+        }
+        return found;
     }
 }
