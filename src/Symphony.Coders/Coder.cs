@@ -90,7 +90,9 @@ public sealed partial class Coder
         matchers.Add(_terminology.Matcher(options.Language, withSynonyms: !hasSite));
 
         var draft = new CodeDraftSet(this);
-        var statusCodes = options.StatusCodes ? _terminology.Status : null;
+        // Like the generic synonyms, the status table's phrases give way to a site lexicon of the language, whose own
+        // phrases carry the status codes the site gives (README: Evaluation).
+        var statusCodes = options.StatusCodes && !hasSite ? _terminology.Status : null;
         foreach (var sentence in tokens.Sentences)
         {
             var mentions = FindMentions(tokens, sentence, matchers, _blocked.GetValueOrDefault(options.Language), draft);

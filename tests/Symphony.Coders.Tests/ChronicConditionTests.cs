@@ -52,12 +52,27 @@ public class ChronicConditionTests
         Assert.Contains(result.Codes, c => c.Code == "Z87.09" && c.Status == MentionStatus.History);
     }
 
+    [Theory]
+    [InlineData("History of breast cancer, on tamoxifen.", "C50.919")]
+    [InlineData("History of lung cancer, currently undergoing chemotherapy.", "C34.90")]
+    public void History_of_a_malignancy_still_treated_codes_the_malignancy(string note, string expected)
+    {
+        var code = Assert.Single(Shipped.Value.Code(note).Codes, c => c.Code == expected);
+        Assert.Contains(code.Rules, r => r.StartsWith(ChronicConditions.Name + ":malignant neoplasm under treatment"));
+    }
+
+    [Theory]
+    [InlineData("History of colon cancer, resected, no current treatment.", "Z85.038")]
+    [InlineData("He also has a history of prostate cancer, which was treated by radiation.", "Z85.46")]
+    public void History_of_a_malignancy_no_longer_treated_keeps_its_personal_history_code(string note, string expected) =>
+        Assert.Contains(Shipped.Value.Code(note).Codes, c => c.Code == expected);
+
     [Fact]
     public void A_condition_that_ends_is_not_in_the_chronic_table()
     {
         Assert.Equal("diabetes mellitus", ChronicConditions.Condition("E11.22"));
         Assert.Equal("chronic kidney disease", ChronicConditions.Condition("N18.30"));
-        Assert.Null(ChronicConditions.Condition("C18.9"));
+        Assert.Equal("malignant neoplasm under treatment", ChronicConditions.Condition("C18.9"));
         Assert.Null(ChronicConditions.Condition("I21.9"));
         Assert.Null(ChronicConditions.Condition("J18.9"));
     }

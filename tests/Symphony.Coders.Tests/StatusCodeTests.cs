@@ -47,6 +47,49 @@ public class StatusCodeTests
         if (reason is not null) Assert.Contains(result.Rejected, r => r.Code == code && r.Reason.Contains(reason));
     }
 
+    [Theory]
+    [InlineData("Paciente portador de marcapasos desde 2010.", "Z95.0")]
+    [InlineData("Insuficiencia renal crónica en hemodiálisis.", "Z99.2")]
+    [InlineData("Antecedentes de apendicectomía.", "Z90.49")]
+    [InlineData("Diabetes mellitus tipo 2, en tratamiento habitual con insulina.", "Z79.4")]
+    public void A_spanish_note_gets_its_status_codes_too(string note, string expected) =>
+        Assert.Contains(Shipped.Value.Code(note, new CodingOptions { Language = Text.Language.Spanish }).Codes, c => c.Code == expected);
+
+    [Fact]
+    public void A_drug_given_once_in_a_spanish_case_report_is_no_long_term_therapy() =>
+        Assert.DoesNotContain(Shipped.Value.Code("Se trató con prednisona durante cinco días.", new CodingOptions { Language = Text.Language.Spanish }).Codes, c => c.Code == "Z79.52");
+
+    [Fact]
+    public void A_site_lexicon_of_the_language_replaces_the_status_table_as_it_replaces_the_synonyms()
+    {
+        var site = Shipped.Value.WithSiteLexicon([new Lexicon.SiteLexiconEntry("marcapasos", Lexicon.CodeSystems.Icd10Cm, "Z95.0", Text.Language.Spanish, 0.9)]);
+        var options = new CodingOptions { Language = Text.Language.Spanish };
+        Assert.Contains(site.Code("Portador de marcapasos.", options).Codes, c => c.Code == "Z95.0");
+        Assert.DoesNotContain(site.Code("Antecedentes de apendicectomía.", options).Codes, c => c.Code == "Z90.49");
+    }
+
+    [Theory]
+    [InlineData("He takes enoxaparin daily.", "Z79.01")]
+    [InlineData("On Decadron 4 mg daily.", "Z79.52")]
+    [InlineData("Takes diclofenac for knee pain.", "Z79.1")]
+    [InlineData("Chronic pain, on hydromorphone.", "Z79.891")]
+    public void A_drug_of_the_table_of_drugs_in_a_long_term_class_is_read_from_the_terminology(string note, string expected)
+    {
+        var status = new StatusCodes(ShippedCodeSystems.Icd10Cm.Value);
+        var word = note.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => w.Trim('.', ',').ToLowerInvariant()).First(w => status.Entries.Any(e => e.Phrase == w));
+        // Not a curated line: the name comes from the Table of Drugs.
+        Assert.DoesNotContain(Text.LanguageData.ReadLines("status-codes-en.tsv"), l => l.Split('\t')[1] == word);
+        Assert.Contains(Shipped.Value.Code(note).Codes, c => c.Code == expected);
+    }
+
+    [Fact]
+    public void A_drug_table_word_the_classification_uses_for_anatomy_or_disease_is_no_drug_phrase()
+    {
+        var status = new StatusCodes(ShippedCodeSystems.Icd10Cm.Value);
+        Assert.DoesNotContain(status.Entries, e => e.Phrase == "adrenal");
+        Assert.Contains(status.Entries, e => e.Phrase == "enoxaparin" && e.Code == "Z79.01");
+    }
+
     [Fact]
     public void Type_1_diabetes_takes_no_long_term_insulin_code()
     {

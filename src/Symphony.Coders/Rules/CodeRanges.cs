@@ -37,8 +37,7 @@ public sealed partial class CodeRanges
     }
 
     /// <summary>The code cut to the length of the range end, compared with it.</summary>
-    static int Compare(string code, string end) =>
-        string.CompareOrdinal(code.Length > end.Length ? code[..end.Length] : code, end);
+    static int Compare(string code, string end) => string.CompareOrdinal(code, 0, end, 0, end.Length);
 
     /// <summary>The ranges written back ("C15-C26, C30").</summary>
     public override string ToString() => string.Join(", ", _ranges.Select(r => r.From == r.To ? r.From : $"{r.From}-{r.To}"));

@@ -24,22 +24,33 @@ public sealed class StatusCodes
 
     readonly Dictionary<Language, Dictionary<string, List<Entry>>> _byFirstKey = [];
     readonly List<Entry> _all = [];
-
-    // Words just before a drug that say it is taken now and regularly ("on insulin", "takes warfarin daily").
-    static readonly HashSet<string> LongTermCues = new[] { "on", "taking", "takes", "take", "uses", "using", "chronic", "daily", "home", "maintained", "continue", "continues", "continued", "long" }
-        .Select(w => TextNormalizer.Normalize(w, Language.English)).ToHashSet(StringComparer.Ordinal);
-    static readonly HashSet<string> MedicationHeadings = new[] { "medications", "medication", "meds", "medicines" }
-        .Select(w => TextNormalizer.Normalize(w, Language.English)).ToHashSet(StringComparer.Ordinal);
+    // Words just before a drug that say it is taken now and regularly ("on insulin", "takes warfarin daily"), and
+    // the words of a medication list heading: kinds "cue" and "heading" of the table.
+    static readonly Dictionary<Language, (HashSet<string> Cues, HashSet<string> Headings)> Words = new();
     const int CueWindow = 3;
+
+    static StatusCodes()
+    {
+        foreach (var language in new[] { Language.English, Language.Spanish })
+        {
+            var cues = new HashSet<string>(StringComparer.Ordinal);
+            var headings = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var f in LanguageData.ReadLines($"status-codes-{language.ToCode()}.tsv").Select(l => l.Split('\t')))
+                if (f[0] is "cue" or "heading")
+                    (f[0] == "cue" ? cues : headings).UnionWith(Tokenizer.Tokenize(f[1], language).Tokens.Select(t => t.Key));
+            Words[language] = (cues, headings);
+        }
+    }
 
     public StatusCodes(CodeSystemVersion icd10Cm)
     {
-        foreach (var language in new[] { Language.English })
+        foreach (var language in new[] { Language.English, Language.Spanish })
         {
             var byFirst = _byFirstKey[language] = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
             foreach (var line in LanguageData.ReadLines($"status-codes-{language.ToCode()}.tsv"))
             {
                 var f = line.Split('\t');
+                if (f[0] is "cue" or "heading") continue;
                 var kind = f[0] switch { "drug" => Kind.Drug, "device" => Kind.Device, "past" => Kind.Past, _ => throw new InvalidOperationException($"status-codes: unknown kind '{f[0]}'") };
                 if (icd10Cm.Find(f[2]) is not { IsBillable: true }) continue;
                 var keys = Tokenizer.Tokenize(f[1], language).Tokens.Select(t => t.Key).ToArray();
@@ -48,16 +59,66 @@ public sealed class StatusCodes
                 list.Add(entry);
                 _all.Add(entry);
             }
+            if (language == Language.English) AddDrugTableNames(icd10Cm, byFirst);
             foreach (var list in byFirst.Values) list.Sort((a, b) => b.Keys.Length.CompareTo(a.Keys.Length));
+        }
+    }
+
+    /// <summary>
+    /// One-word drug names of the Table of Drugs whose poisoning code lies in a class of Data/drug-classes.tsv
+    /// (Coumadin, heparin, enoxaparin → Z79.01; prednisone → Z79.52), unless the table's curated lines already name
+    /// the word or the classification uses it outside injury and poisoning titles (adrenal, cortex).
+    /// </summary>
+    void AddDrugTableNames(CodeSystemVersion icd10Cm, Dictionary<string, List<Entry>> byFirst)
+    {
+        var classes = LanguageData.ReadLines("drug-classes.tsv").Select(l => l.Split('\t')).Select(f => (Prefix: f[0], Code: f[1])).ToList();
+        var names = new Dictionary<string, (string Name, string Code)>(StringComparer.Ordinal);
+        foreach (var entry in icd10Cm.IndexEntries)
+        {
+            if (entry.Index != "drug" || entry.Path.Count != 1 || entry.Column?.StartsWith("Poisoning", StringComparison.OrdinalIgnoreCase) != true
+                || !entry.Column.Contains("Accidental", StringComparison.OrdinalIgnoreCase)) continue;
+            var cls = classes.FirstOrDefault(c => entry.Code.StartsWith(c.Prefix, StringComparison.Ordinal));
+            if (cls.Code is null || icd10Cm.Find(cls.Code) is not { IsBillable: true }) continue;
+            foreach (var name in entry.Path[0].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var tokens = Tokenizer.Tokenize(name, Language.English).Tokens;
+                if (tokens.Length == 1 && !tokens[0].IsStopword && tokens[0].Key.Length >= 5 && !byFirst.ContainsKey(tokens[0].Key))
+                    names.TryAdd(tokens[0].Key, (name, cls.Code));
+            }
+        }
+        if (names.Count == 0) return;
+        // A name used as a word of the classification's titles outside injury, poisoning and external causes (chapters
+        // S–Y) is a disease or anatomy word. Read without allocating: 95,000 titles at every start.
+        var words = names.Values.Select(n => n.Name.ToLowerInvariant()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var lookup = words.GetAlternateLookup<ReadOnlySpan<char>>();
+        var clinical = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var c in icd10Cm.Concepts.Values)
+        {
+            if (c.Code[0] is >= 'S' and <= 'Y') continue;
+            var title = c.Display.AsSpan();
+            for (var i = 0; i < title.Length;)
+            {
+                if (!char.IsLetter(title[i])) { i++; continue; }
+                var start = i;
+                while (i < title.Length && char.IsLetter(title[i])) i++;
+                if (lookup.TryGetValue(title[start..i], out var word)) clinical.Add(word);
+            }
+        }
+        foreach (var (key, (name, code)) in names.OrderBy(n => n.Key, StringComparer.Ordinal))
+        {
+            if (clinical.Contains(name)) continue;
+            var entry = new Entry(Kind.Drug, [key], name.ToLowerInvariant(), code, null);
+            byFirst[key] = [entry];
+            _all.Add(entry);
         }
     }
 
     public IReadOnlyList<Entry> Entries => _all;
 
-    /// <summary>The table's phrases in a sentence, longest first at each word; none for a language without a table.</summary>
-    public List<Hit> Find(TokenizedText text, Sentence sentence, Language language)
+    /// <summary>The table's phrases in a sentence, longest first at each word; null when there is none (or no table for the language).</summary>
+    public List<Hit>? Find(TokenizedText text, Sentence sentence, Language language)
     {
-        var hits = new List<Hit>();
+        List<Hit>? hits = null;
         if (!_byFirstKey.TryGetValue(language, out var byFirst)) return hits;
         var stop = sentence.FirstToken + sentence.TokenCount;
         for (var i = sentence.FirstToken; i < stop; i++)
@@ -69,7 +130,7 @@ public sealed class StatusCodes
                 var match = true;
                 for (var k = 1; k < entry.Keys.Length && match; k++) match = text.Tokens[i + k].Key == entry.Keys[k];
                 if (!match) continue;
-                hits.Add(new Hit(i, i + entry.Keys.Length - 1, entry));
+                (hits ??= []).Add(new Hit(i, i + entry.Keys.Length - 1, entry));
                 i += entry.Keys.Length - 1;
                 break;
             }
@@ -89,7 +150,7 @@ public sealed class StatusCodes
                 if (InMedicationList(text.Text, sentence.Start, language))
                     return ($"{Name}:long-term drug '{entry.Phrase}' in a medication list → {entry.Code}", null);
                 for (var i = Math.Max(sentence.FirstToken, hit.First - CueWindow); i < hit.First; i++)
-                    if (LongTermCues.Contains(text.Tokens[i].Key))
+                    if (Words[language].Cues.Contains(text.Tokens[i].Key))
                         return ($"{Name}:long-term drug '{entry.Phrase}' ('{text.Text.Substring(text.Tokens[i].Start, text.Tokens[i].Length)}') → {entry.Code}", null);
                 return (null, "a drug not said to be taken long term");
             case Kind.Device:
@@ -115,16 +176,21 @@ public sealed class StatusCodes
         return OpensWithHeading(text, previousStart, language, out var words) && words <= 3;
     }
 
-    /// <summary>A medication heading word among the first three words of the line starting at <paramref name="start"/>; <paramref name="words"/> counts the line's words.</summary>
+    /// <summary>
+    /// A medication heading word among the first three words of the line starting at <paramref name="start"/>;
+    /// <paramref name="words"/> counts the line's words up to four. Reads only those words (a drug is named often).
+    /// </summary>
     static bool OpensWithHeading(string text, int start, Language language, out int words)
     {
-        var end = text.IndexOf('\n', start);
-        var line = text.AsSpan(start, (end < 0 ? text.Length : end) - start);
-        if (line.Length > 2000) line = line[..2000];
-        var tokens = Tokenizer.Tokenize(line.ToString(), language).Tokens;
-        words = tokens.Length;
-        for (var i = 0; i < Math.Min(3, tokens.Length); i++)
-            if (MedicationHeadings.Contains(tokens[i].Key)) return true;
-        return false;
+        words = 0;
+        var found = false;
+        for (var i = start; i < text.Length && text[i] != '\n' && words < 4;)
+        {
+            if (!char.IsLetterOrDigit(text[i])) { i++; continue; }
+            var begin = i;
+            while (i < text.Length && char.IsLetterOrDigit(text[i])) i++;
+            if (words++ < 3 && !found) found = Words[language].Headings.Contains(TextNormalizer.Normalize(text.AsSpan(begin, i - begin), language));
+        }
+        return found;
     }
 }
