@@ -90,11 +90,18 @@ public sealed partial class Coder
         matchers.Add(_terminology.Matcher(options.Language, withSynonyms: !hasSite));
 
         var draft = new CodeDraftSet(this);
+        var statusCodes = options.StatusCodes ? _terminology.Status : null;
         foreach (var sentence in tokens.Sentences)
         {
             var mentions = FindMentions(tokens, sentence, matchers, _blocked.GetValueOrDefault(options.Language), draft);
-            if (mentions.Count == 0) continue;
+            var statusHits = statusCodes?.Find(tokens, sentence, options.Language);
+            if (mentions.Count == 0 && statusHits is not { Count: > 0 }) continue;
             var triggers = context.FindTriggers(tokens, sentence);
+            foreach (var hit in statusHits ?? [])
+            {
+                var (hitStatus, hitTrigger) = context.Classify(tokens, triggers, hit.First, hit.Last);
+                draft.AddStatus(hit, StatusCodes.Decide(hit, hitStatus, hitTrigger, tokens, sentence, options.Language), tokens);
+            }
             // The episode only matters for injury-type codes with a 7th character; read it only then.
             var episode = mentions.Any(m => m.Term.Code[0] is 'S' or 'T' or 'V' or 'W' or 'X' or 'Y' or 'O' or 'M')
                 ? SpecificityRule.DetectEpisode(text.Substring(sentence.Start, sentence.Length))
@@ -102,11 +109,15 @@ public sealed partial class Coder
             foreach (var mention in mentions)
             {
                 var (status, trigger) = context.Classify(tokens, triggers, mention.Match.First, mention.Match.Last);
+                string? statusRule = null;
+                if (status == MentionStatus.History && mention.Term.System == CodeSystems.Icd10Cm
+                    && ChronicConditions.StillPresent(mention.Term.Code, tokens, sentence, mention.Match.First, mention.Match.Last, options.Language) is { } chronic)
+                    (status, statusRule) = (MentionStatus.Affirmed, $"{ChronicConditions.Name}:{chronic} written as '{trigger}' is still present, coded as current (guidelines I.C.21.c.4)");
                 var side = LateralityRule.StatedSide(tokens, mention.Match, sentence.FirstToken + sentence.TokenCount);
-                draft.Add(mention, status, trigger, episode, side, tokens, options);
+                draft.Add(mention, status, trigger, episode, side, tokens, options, statusRule);
             }
         }
-        return draft.Finish(options);
+        return draft.Finish(options, tokens);
     }
 
     sealed record Mention(TermMatch Match, LexiconTerm Term);
@@ -209,7 +220,10 @@ public sealed partial class Coder
             public readonly List<EvidenceSpan> Spans = [];
             public readonly List<string> Rules = [];
             public readonly List<double> Weights = [];
-            public MentionStatus Status = MentionStatus.Negated;
+            /// <summary>The mentions behind the code, for its ranking (<see cref="Ranking"/>).</summary>
+            public readonly List<MentionEvidence> Evidence = [];
+            /// <summary>The status of the strongest mention that supports the code (set by the first mention).</summary>
+            public MentionStatus? Status;
         }
 
         readonly Dictionary<(string, string), Draft> _coded = [];
@@ -218,7 +232,8 @@ public sealed partial class Coder
         public void Reject(string system, string code, string reason, TokenizedText tokens, TermMatch match) =>
             _rejected.Add(new RejectedCandidate(system, code, coder.DisplayOf(system, code, code), reason, Spans(tokens, match, match.Last)));
 
-        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, (Side Side, int Token)? side, TokenizedText tokens, CodingOptions options)
+        /// <param name="statusRule">The rule that decided the status when the sentence's words alone did not (a chronic condition written as history).</param>
+        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, (Side Side, int Token)? side, TokenizedText tokens, CodingOptions options, string? statusRule = null)
         {
             var term = mention.Term;
             var matchedBy = $"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'";
@@ -251,14 +266,64 @@ public sealed partial class Coder
                     reason += $"; reported as {history}";
                     var historyRule = $"{(status == MentionStatus.Family ? "family" : "personal")}-history:{code} → {history} ('{trigger}')";
                     AddCode(CodeSystems.Icd10Cm, history, coder.DisplayOf(CodeSystems.Icd10Cm, history, history), spans,
-                        [matchedBy, historyRule], term.Weight * 0.8, MentionStatus.Affirmed);
+                        [matchedBy, historyRule], term.Weight * 0.8, status)
+                        .Evidence.Add(MentionEvidence.Of(tokens, mention.Match, term, status, rules));
                 }
                 _rejected.Add(new RejectedCandidate(term.System, code, display, reason, spans));
                 return;
             }
+            if (statusRule is not null) rules.Add(statusRule);
             var coded = AddCode(term.System, code, display, spans, [matchedBy, .. rules],
                 status == MentionStatus.Affirmed ? term.Weight : term.Weight * 0.8, status);
+            coded.Evidence.Add(MentionEvidence.Of(tokens, mention.Match, term, status, rules));
             if (status == MentionStatus.Uncertain) coded.Rules.Add("uncertain diagnosis coded as established (inpatient)");
+        }
+
+        /// <summary>A status Z code (long-term drug, implant, absence, transplant, dependence) the sentence supports, or its rejection.</summary>
+        public void AddStatus(StatusCodes.Hit hit, (string? Rule, string? Reason) decision, TokenizedText tokens)
+        {
+            var start = tokens.Tokens[hit.First].Start;
+            var end = tokens.Tokens[hit.Last].End;
+            List<EvidenceSpan> spans = [new EvidenceSpan(start, end - start, tokens.Text.Substring(start, end - start))];
+            var display = coder.DisplayOf(CodeSystems.Icd10Cm, hit.Entry.Code, hit.Entry.Code);
+            if (decision.Rule is null)
+            {
+                _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, hit.Entry.Code, display, $"{Rules.StatusCodes.Name}: {decision.Reason}", spans));
+                return;
+            }
+            AddCode(CodeSystems.Icd10Cm, hit.Entry.Code, display, spans, [decision.Rule], StatusWeight, MentionStatus.Affirmed);
+            if (hit.Entry.NotWith is { } notWith) _statusNotWith[hit.Entry.Code] = notWith;
+        }
+
+        /// <summary>A status phrase is read word for word from a curated table: as sure as a synonym.</summary>
+        const double StatusWeight = 0.7;
+        readonly Dictionary<string, CodeRanges> _statusNotWith = new(StringComparer.Ordinal);
+
+        /// <summary>An unspecified-site code (D49.9, C80.1, T14.90) beside a code of the note that names the site (<see cref="UnspecifiedSite"/>).</summary>
+        void DropUnspecifiedSite()
+        {
+            var diagnoses = _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm).Select(d => d.Code).ToHashSet(StringComparer.Ordinal);
+            foreach (var (code, specific) in UnspecifiedSite.LeftOut(diagnoses))
+            {
+                var d = _coded[(CodeSystems.Icd10Cm, code)];
+                // A site's own phrase keeps the site's convention (its coders gave the unspecified code for those words).
+                if (d.Rules.Any(r => r.StartsWith("matched:sitelexicon", StringComparison.Ordinal))) continue;
+                _coded.Remove((CodeSystems.Icd10Cm, code));
+                _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, code, d.Display, $"{UnspecifiedSite.Name}: the note names the site ({specific})", d.Spans));
+            }
+        }
+
+        /// <summary>A status code not reported beside codes its table line names (no Z79.4 with type 1 diabetes E10).</summary>
+        void DropStatusConflicts()
+        {
+            foreach (var (code, notWith) in _statusNotWith)
+            {
+                if (!_coded.TryGetValue((CodeSystems.Icd10Cm, code), out var d)) continue;
+                var conflict = _coded.Values.FirstOrDefault(o => o.System == CodeSystems.Icd10Cm && notWith.Contains(o.Code));
+                if (conflict is null) continue;
+                _coded.Remove((CodeSystems.Icd10Cm, code));
+                _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, code, d.Display, $"{Rules.StatusCodes.Name}: not reported with {conflict.Code}", d.Spans));
+            }
         }
 
         Draft AddCode(string system, string code, string display, List<EvidenceSpan> spans, List<string> rules, double weight, MentionStatus status)
@@ -268,9 +333,23 @@ public sealed partial class Coder
             foreach (var span in spans) AddSpan(draft.Spans, span);
             foreach (var r in rules) if (!draft.Rules.Contains(r)) draft.Rules.Add(r);
             draft.Weights.Add(weight);
-            if (status < draft.Status) draft.Status = status;
+            if (draft.Status is not { } current || Strength(status) < Strength(current)) draft.Status = status;
             return draft;
         }
+
+        /// <summary>
+        /// How firmly a status asserts the condition now, strongest first: the status reported with a code is that of the
+        /// strongest mention that supports it (an uncertain mention coded as established stays uncertain, never negated).
+        /// </summary>
+        static int Strength(MentionStatus status) => status switch
+        {
+            MentionStatus.Affirmed => 0,
+            MentionStatus.Uncertain => 1,
+            MentionStatus.History => 2,
+            MentionStatus.Family => 3,
+            MentionStatus.Hypothetical => 4,
+            _ => 5,
+        };
 
         /// <summary>
         /// One quote per mention: a span inside another span of the same code that reads as one phrase is the same
@@ -342,18 +421,21 @@ public sealed partial class Coder
             return [new EvidenceSpan(start, end - start, tokens.Text.Substring(start, end - start))];
         }
 
-        public CodingResult Finish(CodingOptions options)
+        public CodingResult Finish(CodingOptions options, TokenizedText tokens)
         {
             if (options.ApplyCombinations) ApplyCombinations();
             if (options.ResolveExcludes1 && coder.Notes is { } notes) ResolveExcludes1(notes);
             if (coder.Notes is { } n) AnnotatePairs(n);
             // Corpus convention codes every mention as written; real coding reports the most specific code.
             if (!options.CodeEveryMention) DropAncestors();
+            if (!options.CodeEveryMention) DropUnspecifiedHistory();
+            DropStatusConflicts();
+            DropUnspecifiedSite();
             if (options.AllowedCodes is { } allowed) KeepAllowed(allowed);
-            var codes = _coded.Values
-                .Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status, d.Rules))
-                .OrderByDescending(c => c.Confidence).ThenBy(c => c.Spans[0].Start).ThenBy(c => c.Code, StringComparer.Ordinal)
-                .ToList();
+            var drafts = _coded.Values.ToList();
+            var codes = Ranking.Rank(
+                drafts.Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status ?? MentionStatus.Affirmed, d.Rules)).ToList(),
+                drafts.Select(d => (IReadOnlyList<MentionEvidence>)d.Evidence).ToList(), tokens, options);
             return new CodingResult(codes, _rejected);
         }
 
@@ -370,6 +452,23 @@ public sealed partial class Coder
                 _coded.Remove((d.System, d.Code));
                 _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"less specific than {below.Code}, a code below it that the note supports", d.Spans));
                 below.Rules.Add($"specificity:{d.Code}→{below.Code} (more specific)");
+            }
+        }
+
+        /// <summary>
+        /// "Family history of malignant neoplasm of esophagus" holds the words of the title "Family history of malignant
+        /// neoplasm, unspecified" (Z80.9): an unspecified history code whose words are those of a more specific history
+        /// code of its category (Z80.0, read by the history rule) says less about the same mention.
+        /// </summary>
+        void DropUnspecifiedHistory()
+        {
+            foreach (var d in _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm && HistoryCodes.IsHistoryCode(d.Code) && d.Display.Contains(", unspecified", StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                var better = _coded.Values.FirstOrDefault(o => o.System == d.System && o.Code != d.Code && string.CompareOrdinal(o.Code, 0, d.Code, 0, 3) == 0
+                    && !o.Display.Contains(", unspecified", StringComparison.OrdinalIgnoreCase) && o.Spans.Any(a => d.Spans.Any(b => a.Start < b.Start + b.Length && b.Start < a.Start + a.Length)));
+                if (better is null) continue;
+                _coded.Remove((d.System, d.Code));
+                _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"less specific than {better.Code}, a history code of the same category for the same words", d.Spans));
             }
         }
 
@@ -392,7 +491,8 @@ public sealed partial class Coder
                 _coded.Remove((d.System, d.Code));
                 _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"not in ValueSet {allowed.Label}", d.Spans));
                 if (NearestMember(d.System, d.Code, allowed) is not { } member) continue;
-                var replaced = AddCode(d.System, member.Code, member.Display, d.Spans, d.Rules, Confidence(d.Weights), d.Status);
+                var replaced = AddCode(d.System, member.Code, member.Display, d.Spans, d.Rules, Confidence(d.Weights), d.Status ?? MentionStatus.Affirmed);
+                replaced.Evidence.AddRange(d.Evidence);
                 replaced.Rules.Add($"valueset:{d.Code} not in {allowed.Label} → {member.Code} ({(IsBelow(d.System, d.Code, member.Code) ? "nearest ancestor in the set" : "the set's default code under a common ancestor")})");
             }
         }
@@ -425,10 +525,13 @@ public sealed partial class Coder
                 if (CombinationRule.FindApplicable(diagnoses) is not { } found) return;
                 var first = _coded[(CodeSystems.Icd10Cm, found.First)];
                 var second = _coded[(CodeSystems.Icd10Cm, found.Second)];
-                var combined = new Draft { System = CodeSystems.Icd10Cm, Code = found.Rule.Combined, Display = coder.DisplayOf(CodeSystems.Icd10Cm, found.Rule.Combined, found.Rule.Combined), Status = MentionStatus.Affirmed };
+                // The combination is as firm as the weaker of its two parts (diabetes affirmed with CKD uncertain is uncertain).
+                var combined = new Draft { System = CodeSystems.Icd10Cm, Code = found.Rule.Combined, Display = coder.DisplayOf(CodeSystems.Icd10Cm, found.Rule.Combined, found.Rule.Combined),
+                    Status = Strength(first.Status ?? MentionStatus.Affirmed) >= Strength(second.Status ?? MentionStatus.Affirmed) ? first.Status : second.Status };
                 combined.Spans.AddRange(first.Spans.Concat(second.Spans).Distinct());
                 combined.Rules.Add($"combination:{found.Rule.Name} ({found.First} + {found.Second} → {found.Rule.Combined})");
                 combined.Weights.Add(Math.Max(Confidence(first.Weights), Confidence(second.Weights)));
+                combined.Evidence.AddRange(first.Evidence.Concat(second.Evidence));
                 _coded.Remove((CodeSystems.Icd10Cm, found.First));
                 _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, first.Code, first.Display, $"combined into {found.Rule.Combined} ({found.Rule.Name})", first.Spans));
                 if (!found.Rule.KeepSecond)

@@ -23,6 +23,12 @@ public sealed record CodingOptions
     public bool ResolveExcludes1 { get; init; } = true;
     /// <summary>Merge pairs into combination codes (diabetes with CKD, hypertension with heart failure...).</summary>
     public bool ApplyCombinations { get; init; } = true;
+    /// <summary>
+    /// Report status Z codes the note supports (Data/status-codes-{lang}.tsv): long-term drug therapy (Z79), implants
+    /// and grafts (Z95, Z96), acquired absence (Z90), transplant status (Z94), dependence on machines (Z99). On by
+    /// default; off for sites that do not code them.
+    /// </summary>
+    public bool StatusCodes { get; init; } = true;
     /// <summary>Only codes in this set are reported (a ValueSet expansion); null allows every code of the loaded systems.</summary>
     public AllowedCodes? AllowedCodes { get; init; }
 
@@ -40,7 +46,13 @@ public sealed record CodedConcept(
     double Confidence,
     IReadOnlyList<EvidenceSpan> Spans,
     MentionStatus Status,
-    IReadOnlyList<string> Rules);
+    IReadOnlyList<string> Rules)
+{
+    /// <summary>What the confidence is made of, and why the code leads the list when it does (null when not ranked by the coder).</summary>
+    public ConfidenceBasis? Basis { get; init; }
+    /// <summary>The principal (inpatient) or first-listed (outpatient) diagnosis: the reason for the stay or visit the note names.</summary>
+    public bool IsPrincipal => Basis?.Principal is not null;
+}
 
 /// <summary>A code that was considered and not proposed, and why (e.g. "negated: 'no evidence of'", "Excludes1 with I10").</summary>
 public sealed record RejectedCandidate(string System, string Code, string Display, string Reason, IReadOnlyList<EvidenceSpan> Spans);

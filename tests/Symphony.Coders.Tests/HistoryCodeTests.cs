@@ -24,10 +24,21 @@ public class HistoryCodeTests
         var result = Coder.Code(note, new CodingOptions { Language = language });
         var code = Assert.Single(result.Codes);
         Assert.Equal(history, code.Code);
-        Assert.Equal(MentionStatus.Affirmed, code.Status);
+        // The status that decided the code: the history rule (history, family), or the history code's own title read as said.
+        Assert.Contains(code.Status, new[] { MentionStatus.Affirmed, string.CompareOrdinal(history, "Z85") < 0 ? MentionStatus.Family : MentionStatus.History });
         Assert.Contains(code.Rules, r => r.Contains($"{disease} → {history}"));
         Assert.Contains(result.Rejected, r => r.Code == disease && r.Reason.EndsWith($"reported as {history}"));
         Assert.All(code.Spans, s => Assert.Equal(note.Substring(s.Start, s.Length), s.Text));
+    }
+
+    [Theory]
+    [InlineData("Past medical history of pneumonia.", "Z87.01", MentionStatus.History)]
+    [InlineData("Her brother had a malignant neoplasm of kidney.", "Z80.5", MentionStatus.Family)]
+    public void A_history_code_given_by_the_history_rule_carries_the_status_that_decided_it(string note, string history, MentionStatus status)
+    {
+        var code = Assert.Single(Coder.Code(note, English).Codes);
+        Assert.Equal(history, code.Code);
+        Assert.Equal(status, code.Status);
     }
 
     static readonly Lazy<Coder> Shipped = new(() => new Coder(ShippedCodeSystems.Icd10Cm.Value, null));

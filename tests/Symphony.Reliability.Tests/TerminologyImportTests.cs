@@ -63,6 +63,71 @@ public sealed class TerminologyImportTests(ITestOutputHelper output)
         }
     }
 
+    [PostgresFact]
+    public async Task GivenABurstOfNotes_WhenANewerReleaseIsImportedDuringIt_ThenEveryNoteAcceptedAfterTheImportIsCodedWithIt_AndNoneFails()
+    {
+        await using var db = await PostgresDatabase.CreateAsync();
+        var release = ReleaseFolder();
+        try
+        {
+            await ImportAsync(release, "2024", db.ConnectionString);
+            var settings = new Dictionary<string, string>
+            {
+                ["Coding__Icd10CmVersion"] = "",
+                ["Terminology__LoadAtStartup"] = "true",
+                ["Terminology__ImportShipped"] = "false",
+            };
+            await using var api = ServerProcess.Start(db.ConnectionString, "api", settings);
+            await using var worker = ServerProcess.Start(db.ConnectionString, "worker", settings);
+            await Task.WhenAll(api.WaitReadyAsync(coder: false), worker.WaitReadyAsync(coder: true));
+            using var client = api.CreateClient(TimeSpan.FromMinutes(1));
+
+            // Notes of FY2026 encounters arrive one after another while the FY2026 release is imported.
+            var (template, _) = TwoNotes();
+            var accepted = new List<(string Note, DateTime At)>();
+            DateTime? importCommitted = null;
+            using var stop = new CancellationTokenSource();
+            var burst = Task.Run(async () =>
+            {
+                for (var i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    var resources = template.Select(r => r.DeepClone()).ToList();
+                    resources[1]["id"] = $"burst-encounter-{i}";
+                    resources[2]["id"] = $"burst-note-{i}";
+                    resources[2]["context"]!["encounter"]![0]!["reference"] = $"Encounter/burst-encounter-{i}";
+                    var note = await PutNoteAsync(client, resources, new DateOnly(2025, 11, 15));
+                    lock (accepted) accepted.Add((note, DateTime.UtcNow));
+                }
+            });
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await ImportAsync(release, "2026", db.ConnectionString);
+            importCommitted = DateTime.UtcNow;
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            stop.Cancel();
+            await burst;
+
+            foreach (var (note, _) in accepted) await WaitAsync(() => TaskStatusAsync(db, note), "completed", worker);
+            var before = accepted.Where(a => a.At < importCommitted).ToList();
+            var after = accepted.Where(a => a.At > importCommitted).ToList();
+            var versionsBefore = new List<string>();
+            foreach (var (note, _) in before) versionsBefore.AddRange(await ConditionVersionsAsync(db, note));
+            foreach (var (note, _) in after)
+            {
+                var versions = await ConditionVersionsAsync(db, note);
+                Assert.NotEmpty(versions);
+                Assert.All(versions, v => Assert.Equal("2026", v));
+            }
+            output.WriteLine($"{accepted.Count} notes: {before.Count} accepted before the import committed ({versionsBefore.Count(v => v == "2024")} codes with 2024, " +
+                $"{versionsBefore.Count(v => v == "2026")} with 2026: those still queued when it did), {after.Count} after it, all coded with 2026");
+            Assert.NotEmpty(after);
+            Assert.Contains("2024", versionsBefore);
+        }
+        finally
+        {
+            Directory.Delete(release, recursive: true);
+        }
+    }
+
     /// <summary>The shipped 2024 order file with the index: a full release that can be imported under any version label.</summary>
     static string ReleaseFolder()
     {

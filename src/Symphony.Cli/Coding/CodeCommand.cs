@@ -82,6 +82,7 @@ public static class CodeCommand
             foreach (var c in result.Codes)
             {
                 Console.WriteLine($"{Label(coder, c.System) + " ",-4}{c.Code,-9} {c.Confidence:0.00}  {c.Display}");
+                if (c.Basis is { } basis) Console.WriteLine($"        = {basis}");
                 foreach (var s in c.Spans) Console.WriteLine($"        \"{s.Text}\" @{s.Start}+{s.Length}");
                 foreach (var r in c.Rules) Console.WriteLine($"        · {r}");
             }

@@ -31,7 +31,8 @@ public sealed class ContextDetector
         foreach (var line in LanguageData.ReadLines($"context-{language.ToCode()}.tsv"))
         {
             var fields = line.Split('\t');
-            var keys = fields[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            // The tokenizer splits at a slash, so "s/p" and "r/o" are read as two words.
+            var keys = fields[0].Split([' ', '/'], StringSplitOptions.RemoveEmptyEntries)
                 .Select(w => TextNormalizer.Normalize(w, language)).ToArray();
             MentionStatus? status = fields[1] switch
             {

@@ -20,6 +20,7 @@ internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemV
     public IReadOnlyList<CodeSystemVersion> Others => others;
     public TabularNotes? Notes { get; } = icd10Cm is null ? null : new TabularNotes(icd10Cm);
     public HistoryCodes? History { get; } = icd10Cm is null ? null : new HistoryCodes(icd10Cm);
+    public StatusCodes? Status { get; } = icd10Cm is null ? null : new StatusCodes(icd10Cm);
 
     /// <param name="withSynonyms">
     /// False when a site lexicon covers the language: the site's own phrases replace the generic

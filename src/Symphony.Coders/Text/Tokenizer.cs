@@ -15,6 +15,15 @@ public sealed class TokenizedText
 /// </summary>
 public static class Tokenizer
 {
+    /// <summary>
+    /// The period of an abbreviated genus ("E. coli", "C. diff", "S. aureus", "H. pylori"): one letter, a period, then a
+    /// lower-case word — not the end of a sentence.
+    /// </summary>
+    static bool IsGenusInitial(string text, int i, List<Token> tokens) =>
+        text[i] == '.' && tokens.Count > 0 && tokens[^1] is { Length: 1 } last && last.End == i && char.IsLetter(text[last.Start])
+        && (last.Start == 0 || !char.IsLetterOrDigit(text[last.Start - 1]))
+        && i + 2 < text.Length && text[i + 1] == ' ' && char.IsLower(text[i + 2]);
+
     public static TokenizedText Tokenize(string text, Language language)
     {
         var stopwords = LanguageData.For(language).Stopwords;
@@ -35,7 +44,7 @@ public static class Tokenizer
                 tokens.Add(new Token(start, i - start, key, stopwords.Contains(key)));
                 continue;
             }
-            if (IsSentenceEnd(text, i) && sentenceStart >= 0)
+            if (IsSentenceEnd(text, i) && sentenceStart >= 0 && !IsGenusInitial(text, i, tokens))
             {
                 var end = c == '\n' || c == '\r' ? i : i + 1;
                 sentences.Add(new Sentence(sentenceStart, end - sentenceStart, sentenceFirstToken, tokens.Count - sentenceFirstToken));

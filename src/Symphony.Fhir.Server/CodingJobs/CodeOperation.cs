@@ -24,6 +24,9 @@ public static class CodeOperation
     public const string StatusRoute = "/$code-status/{id}";
     public const string ServiceDateTag = "https://symphony-fhir.dev/CodeSystem/service-date";
     public const string RequestedByTag = "https://symphony-fhir.dev/CodeSystem/requested-by";
+    /// <summary>Tags of an asynchronous inline request's Binary: each 'system' and the 'valueSet' it named.</summary>
+    public const string SystemTag = "https://symphony-fhir.dev/CodeSystem/code-with-system";
+    public const string ValueSetTag = "https://symphony-fhir.dev/CodeSystem/code-with-value-set";
     static readonly TimeSpan SynchronousLimit = TimeSpan.FromSeconds(60);
 
     public static WebApplication MapCodeOperation(this WebApplication app)
@@ -61,28 +64,18 @@ public static class CodeOperation
         return await AnswerAsync(requestId, http, services, ct);
     }
 
-    /// <summary>
-    /// The coder for the code systems the request names (default ICD-10-CM and ICD-10-PCS by the encounter date) and the codes of
-    /// the ValueSet it limits the answer to ("url" or "url|version"); 422 naming what this server does not hold.
-    /// </summary>
+    /// <summary>The coder for what the request names (<see cref="CoderCatalog.ForAsync(CodingTerminology, DateOnly, CancellationToken)"/>); 422 naming what this server does not hold.</summary>
     static async Task<(Coder Coder, CodeSystemVersions Versions, AllowedCodes? Allowed)> TerminologyForAsync(
-        IServiceProvider services, IReadOnlyList<string> systems, string? valueSet, DateOnly date, CancellationToken ct)
+        IServiceProvider services, CodingTerminology terminology, DateOnly date, CancellationToken ct)
     {
-        var catalog = services.GetRequiredService<CoderCatalog>();
         try
         {
-            var (coder, versions) = systems.Count == 0 ? await catalog.ForAsync(date, ct) : await catalog.ForSystemsAsync(systems, date, ct);
-            if (valueSet is null) return (coder, versions, null);
-            var (url, version) = valueSet.Split('|', 2) is [var u, var v] ? (u, v) : (valueSet, null);
-            var allowed = AllowedCodes.Expand(services.GetRequiredService<TerminologyService>(), url, date);
-            if (version is not null && allowed.Version != version)
-                throw new TerminologyNotFoundException($"ValueSet {url} version {version} is not known to this server; it holds version {allowed.Version ?? "(none)"}");
+            var ((coder, versions), allowed) = await services.GetRequiredService<CoderCatalog>().ForAsync(terminology, date, ct);
             return (coder, versions, allowed);
         }
         catch (TerminologyNotFoundException missing)
         {
-            throw new FhirException(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.NotFound,
-                $"{missing.Message}. Load it with POST /CodeSystem/$import (a CodeSystem, ValueSet or Bundle of them) or `symphony terminology import`."));
+            throw new FhirException(StatusCodes.Status422UnprocessableEntity, Outcomes.Error(OperationOutcome.IssueType.NotFound, CoderCatalog.HowToLoad(missing)));
         }
     }
 
@@ -142,10 +135,12 @@ public static class CodeOperation
             [var one] => one,
             _ => throw FhirException.BadRequest("$code takes at most one 'valueSet'."),
         };
+        var configured = services.GetRequiredService<CoderCatalog>().Configured;
+        var terminology = new CodingTerminology(systems.Count > 0 ? systems : configured.Systems, valueSet ?? configured.ValueSet);
 
         if (!WantsAsync(http))
         {
-            var (coder, versions, allowed) = await TerminologyForAsync(services, systems, valueSet, date, ct);
+            var (coder, versions, allowed) = await TerminologyForAsync(services, terminology, date, ct);
             var options = new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient, Language = language, AllowedCodes = allowed };
             var (result, _, run) = await agents.CodeAsync(coder, text, options, mode, ct);
             var answer = CodingParameters.Build(result, versions, [], language);
@@ -153,9 +148,9 @@ public static class CodeOperation
             return FhirResult.Of(StatusCodes.Status200OK, answer);
         }
 
-        if (systems.Count > 0 || valueSet is not null)
-            throw FhirException.BadRequest("'system' and 'valueSet' are answered synchronously: send the request without Prefer: respond-async.");
-        // Asynchronous: the text is kept as a Binary and coded by the jobs like any note.
+        // Asynchronous: the text is kept as a Binary and coded by the jobs like any note; what it is coded with is checked
+        // now, so that a system or ValueSet the server does not hold is refused here rather than on the Task.
+        await TerminologyForAsync(services, terminology, date, ct);
         var binary = new Binary
         {
             ContentType = "text/plain",
@@ -163,6 +158,8 @@ public static class CodeOperation
             Data = Encoding.UTF8.GetBytes(text),
             Meta = new Meta { Tag = [new Hl7.Fhir.Model.Coding("https://symphony-fhir.dev/CodeSystem/care-setting", inpatient ? "inpatient" : "outpatient"), new Hl7.Fhir.Model.Coding(ServiceDateTag, date.ToString("yyyy-MM-dd")), AgentCoding.TagFor(mode)] },
         };
+        binary.Meta.Tag.AddRange(systems.Select(system => new Hl7.Fhir.Model.Coding(SystemTag, system)));
+        if (valueSet is not null) binary.Meta.Tag.Add(new Hl7.Fhir.Model.Coding(ValueSetTag, valueSet));
         // Whose it is: only that client may ask for its result or cancel it.
         if (ScopePolicy.ClientOf(http.HttpContext.User) is { } client)
             binary.Meta.Tag.Add(new Hl7.Fhir.Model.Coding(RequestedByTag, client));

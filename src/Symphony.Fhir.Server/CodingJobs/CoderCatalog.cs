@@ -26,6 +26,21 @@ public sealed class CodingJobOptions
 
     /// <summary>How often a worker looks for requests no job is draining (restart, expired lease).</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The code systems stored notes are coded with, each "url" or "url|version" of a CodeSystem the server holds; empty:
+    /// ICD-10-CM and ICD-10-PCS. $code without 'system' uses them too.
+    /// </summary>
+    public List<string> Systems { get; set; } = [];
+
+    /// <summary>A ValueSet the server holds ("url" or "url|version"): stored notes are coded only with its codes; $code without 'valueSet' too.</summary>
+    public string? ValueSet { get; set; }
+}
+
+/// <summary>What a note or a $code request is coded with: the systems (none: ICD-10-CM and ICD-10-PCS) and a ValueSet limiting the codes.</summary>
+public sealed record CodingTerminology(IReadOnlyList<string> Systems, string? ValueSet)
+{
+    public bool IsDefault => Systems.Count == 0 && ValueSet is null;
 }
 
 /// <summary>A coder and the releases it codes with (the versions every written code names).</summary>
@@ -40,7 +55,8 @@ public sealed record CoderChoice(Coder Coder, CodeSystemVersions Versions);
 /// terminology generation the choice is made again for new notes; a note being coded keeps the coder it started with.
 /// </summary>
 public sealed class CoderCatalog(
-    Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, TerminologyService service, TerminologyDatabase database, TerminologyGeneration generation)
+    Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, TerminologyService service, TerminologyDatabase database, TerminologyGeneration generation,
+    ServerOptions server)
 {
     /// <summary>A release one may code with, and how to get its compiled form.</summary>
     public sealed record Release(string Version, DateOnly? EffectiveFrom, Func<CancellationToken, Task<CodeSystemVersion>> Load);
@@ -54,6 +70,37 @@ public sealed class CoderCatalog(
     readonly ConditionalWeakTable<CodeSystemVersion, ConditionalWeakTable<CodeSystemVersion, Lazy<Coder>>> _coders = new();
     // Coders for the systems $code requests name, by "url|version" of each.
     readonly ConcurrentDictionary<string, Lazy<Coder>> _bySystems = new();
+    // A worker's terminology service holds only what its notes named: the checksum of each version loaded into it, and the
+    // generation whose ValueSets it holds.
+    readonly ConcurrentDictionary<(string Url, string Version), string> _held = new();
+    long _valueSetsOf = -1;
+
+    /// <summary>The configured terminology (<see cref="CodingJobOptions.Systems"/>, <see cref="CodingJobOptions.ValueSet"/>).</summary>
+    public CodingTerminology Configured => new(options.Value.Systems, string.IsNullOrWhiteSpace(options.Value.ValueSet) ? null : options.Value.ValueSet);
+
+    /// <summary>
+    /// The coder for what a request names, and the codes of the ValueSet it limits the answer to. A system or ValueSet the
+    /// server does not hold throws <see cref="TerminologyNotFoundException"/>.
+    /// </summary>
+    public async Task<(CoderChoice Choice, AllowedCodes? Allowed)> ForAsync(CodingTerminology terminology, DateOnly serviceDate, CancellationToken ct)
+    {
+        if (terminology.IsDefault) return (await ForAsync(serviceDate, ct), null);
+        var choice = terminology.Systems.Count == 0 ? await ForAsync(serviceDate, ct) : await ForSystemsAsync(terminology.Systems, serviceDate, ct);
+        if (terminology.ValueSet is not { } valueSet) return (choice, null);
+        var (url, version) = Canonical(valueSet);
+        await HoldValueSetAsync(url, ct);
+        var allowed = AllowedCodes.Expand(service, url, serviceDate);
+        if (version is not null && allowed.Version != version)
+            throw new TerminologyNotFoundException($"ValueSet {url} version {version} is not known to this server; it holds version {allowed.Version ?? "(none)"}");
+        return (choice, allowed);
+    }
+
+    /// <summary>What to do about a system or ValueSet the server does not hold.</summary>
+    public static string HowToLoad(TerminologyNotFoundException missing) =>
+        $"{missing.Message}. Load it with POST /CodeSystem/$import (a CodeSystem, ValueSet or Bundle of them) or `symphony terminology import`.";
+
+    static (string Url, string? Version) Canonical(string canonical) =>
+        canonical.Split('|', 2) is [var url, var version] ? (url, version) : (canonical, null);
 
     public async Task<CoderChoice> ForAsync(DateOnly serviceDate, CancellationToken ct)
     {
@@ -78,9 +125,10 @@ public sealed class CoderCatalog(
         await generation.CurrentAsync(ct); // where this process serves the terminology, it has loaded what is stored
         CoderChoice? icd = null;
         var chosen = new List<CodeSystemVersion>();
+        await HoldAsync(systems.Select(s => Canonical(s).Url).Where(url => url is not (CodeSystems.Icd10Cm or CodeSystems.Icd10Pcs)), ct);
         foreach (var system in systems.Distinct(StringComparer.Ordinal))
         {
-            var (url, version) = system.Split('|', 2) is [var u, var v] ? (u, v) : (system, null);
+            var (url, version) = Canonical(system);
             if (version is null && url is CodeSystems.Icd10Cm or CodeSystems.Icd10Pcs)
             {
                 icd ??= await ForAsync(serviceDate, ct);
@@ -167,5 +215,58 @@ public sealed class CoderCatalog(
             _stored.TryRemove(new KeyValuePair<(string, string, string), Lazy<Task<CodeSystemVersion>>>(key, load)); // tried again by the next note
             throw;
         }
+    }
+
+    /// <summary>
+    /// A worker does not serve the terminology operations, so its terminology service starts empty: the stored versions of the
+    /// systems a request names are loaded into it on first use, and again when an import replaced them.
+    /// </summary>
+    async Task HoldAsync(IEnumerable<string> urls, CancellationToken ct)
+    {
+        if (server.RunsApi) return; // the api loads everything stored (TerminologyStartup, TerminologyGeneration)
+        var wanted = urls.ToHashSet(StringComparer.Ordinal);
+        if (wanted.Count == 0) return;
+        await generation.CurrentAsync(ct);
+        foreach (var stored in (await database.ListAsync(ct)).Where(s => wanted.Contains(s.Url)))
+        {
+            if (_held.TryGetValue((stored.Url, stored.Version), out var checksum) && checksum == stored.Checksum) continue;
+            await _gate.WaitAsync(ct);
+            try
+            {
+                if (_held.TryGetValue((stored.Url, stored.Version), out checksum) && checksum == stored.Checksum) continue;
+                service.Add(await database.LoadCompiledAsync(stored.Url, stored.Version, ct));
+                _held[(stored.Url, stored.Version)] = stored.Checksum;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    /// <summary>On a worker: the stored ValueSets (as of the current generation) and the code systems the one named draws on.</summary>
+    async Task HoldValueSetAsync(string url, CancellationToken ct)
+    {
+        if (server.RunsApi) return;
+        var current = await generation.CurrentAsync(ct);
+        if (Interlocked.Read(ref _valueSetsOf) != current)
+        {
+            foreach (var valueSet in await database.LoadValueSetsAsync(ct)) service.Add(valueSet);
+            Interlocked.Exchange(ref _valueSetsOf, current);
+        }
+        var systems = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Collect(string valueSetUrl)
+        {
+            if (!seen.Add(valueSetUrl) || service.ValueSets.FirstOrDefault(v => v.Url == valueSetUrl) is not { } definition) return;
+            foreach (var rule in definition.Include.Concat(definition.Exclude))
+            {
+                if (rule.System is { } system) systems.Add(system);
+                foreach (var nested in rule.ValueSets) Collect(nested);
+            }
+        }
+        Collect(url);
+        if (url.IndexOf(TerminologyService.ImplicitValueSetSuffix, StringComparison.Ordinal) is > 0 and var marker) systems.Add(url[..marker]);
+        await HoldAsync(systems, ct);
     }
 }

@@ -7,7 +7,8 @@ namespace Symphony.Fhir.Server.CodingJobs;
 /// Hangfire's per-job cost is paid per batch, not per note). A job whose batch was full starts another
 /// before coding it, so every free worker, in every worker process, joins a burst.
 /// </summary>
-public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, CodingSignal signal, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, ILogger<CodingJob> logger)
+public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, CodingSignal signal, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options,
+    Terminology.TerminologyGeneration terminology, ILogger<CodingJob> logger)
 {
     [AutomaticRetry(Attempts = 0)] // a failed drain leaves its requests to the lease and the sweeper
     [Queue(CodingJobServer.Queue)]
@@ -21,11 +22,25 @@ public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, 
             if (batch.Count == 0) return;
             logger.LogInformation("Claimed {Count} coding requests", batch.Count);
             if (batch.Count == options.Value.BatchSize) signal.RequestDrain(force: true);
+            await CatchUpWithTerminologyAsync(ct);
             foreach (var request in batch)
             {
                 await pipeline.ProcessAsync(request, ct);
                 signal.MarkProgress();
             }
+        }
+    }
+
+    /// <summary>
+    /// Every note accepted after an import committed is coded with what it imported: the claim came after the note, so
+    /// the generation read now is at least the one the import raised. One small query per batch, besides the periodic check.
+    /// </summary>
+    async System.Threading.Tasks.Task CatchUpWithTerminologyAsync(CancellationToken ct)
+    {
+        try { await terminology.RefreshAsync(ct); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Could not check the terminology generation ({Error}); coding with the terminology already known", e.Message);
         }
     }
 }

@@ -89,8 +89,9 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         if (text.Error is not null) throw new CodingFailure(text.Error);
 
         var serviceDate = EncounterContext.ServiceDate(encounter, document);
-        var (coder, versions) = await coders.ForAsync(serviceDate, ct);
-        var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = language }, agents.ModeFor(request.Mode), ct);
+        var (coder, versions, allowed) = await TerminologyForAsync(coders.Configured, serviceDate, ct);
+        var options = new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = language, AllowedCodes = allowed };
+        var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, options, agents.ModeFor(request.Mode), ct);
 
         var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
             result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow);
@@ -212,14 +213,31 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         if (text.Error is not null) throw new CodingFailure(text.Error);
         var setting = binary.Meta?.Tag.Any(t => t.Code == "inpatient") == true ? CareSetting.Inpatient : CareSetting.Outpatient;
         var date = binary.Meta?.Tag.FirstOrDefault(t => t.System == CodeOperation.ServiceDateTag)?.Code is { } d && DateOnly.TryParse(d, out var parsed) ? parsed : DateOnly.FromDateTime(DateTime.UtcNow);
-        var (coder, versions) = await coders.ForAsync(date, ct);
+        var systems = binary.Meta?.Tag.Where(t => t.System == CodeOperation.SystemTag).Select(t => t.Code).OfType<string>().ToList() ?? [];
+        var valueSet = binary.Meta?.Tag.FirstOrDefault(t => t.System == CodeOperation.ValueSetTag)?.Code;
+        var configured = coders.Configured;
+        var (coder, versions, allowed) = await TerminologyForAsync(new CodingTerminology(systems.Count > 0 ? systems : configured.Systems, valueSet ?? configured.ValueSet), date, ct);
         var mode = binary.Meta?.Tag.FirstOrDefault(t => t.System == AgentCoding.ModeTag)?.Code;
         var language = NoteLanguage.Of(binary, languages.Value.Default);
-        var (result, _, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = setting, Language = language }, agents.ModeFor(mode), ct);
+        var (result, _, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = setting, Language = language, AllowedCodes = allowed }, agents.ModeFor(mode), ct);
         var answer = CodingParameters.Build(result, versions, [], language);
         AgentCoding.Describe(answer, run);
         await store.WriteAsync([ResourceWrite.Upsert(TaskFor(request, null, FhirTask.TaskStatus.Completed, [], null, language, versions))],
             (tx, c) => CompleteOrRollBackAsync(tx, request, [], answer, c), ct);
+    }
+
+    /// <summary>The coder for what a note is coded with; a system or ValueSet the server does not hold fails the request, saying how to load it.</summary>
+    async Task<(Coder Coder, CodeSystemVersions Versions, AllowedCodes? Allowed)> TerminologyForAsync(CodingTerminology terminology, DateOnly date, CancellationToken ct)
+    {
+        try
+        {
+            var ((coder, versions), allowed) = await coders.ForAsync(terminology, date, ct);
+            return (coder, versions, allowed);
+        }
+        catch (Symphony.Terminology.Services.TerminologyNotFoundException missing)
+        {
+            throw new CodingFailure(CoderCatalog.HowToLoad(missing));
+        }
     }
 
     static async System.Threading.Tasks.Task CompleteOrRollBackAsync(DbTransaction tx, CodingRequest request, IEnumerable<string> writtenIds, Parameters answer, CancellationToken ct, string? encounterId = null)
@@ -268,7 +286,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         }
         if (versions is not null)
         {
-            task.Note.Add(new Annotation { Text = new Markdown($"Coded with ICD-10-CM {versions.Icd10Cm} and ICD-10-PCS {versions.Icd10Pcs}.") });
+            task.Note.Add(new Annotation { Text = new Markdown($"Coded with {versions.Describe()}.") });
             if (versions.Note is { } why) task.Note.Add(new Annotation { Text = new Markdown(char.ToUpperInvariant(why[0]) + why[1..] + ".") });
         }
         return task;

@@ -18,6 +18,16 @@ public sealed record CodeSystemVersions(string Icd10Cm, string Icd10Pcs, string?
 
     public string? For(string system) =>
         system == CodeSystems.Icd10Pcs ? Icd10Pcs : system == CodeSystems.Icd10Cm ? Icd10Cm : Others.GetValueOrDefault(system);
+
+    /// <summary>"ICD-10-CM 2024 and ICD-10-PCS 2026", or the systems a request named with their versions.</summary>
+    public string Describe()
+    {
+        var named = new List<string>();
+        if (Icd10Cm.Length > 0) named.Add($"ICD-10-CM {Icd10Cm}");
+        if (Icd10Pcs.Length > 0) named.Add($"ICD-10-PCS {Icd10Pcs}");
+        named.AddRange(Others.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}"));
+        return named.Count <= 1 ? named.FirstOrDefault() ?? "no code system" : $"{string.Join(", ", named[..^1])} and {named[^1]}";
+    }
 }
 
 /// <summary>What one coded note writes back, and what it needs to know to do so.</summary>
@@ -32,7 +42,8 @@ public sealed record WriteBackInput(
     DateTimeOffset Recorded);
 
 /// <summary>A code as one note's $code answer gives it (see <see cref="CodingParameters.Read"/>).</summary>
-public sealed record AnsweredCode(string System, string Code, string Display, string? Version, decimal Confidence, IReadOnlyList<EvidenceSpan> Spans);
+/// <param name="Principal">The note's principal (inpatient) or first-listed (outpatient) diagnosis.</param>
+public sealed record AnsweredCode(string System, string Code, string Display, string? Version, decimal Confidence, IReadOnlyList<EvidenceSpan> Spans, bool Principal = false);
 
 /// <summary>One note's last coded codes, as the encounter's Claim sees them; NoteVersion is "DocumentReference/{id}/_history/{v}".</summary>
 public sealed record ClaimSource(string NoteVersion, IReadOnlyList<AnsweredCode> Codes)
@@ -67,9 +78,12 @@ public static class WriteBack
         var sourceReference = NoteVersion(input.Document);
         var deviceReference = DeviceReference(input.Coder, input.Versions);
         var written = new List<Resource> { CoderDevice(input.Coder, input.Versions) };
-        foreach (var diagnosis in input.Result.Diagnoses)
+        // ICD-10-CM codes, and the codes of any other system the note was coded with (a problem list, SNOMED CT…): a finding
+        // about the patient. ICD-10-PCS procedures are not Conditions.
+        var ranked = input.Result.Codes.Where(c => c.System != CodeSystems.Icd10Pcs).ToList();
+        foreach (var diagnosis in ranked)
         {
-            var condition = Condition(input, documentId, diagnosis);
+            var condition = Condition(input, documentId, diagnosis, ranked.IndexOf(diagnosis) + 1, ranked.Count);
             written.Add(condition);
             written.Add(Provenance(condition, diagnosis.Spans.Select(span => (span, sourceReference)).ToList(), [sourceReference], deviceReference, input.Recorded, input.Coder.Run));
         }
@@ -82,9 +96,10 @@ public static class WriteBack
     /// <summary>
     /// The encounter's Claim from the codes of all its coded notes: one line per code (a code found in several notes
     /// is one line, and the Claim's Provenance quotes the spans of every note that found it). Diagnoses and
-    /// procedures are each ranked as the coder ranks one note's codes — highest confidence first, then the note's own
-    /// order — across notes (ties between notes go to the note listed first), so the principal diagnosis is the most
-    /// confident one of the encounter.
+    /// procedures are each ranked as the coder ranks one note's codes — a note's principal diagnosis first, then
+    /// highest confidence, then the note's own order — across notes (ties between notes go to the note listed first),
+    /// so diagnosis sequence 1 is the principal diagnosis the notes name (the most confident one when they name none
+    /// or several).
     /// </summary>
     public static (Claim Claim, Provenance Provenance) EncounterClaim(WriteBackInput input, IReadOnlyList<ClaimSource> notes)
     {
@@ -92,7 +107,7 @@ public static class WriteBack
         {
             var ranked = notes
                 .SelectMany((note, noteIndex) => note.Codes.Where(c => c.System == system).Select((code, rank) => (code, rank, noteIndex, note.NoteVersion)))
-                .OrderByDescending(c => c.code.Confidence).ThenBy(c => c.rank).ThenBy(c => c.noteIndex);
+                .OrderByDescending(c => c.code.Principal).ThenByDescending(c => c.code.Confidence).ThenBy(c => c.rank).ThenBy(c => c.noteIndex);
             var lines = new List<(AnsweredCode Code, List<(EvidenceSpan Span, string Note)> Quotes)>();
             foreach (var (code, _, _, note) in ranked)
             {
@@ -134,12 +149,12 @@ public static class WriteBack
         return superseded;
     }
 
-    static Condition Condition(WriteBackInput input, string documentId, CodedConcept diagnosis) => new()
+    static Condition Condition(WriteBackInput input, string documentId, CodedConcept diagnosis, int rank, int of) => new()
     {
         Id = ConditionId(documentId, diagnosis.System, diagnosis.Code),
         Meta = Meta(ProfileUrls.CodedCondition),
-        ClinicalStatus = Concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"),
-        VerificationStatus = Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", "provisional", "Provisional"),
+        ClinicalStatus = ConditionStatuses.Clinical(diagnosis) is { } clinical ? new CodeableConcept { Coding = [clinical] } : null,
+        VerificationStatus = new CodeableConcept { Coding = [ConditionStatuses.Verification(diagnosis)] },
         Category = [Concept("http://terminology.hl7.org/CodeSystem/condition-category", "encounter-diagnosis", "Encounter Diagnosis")],
         Code = new CodeableConcept
         {
@@ -150,8 +165,18 @@ public static class WriteBack
         Encounter = new ResourceReference($"Encounter/{input.Encounter.Id}"),
         RecordedDate = input.Document.Date?.ToString("o")[..10],
         Evidence = [new Condition.EvidenceComponent { Detail = [new ResourceReference($"DocumentReference/{documentId}")] }],
-        Note = [new Annotation { Text = new Markdown($"Suggested by {input.Coder.Name} {input.Coder.Version} ({input.Coder.Path}), confidence {diagnosis.Confidence:0.00}.") }],
+        Note = Notes(input, diagnosis, rank, of),
     };
+
+    /// <summary>Who suggested the code and how it ranks (and why), then the status and the rules that decided it, in a coder's words.</summary>
+    static List<Annotation> Notes(WriteBackInput input, CodedConcept diagnosis, int rank, int of)
+    {
+        var ranking = $"Suggested by {input.Coder.Name} {input.Coder.Version} ({input.Coder.Path}), confidence {diagnosis.Confidence.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}, diagnosis {rank} of {of}"
+            + (diagnosis.Basis is { } basis ? $": {basis}." : ".");
+        var status = $"Status: {diagnosis.Status.ToString().ToLowerInvariant()}."
+            + (diagnosis.Rules.Count > 0 ? " Rules: " + string.Join("; ", diagnosis.Rules.Select(RuleWording.Describe)) + "." : "");
+        return [new Annotation { Text = new Markdown(ranking) }, new Annotation { Text = new Markdown(status) }];
+    }
 
     static Claim Claim(WriteBackInput input, List<AnsweredCode> diagnoses, List<AnsweredCode> procedures, ResourceReference coverage)
     {

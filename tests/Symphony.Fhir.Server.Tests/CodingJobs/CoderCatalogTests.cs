@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Symphony.Fhir.Server;
 using Symphony.Fhir.Server.CodingJobs;
 using Symphony.Fhir.Server.Terminology;
 using Symphony.Terminology.Loaders;
@@ -34,7 +35,8 @@ public sealed class CoderCatalogTests : IAsyncLifetime
     }
 
     CoderCatalog Catalog(string? pinned = null) =>
-        new(Options.Create(new CodingJobOptions { Icd10CmVersion = pinned }), _service, _db, _generation);
+        new(Options.Create(new CodingJobOptions { Icd10CmVersion = pinned }), _service, _db, _generation,
+            new ServerOptions(ServerRole.Worker, StorageProvider.Sqlite, _path, null));
 
     [Theory]
     [InlineData("2023-10-01", "2024")] // first day of FY2024
