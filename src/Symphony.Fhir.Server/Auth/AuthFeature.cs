@@ -20,6 +20,8 @@ public static class AuthFeature
     public static WebApplicationBuilder AddAuth(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        // Not a log line per token request (OpenIddict's are informational, and redact secrets and tokens).
+        builder.Logging.AddFilter("OpenIddict", LogLevel.Warning);
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidation>();
         // Registrations depend on the mode, so it is read here once, from the same configuration the options bind.
         var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();

@@ -23,7 +23,7 @@ public sealed class AuthKeys(AuthStore store)
         var key = new RsaSecurityKey(signing);
         key.KeyId = Base64UrlEncoder.Encode(key.ComputeJwkThumbprint());
         return (key, new SymmetricSecurityKey(encryption));
-    }).GetAwaiter().GetResult());
+    }).GetAwaiter().GetResult(), LazyThreadSafetyMode.PublicationOnly); // a database down at the first use is not remembered: the next use tries again
 
     public RsaSecurityKey Signing => _keys.Value.Signing;
 

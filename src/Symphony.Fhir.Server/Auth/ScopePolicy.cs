@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Symphony.Fhir.Server.Storage;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
 using Symphony.Fhir.Server.Fhir;
@@ -7,9 +8,9 @@ namespace Symphony.Fhir.Server.Auth;
 
 /// <summary>
 /// The one place that decides what a request's token may do. Routes declare the interaction they are
-/// (<see cref="ScopePolicyExtensions.RequireScope"/>); Bundle entries, included resources and operations ask here too.
-/// patient/ scopes grant nothing yet: the Patient compartment they are limited to is not enforced, so they are refused
-/// rather than taken as system-wide.
+/// (<see cref="ScopePolicyExtensions.RequireScope"/>); Bundle entries, search results, included resources and operations ask
+/// here too. system/ and user/ scopes reach every resource of their type; patient/ scopes only reads and searches of the
+/// token's patient compartment (<see cref="PatientCompartment"/>), and nothing without a patient in the token.
 /// </summary>
 public sealed class ScopePolicy(IOptions<AuthOptions> options)
 {
@@ -20,16 +21,45 @@ public sealed class ScopePolicy(IOptions<AuthOptions> options)
     /// <summary>Auth:Mode=none: every request may do everything.</summary>
     public bool ChecksNothing => _off;
 
+    /// <summary>Whether the token reaches every resource of <paramref name="resourceType"/> for <paramref name="permission"/>.</summary>
     public bool Allows(HttpContext context, string resourceType, SmartPermission permission) =>
         _off || Granted(context).Any(scope => scope.Context != SmartContext.Patient && scope.Covers(resourceType, permission));
 
-    /// <summary>Throws 403 naming the scope that would allow it, unless the token's scopes allow <paramref name="permission"/> on <paramref name="resourceType"/>.</summary>
+    /// <summary>The patient whose compartment a patient/ scope limits this read or search to; null when no patient/ scope allows it.</summary>
+    public string? CompartmentFor(HttpContext context, string resourceType, SmartPermission permission) =>
+        permission is SmartPermission.Read or SmartPermission.Search
+        && context.User.FindFirst(PatientCompartment.PatientClaim)?.Value is { Length: > 0 } patient
+        && Granted(context).Any(scope => scope.Context == SmartContext.Patient && scope.Covers(resourceType, permission))
+            ? patient
+            : null;
+
+    /// <summary>Whether the token may read this stored resource (an included one, a search match, a Bundle entry's read).</summary>
+    public bool CanRead(HttpContext context, StoredResource stored) =>
+        Allows(context, stored.ResourceType, SmartPermission.Read)
+        || CompartmentFor(context, stored.ResourceType, SmartPermission.Read) is { } patient && PatientCompartment.Contains(stored, patient);
+
+    /// <summary>Throws 403 naming the scope that would allow it, unless the token's scopes allow <paramref name="permission"/> on every <paramref name="resourceType"/>.</summary>
     public void Demand(HttpContext context, string resourceType, SmartPermission permission)
     {
+        if (!Allows(context, resourceType, permission))
+            throw Forbidden(resourceType, permission);
+    }
+
+    /// <summary>
+    /// As <see cref="Demand"/>, but a patient/ scope will do for a read or search: the answer is then the patient whose
+    /// compartment the caller must limit it to (null: no limit).
+    /// </summary>
+    public string? DemandOrCompartment(HttpContext context, string resourceType, SmartPermission permission)
+    {
         if (Allows(context, resourceType, permission))
-            return;
+            return null;
+        return CompartmentFor(context, resourceType, permission) ?? throw Forbidden(resourceType, permission);
+    }
+
+    static FhirException Forbidden(string resourceType, SmartPermission permission)
+    {
         var needed = new SmartScope(SmartContext.System, resourceType, permission);
-        throw new FhirException(StatusCodes.Status403Forbidden, Outcomes.Error(OperationOutcome.IssueType.Forbidden,
+        return new FhirException(StatusCodes.Status403Forbidden, Outcomes.Error(OperationOutcome.IssueType.Forbidden,
             $"The token's scopes do not allow this: it needs {needed} (or user/{resourceType}.{SmartScope.Letters(permission)})."));
     }
 
@@ -58,7 +88,25 @@ public static class ScopePolicyExtensions
         {
             var context = invocation.HttpContext;
             var type = resourceType ?? context.GetRouteValue("type") as string ?? SmartScope.AnyType;
-            context.RequestServices.GetRequiredService<ScopePolicy>().Demand(context, type, permission);
+            var scopes = context.RequestServices.GetRequiredService<ScopePolicy>();
+            var id = context.GetRouteValue("id") as string;
+            // patient/ scopes: a read of one resource in the compartment, or a search whose results SearchSet limits to it.
+            if (type != SmartScope.AnyType && (permission == SmartPermission.Search || permission == SmartPermission.Read && id is not null && resourceType is null))
+            {
+                if (scopes.DemandOrCompartment(context, type, permission) is { } patient && id is not null)
+                {
+                    var stored = await context.RequestServices.GetRequiredService<IResourceStore>().ReadAsync(type, id, context.RequestAborted);
+                    if (stored is { IsDeleted: false } && !PatientCompartment.Contains(stored, patient))
+                    {
+                        throw new FhirException(StatusCodes.Status403Forbidden, Outcomes.Error(OperationOutcome.IssueType.Forbidden,
+                            $"{type}/{id} is not in the Patient compartment of the token's patient."));
+                    }
+                }
+            }
+            else
+            {
+                scopes.Demand(context, type, permission);
+            }
             return await next(invocation);
         });
 }

@@ -17,13 +17,18 @@ public static class ResultBundles
         SearchQuery query, SearchPage page, IReadOnlyList<string> warnings)
     {
         var baseUrl = BaseUrl(request);
-        var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Total = page.Total };
-        AddPagingLinks(bundle, baseUrl + path, parameters, query.Count, query.Offset, page.Total);
-        foreach (var match in page.Matches)
-            bundle.Entry.Add(Entry(baseUrl, match, Bundle.SearchEntryMode.Match));
-        // An included resource the token may not read is left out, not leaked.
+        // A resource the token may not read — an included one, or a match outside a patient/ scope's compartment — is
+        // left out, not leaked; nor is the count of such matches.
         var scopes = request.HttpContext.RequestServices.GetRequiredService<ScopePolicy>();
-        foreach (var included in page.Included.Where(r => scopes.Allows(request.HttpContext, r.ResourceType, SmartPermission.Read)))
+        var compartment = scopes.Allows(request.HttpContext, path.TrimStart('/'), SmartPermission.Search)
+            ? null
+            : scopes.CompartmentFor(request.HttpContext, path.TrimStart('/'), SmartPermission.Search);
+        var matches = compartment is null ? page.Matches : page.Matches.Where(r => PatientCompartment.Contains(r, compartment)).ToList();
+        var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Total = compartment is null ? page.Total : null };
+        AddPagingLinks(bundle, baseUrl + path, parameters, query.Count, query.Offset, page.Total);
+        foreach (var match in matches)
+            bundle.Entry.Add(Entry(baseUrl, match, Bundle.SearchEntryMode.Match));
+        foreach (var included in page.Included.Where(r => scopes.CanRead(request.HttpContext, r)))
             bundle.Entry.Add(Entry(baseUrl, included, Bundle.SearchEntryMode.Include));
         if (warnings.Count > 0)
         {

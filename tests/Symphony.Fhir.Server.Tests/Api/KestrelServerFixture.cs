@@ -47,6 +47,7 @@ public abstract class KestrelServerFixture : IAsyncLifetime
             ["Terminology:LoadAtStartup"] = "false",
             ["Fhir:MaxImportBytes"] = MaxImportBytes.ToString(),
             ["Fhir:RequestHeadersTimeout"] = RequestHeadersTimeout.ToString(),
+            ["urls"] = "http://127.0.0.1:0", // a free port, not Kestrel's default 5000 that another server may hold
         };
         _factory = InMemoryServer.Start(settings);
         _factory.UseKestrel(0);

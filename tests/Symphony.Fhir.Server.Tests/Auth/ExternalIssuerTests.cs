@@ -21,6 +21,7 @@ public sealed class ExternalIssuerTests
         {
             ["role"] = "api",
             ["Terminology:LoadAtStartup"] = "false",
+            ["urls"] = "http://127.0.0.1:0", // a free port, not Kestrel's default 5000 that another server may hold
         });
         issuer.UseKestrel(0);
         issuer.StartServer();

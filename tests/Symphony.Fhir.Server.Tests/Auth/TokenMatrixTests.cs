@@ -80,7 +80,8 @@ public abstract class TokenMatrixTests<TFixture>(TFixture fixture) : IClassFixtu
         new FhirJsonDeserializer().Deserialize<OperationOutcome>(await response.Content.ReadAsStringAsync());
 
     /// <summary>A token like the server's own but for the changes asked: the claims a built-in token has, signed with <paramref name="key"/> (default the server's).</summary>
-    string Token(string issuer = "http://localhost/", string audience = "http://localhost", TimeSpan? expiresIn = null, SecurityKey key = null)
+    string Token(string issuer = "http://localhost/", string audience = "http://localhost", TimeSpan? expiresIn = null, SecurityKey key = null,
+        string scope = "system/*.cruds", string patient = null)
     {
         var now = DateTime.UtcNow;
         var expires = now + (expiresIn ?? TimeSpan.FromMinutes(10));
@@ -92,7 +93,8 @@ public abstract class TokenMatrixTests<TFixture>(TFixture fixture) : IClassFixtu
             NotBefore = expires - TimeSpan.FromMinutes(20),
             Expires = expires,
             TokenType = "at+jwt",
-            Subject = new ClaimsIdentity([new Claim("sub", TestAuth.ClientId), new Claim("client_id", TestAuth.ClientId), new Claim("scope", "system/*.cruds")]),
+            Subject = new ClaimsIdentity(new[] { new Claim("sub", TestAuth.ClientId), new Claim("client_id", TestAuth.ClientId), new Claim("scope", scope) }
+                .Concat(patient is null ? [] : [new Claim("patient", patient)])),
             SigningCredentials = new SigningCredentials(key ?? fixture.ServerKey, SecurityAlgorithms.RsaSha256),
         });
     }
@@ -173,6 +175,41 @@ public abstract class TokenMatrixTests<TFixture>(TFixture fixture) : IClassFixtu
             var response = await client.SendAsync(Request(interaction, token));
             Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{interaction.Name}: {(int)response.StatusCode}");
         }
+    }
+
+    [BackendFact]
+    public async Task GivenAPatientScopeTokenWithItsPatient_WhenReadingAndSearching_ThenOnlyThatPatientsCompartmentIsReached()
+    {
+        using var admin = fixture.Client;
+        foreach (var id in new[] { "compartment-own", "compartment-other" })
+        {
+            Assert.True((await admin.PutAsync($"/Patient/{id}", Body(new Patient { Id = id }))).IsSuccessStatusCode);
+            var observation = new Observation
+            {
+                Id = $"{id}-obs", Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "8867-4"),
+                Subject = new ResourceReference($"Patient/{id}"),
+            };
+            Assert.True((await admin.PutAsync($"/Observation/{id}-obs", Body(observation))).IsSuccessStatusCode);
+        }
+        using var client = fixture.Anonymous();
+        client.WithToken(Token(scope: "patient/*.rs", patient: "compartment-own"));
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/Patient/compartment-own")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/Observation/compartment-own-obs")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/Observation/compartment-own-obs/_history/1")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/Patient/compartment-other")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/Observation/compartment-other-obs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/Observation/_history")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PutAsync("/Patient/compartment-own", Body(new Patient { Id = "compartment-own" }))).StatusCode);
+
+        var observations = new FhirJsonDeserializer().Deserialize<Bundle>(await client.GetStringAsync("/Observation?code=http://loinc.org|8867-4&_include=Observation:subject"));
+        var reached = observations.Entry.Select(e => $"{e.Resource.TypeName}/{e.Resource.Id}").ToList();
+        Assert.Contains("Observation/compartment-own-obs", reached);
+        Assert.DoesNotContain("Observation/compartment-other-obs", reached);
+        Assert.DoesNotContain("Patient/compartment-other", reached);
+        Assert.Null(observations.Total); // not the count of every patient's
+        var patients = new FhirJsonDeserializer().Deserialize<Bundle>(await client.GetStringAsync("/Patient?_id=compartment-own,compartment-other"));
+        Assert.Equal(["compartment-own"], patients.Entry.Select(e => e.Resource.Id));
     }
 
     [BackendFact]
