@@ -316,6 +316,20 @@ public sealed partial class Coder
         }
 
         /// <summary>A status code not reported beside codes its table line names (no Z79.4 with type 1 diabetes E10).</summary>
+        /// <summary>
+        /// A site that does not code status Z codes gets none, whichever way the text reached them (the status table, a title
+        /// such as "Kidney transplant status", a history rule): the categories the status table covers are left out.
+        /// </summary>
+        void DropStatusCategories()
+        {
+            if (coder._terminology.Status is not { } table) return;
+            foreach (var d in _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm && table.Covers(d.Code)).ToList())
+            {
+                _coded.Remove((d.System, d.Code));
+                _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, $"{Rules.StatusCodes.Name}: status codes are turned off", d.Spans));
+            }
+        }
+
         void DropStatusConflicts()
         {
             foreach (var (code, notWith) in _statusNotWith)
@@ -432,6 +446,7 @@ public sealed partial class Coder
             if (!options.CodeEveryMention) DropAncestors();
             if (!options.CodeEveryMention) DropUnspecifiedHistory();
             DropStatusConflicts();
+            if (!options.StatusCodes) DropStatusCategories();
             DropUnspecifiedSite();
             if (options.AllowedCodes is { } allowed) KeepAllowed(allowed);
             var drafts = _coded.Values.ToList();

@@ -115,6 +115,12 @@ public sealed class StatusCodes
 
     public IReadOnlyList<Entry> Entries => _all;
 
+    /// <summary>Whether a code lies in a category the table's codes belong to (Z79, Z90, Z94, Z95, Z96, Z99).</summary>
+    public bool Covers(string code) =>
+        code.Length >= 3 && (_categories ??= _all.Where(e => e.Code.Length >= 3).Select(e => e.Code[..3]).ToHashSet(StringComparer.Ordinal)).Contains(code[..3]);
+
+    HashSet<string>? _categories; // built on first use; a race builds the same set twice
+
     /// <summary>The table's phrases in a sentence, longest first at each word; null when there is none (or no table for the language).</summary>
     public List<Hit>? Find(TokenizedText text, Sentence sentence, Language language)
     {

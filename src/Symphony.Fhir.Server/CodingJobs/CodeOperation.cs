@@ -141,7 +141,11 @@ public static class CodeOperation
         if (!WantsAsync(http))
         {
             var (coder, versions, allowed) = await TerminologyForAsync(services, terminology, date, ct);
-            var options = new CodingOptions { Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient, Language = language, AllowedCodes = allowed };
+            var options = new CodingOptions
+            {
+                Setting = inpatient ? CareSetting.Inpatient : CareSetting.Outpatient, Language = language, AllowedCodes = allowed,
+                StatusCodes = services.GetRequiredService<CoderCatalog>().StatusCodes,
+            };
             var (result, _, run) = await agents.CodeAsync(coder, text, options, mode, ct);
             var answer = CodingParameters.Build(result, versions, [], language);
             AgentCoding.Describe(answer, run);

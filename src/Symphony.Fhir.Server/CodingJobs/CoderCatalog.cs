@@ -35,6 +35,9 @@ public sealed class CodingJobOptions
 
     /// <summary>A ValueSet the server holds ("url" or "url|version"): stored notes are coded only with its codes; $code without 'valueSet' too.</summary>
     public string? ValueSet { get; set; }
+
+    /// <summary>Report status Z codes (long-term drugs Z79, implants Z95, acquired absence Z90, transplants Z94, machines Z99) where the note supports them; off for sites that do not code them.</summary>
+    public bool StatusCodes { get; set; } = true;
 }
 
 /// <summary>What a note or a $code request is coded with: the systems (none: ICD-10-CM and ICD-10-PCS) and a ValueSet limiting the codes.</summary>
@@ -74,6 +77,9 @@ public sealed class CoderCatalog(
     // generation whose ValueSets it holds.
     readonly ConcurrentDictionary<(string Url, string Version), string> _held = new();
     long _valueSetsOf = -1;
+
+    /// <summary>Whether status Z codes are reported (<see cref="CodingJobOptions.StatusCodes"/>).</summary>
+    public bool StatusCodes => options.Value.StatusCodes;
 
     /// <summary>The configured terminology (<see cref="CodingJobOptions.Systems"/>, <see cref="CodingJobOptions.ValueSet"/>).</summary>
     public CodingTerminology Configured => new(options.Value.Systems, string.IsNullOrWhiteSpace(options.Value.ValueSet) ? null : options.Value.ValueSet);

@@ -90,7 +90,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
 
         var serviceDate = EncounterContext.ServiceDate(encounter, document);
         var (coder, versions, allowed) = await TerminologyForAsync(coders.Configured, serviceDate, ct);
-        var options = new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = language, AllowedCodes = allowed };
+        var options = new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = language, AllowedCodes = allowed, StatusCodes = coders.StatusCodes };
         var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, options, agents.ModeFor(request.Mode), ct);
 
         var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
@@ -170,7 +170,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var serializer = new FhirJsonSerializer();
         for (var i = 0; i < rounds; i++)
         {
-            var result = coder.Code(text, new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = languages.Value.Default });
+            var result = coder.Code(text, new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = languages.Value.Default, StatusCodes = coders.StatusCodes });
             var input = new WriteBackInput(document, encounter, document.Subject!, null, result, versions, CoderIdentity.Embedded, document.Meta.LastUpdated.Value);
             foreach (var resource in WriteBack.Map(input))
             {
@@ -219,7 +219,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var (coder, versions, allowed) = await TerminologyForAsync(new CodingTerminology(systems.Count > 0 ? systems : configured.Systems, valueSet ?? configured.ValueSet), date, ct);
         var mode = binary.Meta?.Tag.FirstOrDefault(t => t.System == AgentCoding.ModeTag)?.Code;
         var language = NoteLanguage.Of(binary, languages.Value.Default);
-        var (result, _, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = setting, Language = language, AllowedCodes = allowed }, agents.ModeFor(mode), ct);
+        var (result, _, run) = await agents.CodeAsync(coder, text.Text!, new CodingOptions { Setting = setting, Language = language, AllowedCodes = allowed, StatusCodes = coders.StatusCodes }, agents.ModeFor(mode), ct);
         var answer = CodingParameters.Build(result, versions, [], language);
         AgentCoding.Describe(answer, run);
         await store.WriteAsync([ResourceWrite.Upsert(TaskFor(request, null, FhirTask.TaskStatus.Completed, [], null, language, versions))],
