@@ -90,6 +90,7 @@ public sealed partial class Coder
         matchers.Add(_terminology.Matcher(options.Language, withSynonyms: !hasSite));
 
         var draft = new CodeDraftSet(this);
+        var sections = NoteSections.For(options.Language).Read(text);
         // Like the generic synonyms, the status table's phrases give way to a site lexicon of the language, whose own
         // phrases carry the status codes the site gives (README: Evaluation).
         var statusCodes = options.StatusCodes && !hasSite ? _terminology.Status : null;
@@ -110,6 +111,13 @@ public sealed partial class Coder
                 : Episode.Initial;
             foreach (var mention in mentions)
             {
+                // "ALLERGIES:", "FAMILY HISTORY:" name a section; what the note says is under them.
+                if (!options.CodeEveryMention
+                    && sections.NamedHeaderOver(tokens.Tokens[mention.Match.First].Start, tokens.Tokens[mention.Match.Last].End) is { } header)
+                {
+                    draft.RejectAsHeading(mention, header.Text, tokens);
+                    continue;
+                }
                 var (status, trigger) = context.Classify(tokens, triggers, mention.Match.First, mention.Match.Last);
                 string? statusRule = null;
                 if (status == MentionStatus.History && mention.Term.System == CodeSystems.Icd10Cm
@@ -119,7 +127,7 @@ public sealed partial class Coder
                 draft.Add(mention, status, trigger, episode, side, tokens, options, statusRule);
             }
         }
-        return draft.Finish(options, tokens);
+        return draft.Finish(options, tokens, sections);
     }
 
     sealed record Mention(TermMatch Match, LexiconTerm Term);
@@ -233,6 +241,13 @@ public sealed partial class Coder
 
         public void Reject(string system, string code, string reason, TokenizedText tokens, TermMatch match) =>
             _rejected.Add(new RejectedCandidate(system, code, coder.DisplayOf(system, code, code), reason, Spans(tokens, match, match.Last)));
+
+        public void RejectAsHeading(Mention mention, string header, TokenizedText tokens)
+        {
+            var term = mention.Term;
+            _rejected.Add(new RejectedCandidate(term.System, term.Code, coder.DisplayOf(term.System, term.Code, term.Text),
+                $"section heading: '{header}' names a section of the note, not a condition", Spans(tokens, mention.Match, mention.Match.Last)));
+        }
 
         /// <param name="statusRule">The rule that decided the status when the sentence's words alone did not (a chronic condition written as history).</param>
         public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, (Side Side, int Token)? side, TokenizedText tokens, CodingOptions options, string? statusRule = null)
@@ -437,7 +452,7 @@ public sealed partial class Coder
             return [new EvidenceSpan(start, end - start, tokens.Text.Substring(start, end - start))];
         }
 
-        public CodingResult Finish(CodingOptions options, TokenizedText tokens)
+        public CodingResult Finish(CodingOptions options, TokenizedText tokens, NoteSections.Map sections)
         {
             if (options.ApplyCombinations) ApplyCombinations();
             if (options.ResolveExcludes1 && coder.Notes is { } notes) ResolveExcludes1(notes);
@@ -452,7 +467,7 @@ public sealed partial class Coder
             var drafts = _coded.Values.ToList();
             var codes = Ranking.Rank(
                 drafts.Select(d => new CodedConcept(d.System, d.Code, d.Display, Confidence(d.Weights), d.Spans, d.Status ?? MentionStatus.Affirmed, d.Rules)).ToList(),
-                drafts.Select(d => (IReadOnlyList<MentionEvidence>)d.Evidence).ToList(), tokens, options);
+                drafts.Select(d => (IReadOnlyList<MentionEvidence>)d.Evidence).ToList(), tokens, sections, options);
             return new CodingResult(codes, _rejected);
         }
 

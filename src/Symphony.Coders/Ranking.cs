@@ -65,9 +65,9 @@ internal static class Ranking
     static readonly string[] PrincipalKinds = ["final", "admission", "assessment", "reason"];
 
     /// <param name="codes">The codes in any order; <paramref name="evidence"/> holds each one's mentions, by index.</param>
-    public static List<CodedConcept> Rank(IReadOnlyList<CodedConcept> codes, IReadOnlyList<IReadOnlyList<MentionEvidence>> evidence, TokenizedText tokens, CodingOptions options)
+    public static List<CodedConcept> Rank(IReadOnlyList<CodedConcept> codes, IReadOnlyList<IReadOnlyList<MentionEvidence>> evidence, TokenizedText tokens,
+        NoteSections.Map sections, CodingOptions options)
     {
-        var sections = NoteSections.For(options.Language).Read(tokens.Text);
         var scored = new List<CodedConcept>(codes.Count);
         for (var i = 0; i < codes.Count; i++) scored.Add(Score(codes[i], evidence[i], sections, options));
         var principal = Principal(scored, evidence, tokens, sections, options);
@@ -231,12 +231,23 @@ internal sealed class NoteSections
             .Select(p => Regex.Escape(p).Replace(@"\ ", @"\s+"))
             .Select(p => p.EndsWith("is", StringComparison.Ordinal) ? p[..^2] + "(?:is|es)" : p));
 
-    /// <summary>A header: where it is, where its section ends (the next header), its words and its kind.</summary>
-    public sealed record Header(int Start, int End, int ScopeEnd, string Text, string Kind);
+    /// <summary>A header: where it is, where its section ends (the next header), its words, its kind, and whether the table names it (else: capitals).</summary>
+    public sealed record Header(int Start, int End, int ScopeEnd, string Text, string Kind, bool Named);
 
     public sealed class Map(List<Header> headers)
     {
         public IReadOnlyList<Header> Headers => headers;
+
+        /// <summary>The header the table names ("ALLERGIES:", "HISTORY OF PRESENT ILLNESS:") whose words hold the range, if any.</summary>
+        public Header? NamedHeaderOver(int start, int end)
+        {
+            foreach (var h in headers)
+            {
+                if (h.Start > start) break;
+                if (h.Named && end <= h.End) return h;
+            }
+            return null;
+        }
 
         /// <summary>The kind of the section the offset lies in; "none" before the first header.</summary>
         public string KindAt(int offset)
@@ -261,7 +272,7 @@ internal sealed class NoteSections
     /// </summary>
     public Map Read(string text)
     {
-        var found = new List<(int Start, int End, string Header, string Kind)>();
+        var found = new List<(int Start, int End, string Header, string Kind, bool Named)>();
         for (var i = 0; i < text.Length; i++)
         {
             if (i > 0 && !IsSegmentBreak(text[i - 1])) continue;
@@ -273,14 +284,15 @@ internal sealed class NoteSections
             if (!colon && k < text.Length && text[k] is not ('\r' or '\n')) continue;
             var header = text[j..k].TrimEnd();
             if (header.Length < 3) continue;
-            var kind = KindOf(_kinds, header) ?? (IsCapitals(header) ? "course" : null);
+            var named = KindOf(_kinds, header);
+            var kind = named ?? (IsCapitals(header) ? "course" : null);
             if (kind is null) continue;
-            found.Add((j, colon ? k + 1 : k, header, kind));
+            found.Add((j, colon ? k + 1 : k, header, kind, named is not null));
             i = k - 1;
         }
         var headers = new List<Header>(found.Count);
         for (var i = 0; i < found.Count; i++)
-            headers.Add(new Header(found[i].Start, found[i].End, i + 1 < found.Count ? found[i + 1].Start : text.Length, found[i].Header, found[i].Kind));
+            headers.Add(new Header(found[i].Start, found[i].End, i + 1 < found.Count ? found[i + 1].Start : text.Length, found[i].Header, found[i].Kind, found[i].Named));
         return new Map(headers);
     }
 
