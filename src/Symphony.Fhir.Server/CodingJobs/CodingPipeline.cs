@@ -96,13 +96,13 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
             result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow);
         var written = WriteBack.MapNote(input).ToList();
-        var writtenIds = written.OfType<Condition>().Select(c => c.Id!).ToHashSet();
+        var writtenIds = written.Where(r => r is Condition or Procedure).Select(r => r.Id!).ToHashSet();
         foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id)))
-            if (await ReadAsync<Condition>("Condition", earlier, ct) is { } superseded)
+            if (await ReadAsync<Resource>(WrittenType(earlier), earlier, ct) is { } superseded)
                 written.Add(WriteBack.Supersede(superseded));
 
         var claimId = WriteBack.ClaimId(encounterId);
-        var references = written.OfType<Condition>().Select(c => $"Condition/{c.Id}").Append($"Claim/{claimId}").ToList();
+        var references = written.Where(r => r is Condition or Procedure).Select(r => $"{r.TypeName}/{r.Id}").Append($"Claim/{claimId}").ToList();
         var answer = CodingParameters.Build(result, versions, references, language);
         AgentCoding.Describe(answer, run);
         var thisNote = ClaimSource.Of(input);
@@ -130,6 +130,9 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
         logger.LogInformation("Coded {Focus} ({Request}, attempt {Attempt})", request.FocusReference, request.Id, request.Attempts);
     }
+
+    /// <summary>The type of a written id (request.WrittenIds keeps ids only): Procedures' ids start "proc-".</summary>
+    static string WrittenType(string id) => id.StartsWith("proc-", StringComparison.Ordinal) ? "Procedure" : "Condition";
 
     /// <summary>Why a note waits: its Encounter is not stored (not yet, or deleted).</summary>
     public static string WaitingReason(string encounterId) =>
