@@ -149,6 +149,9 @@ public static class WriteBack
     public static string ResourceFor(string documentId, string system, string code) =>
         system == CodeSystems.Icd10Pcs ? $"Procedure/{ProcedureId(documentId, system, code)}" : $"Condition/{ConditionId(documentId, system, code)}";
 
+    /// <summary>The meta.tag of a Procedure whose ICD-10-PCS code is partial.</summary>
+    public static Coding IncompleteTag() => new(ProfileUrls.CodeCompletenessTagSystem, ProfileUrls.IncompleteTagCode, "Partial ICD-10-PCS code (table prefix): not billable");
+
     /// <summary>An ICD-10-PCS code is complete (billable) with all 7 characters; shorter is the coder's table prefix.</summary>
     public static bool IsComplete(string system, string code) => system != CodeSystems.Icd10Pcs || code.Length == 7;
 
@@ -204,7 +207,7 @@ public static class WriteBack
     {
         var meta = Meta(null);
         if (!IsComplete(procedure.System, procedure.Code))
-            meta.Tag.Add(new Coding(ProfileUrls.CodeCompletenessTagSystem, ProfileUrls.IncompleteTagCode, "Partial ICD-10-PCS code (table prefix): not billable"));
+            meta.Tag.Add(IncompleteTag());
         return new Procedure
         {
             Id = ProcedureId(documentId, procedure.System, procedure.Code),

@@ -1,0 +1,169 @@
+using System.Net;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Microsoft.Extensions.DependencyInjection;
+using Symphony.Coders.Lexicon;
+using Symphony.Fhir.Server.CodingJobs;
+using Symphony.Fhir.Server.Review;
+using Symphony.Fhir.Server.Storage;
+using Symphony.Fhir.Server.Tests.CodingJobs;
+using Symphony.Fhir.Server.Tests.Infrastructure;
+using FhirTask = Hl7.Fhir.Model.Task;
+using Task = System.Threading.Tasks.Task;
+
+namespace Symphony.Fhir.Server.Tests.Review;
+
+/// <summary>$review on a note the real server coded: each action, the Claim rebuilt, bad decisions refused whole, a re-code that keeps them.</summary>
+public abstract class ReviewTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : CodingServerFixture
+{
+    static readonly FhirJsonDeserializer Json = new();
+    readonly CodingTestClient _coding = new(fixture);
+    const string Chemoradiation = "combined chemotherapy and radiation therapy";
+
+    [BackendFact]
+    public async Task GivenACodedNote_WhenAReviewerAcceptsRejectsAndAdds_ThenResourcesDecisionsAndTheClaimFollowTheReview()
+    {
+        var (note, conditions) = await CodedAsync();
+        var accepted = conditions.Single(c => c.Code!.Coding[0].Code == "N39.0");
+        var rejected = conditions.First(c => c.Code!.Coding[0].Code != "N39.0");
+        var rejectedCode = rejected.Code!.Coding[0].Code!;
+        var at = note.NoteText.IndexOf(Chemoradiation, StringComparison.Ordinal);
+
+        var response = await ReviewAsync(note.Document.Id!,
+            Decision(CodeSystems.Icd10Cm, "N39.0", "accept"),
+            Decision(CodeSystems.Icd10Cm, rejectedCode, "reject", "not documented as a current condition"),
+            Decision(CodeSystems.Icd10Cm, "I10", "add", null, (0, 10)),
+            Decision(CodeSystems.Icd10Pcs, "0DTJ4ZZ", "add", null, (at, Chemoradiation.Length)),
+            Decision(CodeSystems.Icd10Pcs, "0DT", "add", null, (at, Chemoradiation.Length)));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var answer = Json.Deserialize<Parameters>(await response.Content.ReadAsStringAsync());
+        var states = answer.Parameter.Where(p => p.Name == "code").ToDictionary(
+            p => ((Coding)p.Part.First(x => x.Name == "code").Value!).Code!, p => ((Code)p.Part.First(x => x.Name == "review").Value!).Value!);
+        Assert.Equal("accepted", states["N39.0"]);
+        Assert.Equal("rejected", states[rejectedCode]);
+        Assert.Equal(["added", "added", "added"], new[] { states["I10"], states["0DTJ4ZZ"], states["0DT"] });
+
+        var uti = await _coding.ReadAsync<Condition>($"/Condition/{accepted.Id}");
+        Assert.Equal("confirmed", uti.VerificationStatus!.Coding[0].Code);
+        Assert.Contains(uti.Meta!.Tag, t => t.Code == ProfileUrls.ReviewedTagCode);
+        Assert.DoesNotContain(uti.Meta.Tag, t => t.Code == ProfileUrls.MachineSuggestedTagCode);
+        var wrong = await _coding.ReadAsync<Condition>($"/Condition/{rejected.Id}");
+        Assert.Equal("entered-in-error", wrong.VerificationStatus!.Coding[0].Code);
+        Assert.Contains(wrong.Note, n => n.Text!.Contains("not documented as a current condition", StringComparison.Ordinal));
+        var hypertension = await _coding.ReadAsync<Condition>($"/Condition/{WriteBack.ConditionId(note.Document.Id!, CodeSystems.Icd10Cm, "I10")}");
+        Assert.Equal("confirmed", hypertension.VerificationStatus!.Coding[0].Code);
+        var added = Assert.Single(await _coding.SearchAsync<Provenance>($"Provenance?target=Condition/{hypertension.Id}"));
+        Assert.Equal(TestAuth.ClientId, added.Agent[0].Who!.Identifier!.Value);
+        var quote = Assert.Single(added.Entity);
+        Assert.Equal(note.NoteText[..10], quote.What.Display);
+        Assert.Equal($"DocumentReference/{note.Document.Id}/_history/1", quote.What.Reference);
+
+        var procedures = await _coding.SearchAsync<Procedure>($"Procedure?encounter=Encounter/{note.Encounter.Id}");
+        Assert.Contains(procedures, p => p.Code!.Coding[0].Code == "0DTJ4ZZ" && p.Status == EventStatus.Completed);
+        Assert.Contains(procedures.Single(p => p.Code!.Coding[0].Code == "0DT").Meta!.Tag, t => t.Code == ProfileUrls.IncompleteTagCode);
+
+        var claim = Assert.Single(await _coding.SearchAsync<Claim>($"Claim?encounter=Encounter/{note.Encounter.Id}"));
+        var diagnoses = claim.Diagnosis.Select(d => ((CodeableConcept)d.Diagnosis).Coding[0].Code).ToList();
+        Assert.Contains("N39.0", diagnoses);
+        Assert.Contains("I10", diagnoses);
+        Assert.DoesNotContain(rejectedCode, diagnoses);
+        var billed = claim.Procedure.Select(p => ((CodeableConcept)p.Procedure).Coding[0].Code).ToList();
+        Assert.Contains("0DTJ4ZZ", billed);
+        Assert.DoesNotContain("0DT", billed); // a partial code is recorded, never billed
+
+        var decisions = await DecisionsAsync(note.Document.Id!);
+        Assert.Equal(["accept", "reject", "add", "add", "add"], decisions.Select(d => d.Action));
+        Assert.All(decisions, d => Assert.Equal(TestAuth.ClientId, d.Reviewer));
+        Assert.Equal(Chemoradiation, Assert.Single(decisions[3].Spans).Text);
+        Assert.Equal("not documented as a current condition", decisions[1].Reason);
+    }
+
+    [BackendFact]
+    public async Task GivenOneBadDecisionAmongGoodOnes_WhenReviewed_Then422NamingEachAndNothingIsWritten()
+    {
+        var (note, conditions) = await CodedAsync();
+        var uti = conditions.Single(c => c.Code!.Coding[0].Code == "N39.0");
+
+        var response = await ReviewAsync(note.Document.Id!,
+            Decision(CodeSystems.Icd10Cm, "N39.0", "accept"),
+            Decision(CodeSystems.Icd10Cm, "Q99.99", "add", null, (0, 5)),
+            Decision(CodeSystems.Icd10Cm, "I10", "add", null, (note.NoteText.Length - 2, 5)),
+            Decision(CodeSystems.Icd10Cm, "E11.9", "accept"));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var outcome = Json.Deserialize<OperationOutcome>(await response.Content.ReadAsStringAsync());
+        Assert.Equal(3, outcome.Issue.Count);
+        Assert.Contains("Q99.99", outcome.Issue[0].Diagnostics);
+        Assert.Contains("outside the note", outcome.Issue[1].Diagnostics);
+        Assert.Contains("never suggested", outcome.Issue[2].Diagnostics);
+        Assert.Empty(await DecisionsAsync(note.Document.Id!));
+        Assert.Equal(uti.Meta!.VersionId, (await _coding.ReadAsync<Condition>($"/Condition/{uti.Id}")).Meta!.VersionId);
+
+        var malformed = await ReviewAsync(note.Document.Id!, Decision(CodeSystems.Icd10Cm, "I10", "add"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+    }
+
+    [BackendFact]
+    public async Task GivenATokenThatMayOnlyReadConditions_WhenItReviews_Then403NamingTheScopeAndNothingIsWritten()
+    {
+        var (note, _) = await CodedAsync();
+        using var reader = fixture.Factory.CreateClient();
+        reader.WithToken(await TestAuth.TokenAsync(fixture.Factory.CreateClient(), scope: "system/DocumentReference.rs system/Condition.rs"));
+
+        var response = await reader.PostAsync($"/DocumentReference/{note.Document.Id}/$review", CodingTestClient.Body(Review(Decision(CodeSystems.Icd10Cm, "N39.0", "accept"))));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("Condition.u", await response.Content.ReadAsStringAsync());
+        Assert.Empty(await DecisionsAsync(note.Document.Id!));
+    }
+
+    async Task<(SyntheaNote Note, List<Condition> Conditions)> CodedAsync([System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        var note = SyntheaNote.Load("inpatient");
+        note.Document.Id = "review-" + Math.Abs(test.GetHashCode());
+        note.Encounter.Id = "enc-" + note.Document.Id;
+        note.Document.Context!.Encounter[0].Reference = $"Encounter/{note.Encounter.Id}";
+        await _coding.PutAsync(note.Patient, note.Encounter, note.Document);
+        await _coding.WaitForTaskAsync(note.Document.Id, status => status is FhirTask.TaskStatus.Completed);
+        return (note, await _coding.SearchAsync<Condition>($"Condition?encounter=Encounter/{note.Encounter.Id}"));
+    }
+
+    Task<HttpResponseMessage> ReviewAsync(string documentId, params Parameters.ParameterComponent[] decisions) =>
+        _coding.Http.PostAsync($"/DocumentReference/{documentId}/$review", CodingTestClient.Body(Review(decisions)));
+
+    static Parameters Review(params Parameters.ParameterComponent[] decisions)
+    {
+        var review = new Parameters();
+        review.Parameter.AddRange(decisions);
+        return review;
+    }
+
+    static Parameters.ParameterComponent Decision(string system, string code, string action, string? reason = null, params (int Offset, int Length)[] spans)
+    {
+        var parts = new List<Parameters.ParameterComponent>
+        {
+            new() { Name = "code", Value = new Coding(system, code) },
+            new() { Name = "action", Value = new Code(action) },
+        };
+        if (reason is not null) parts.Add(new() { Name = "reason", Value = new FhirString(reason) });
+        parts.AddRange(spans.Select(s => new Parameters.ParameterComponent
+        {
+            Name = "span",
+            Part = [new() { Name = "offset", Value = new Integer(s.Offset) }, new() { Name = "length", Value = new Integer(s.Length) }],
+        }));
+        return new Parameters.ParameterComponent { Name = "decision", Part = parts };
+    }
+
+    async Task<IReadOnlyList<CodingDecision>> DecisionsAsync(string documentId)
+    {
+        IReadOnlyList<CodingDecision> decisions = [];
+        await fixture.Factory.Services.GetRequiredService<IResourceStore>().WriteAsync([], async (tx, ct) => decisions = await CodingDecisions.ForNoteAsync(tx, documentId, 1, ct));
+        return decisions;
+    }
+}
+
+public sealed class SqliteReviewTests(SqliteCodingServerFixture fixture) : ReviewTests<SqliteCodingServerFixture>(fixture);
+
+public sealed class PostgresReviewTests(PostgresCodingServerFixture fixture) : ReviewTests<PostgresCodingServerFixture>(fixture);
