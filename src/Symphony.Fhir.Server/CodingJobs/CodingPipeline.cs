@@ -4,6 +4,7 @@ using Symphony.Coders.Text;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Symphony.Fhir.Server.Intake;
+using Symphony.Fhir.Server.Review;
 using Symphony.Fhir.Server.Storage;
 using FhirTask = Hl7.Fhir.Model.Task;
 
@@ -93,19 +94,31 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var options = new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = language, AllowedCodes = allowed };
         var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, options, agents.ModeFor(request.Mode), ct);
 
+        // The machine never overrides a person: codes decided on for this note version keep the resources the reviewer left,
+        // and a rejected code is not suggested again.
+        var documentVersion = int.Parse(document.Meta!.VersionId!, System.Globalization.CultureInfo.InvariantCulture);
+        IReadOnlyList<CodingDecision> decisions = [];
+        await store.WriteAsync([], async (tx, c) => decisions = await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c), ct);
+        var decided = decisions.Select(d => WriteBack.ResourceFor(document.Id!, d.System, d.Code)).ToHashSet();
+        var rejected = ReviewedCodes.Apply([], decisions).Where(c => c.State == ReviewState.Rejected).Select(c => (c.Code.System, c.Code.Code)).ToHashSet();
+        result = result with { Codes = result.Codes.Where(c => !rejected.Contains((c.System, c.Code))).ToList() };
+
         var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
             result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow);
-        var written = WriteBack.MapNote(input).ToList();
+        var written = WriteBack.MapNote(input)
+            .Where(r => !decided.Contains($"{r.TypeName}/{r.Id}") && !(r is Provenance p && decided.Contains(p.Target[0].Reference!)))
+            .ToList();
         var writtenIds = written.Where(r => r is Condition or Procedure).Select(r => r.Id!).ToHashSet();
-        foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id)))
+        var keptIds = decided.Select(d => d.Split('/')[1]).ToHashSet();
+        foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id) && !keptIds.Contains(id)))
             if (await ReadAsync<Resource>(WrittenType(earlier), earlier, ct) is { } superseded)
                 written.Add(WriteBack.Supersede(superseded));
 
         var claimId = WriteBack.ClaimId(encounterId);
-        var references = written.Where(r => r is Condition or Procedure).Select(r => $"{r.TypeName}/{r.Id}").Append($"Claim/{claimId}").ToList();
+        var references = written.Where(r => r is Condition or Procedure).Select(r => $"{r.TypeName}/{r.Id}").Concat(decided).Append($"Claim/{claimId}").ToList();
         var answer = CodingParameters.Build(result, versions, references, language);
         AgentCoding.Describe(answer, run);
-        var thisNote = ClaimSource.Of(input);
+        var thisNote = ReviewedCodes.Claimed(WriteBack.NoteVersion(document), ReviewedCodes.Apply(ClaimSource.Of(input).Codes, decisions));
 
         // The Claim covers every coded note of the encounter. It is made inside the transaction, under the Claim's
         // lock, from the other notes' last coded results: a note coded at the same time by another worker either
@@ -115,9 +128,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var writes = new List<ResourceWrite>();
         writes.Add(ResourceWrite.UpsertBuilt("Claim", claimId, async (tx, c) =>
         {
-            var others = await CodingRequests.CodedNotesAsync(tx, encounterId, request.Id, c);
-            var notes = others
-                .Select(o => new ClaimSource($"DocumentReference/{o.DocumentId}/_history/{o.Version}", CodingParameters.Read(Deserializer.Deserialize<Parameters>(o.ResultJson))))
+            var notes = (await ReviewedCodes.OtherNotesAsync(tx, encounterId, request.Id, c))
                 .Append(thisNote).OrderBy(n => n.NoteVersion, StringComparer.Ordinal).ToList();
             var (claim, provenance) = WriteBack.EncounterClaim(input, notes);
             claimProvenance = provenance;

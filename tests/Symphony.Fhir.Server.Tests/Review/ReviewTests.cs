@@ -106,6 +106,38 @@ public abstract class ReviewTests<TFixture>(TFixture fixture) : IClassFixture<TF
     }
 
     [BackendFact]
+    public async Task GivenAReviewedNote_WhenTheSameVersionIsCodedAgain_ThenReviewedResourcesStayAsLeftAndTheRejectedCodeIsNotSuggested()
+    {
+        var (note, conditions) = await CodedAsync();
+        var accepted = conditions.Single(c => c.Code!.Coding[0].Code == "N39.0");
+        var rejected = conditions.First(c => c.Code!.Coding[0].Code != "N39.0");
+        var rejectedCode = rejected.Code!.Coding[0].Code!;
+        Assert.Equal(HttpStatusCode.OK, (await ReviewAsync(note.Document.Id!,
+            Decision(CodeSystems.Icd10Cm, "N39.0", "accept"), Decision(CodeSystems.Icd10Cm, rejectedCode, "reject", "copied forward"))).StatusCode);
+        var acceptedVersion = (await _coding.ReadAsync<Condition>($"/Condition/{accepted.Id}")).Meta!.VersionId;
+        var rejectedVersion = (await _coding.ReadAsync<Condition>($"/Condition/{rejected.Id}")).Meta!.VersionId;
+
+        // An explicit mode re-opens a coded note: the same version is coded again.
+        var recode = new Parameters();
+        recode.Parameter.Add(new() { Name = "mode", Value = new Code("embedded") });
+        var response = await _coding.Http.PostAsync($"/DocumentReference/{note.Document.Id}/$code", CodingTestClient.Body(recode));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = CodingParameters.Read(Json.Deserialize<Parameters>(await response.Content.ReadAsStringAsync()));
+
+        Assert.DoesNotContain(answer, c => c.Code == rejectedCode);
+        Assert.Contains(answer, c => c.Code == "N39.0");
+        var uti = await _coding.ReadAsync<Condition>($"/Condition/{accepted.Id}");
+        Assert.Equal(acceptedVersion, uti.Meta!.VersionId);
+        Assert.Contains(uti.Meta.Tag, t => t.Code == ProfileUrls.ReviewedTagCode);
+        var wrong = await _coding.ReadAsync<Condition>($"/Condition/{rejected.Id}");
+        Assert.Equal(rejectedVersion, wrong.Meta!.VersionId);
+        Assert.Equal("entered-in-error", wrong.VerificationStatus!.Coding[0].Code);
+        var claim = Assert.Single(await _coding.SearchAsync<Claim>($"Claim?encounter=Encounter/{note.Encounter.Id}"));
+        Assert.DoesNotContain(rejectedCode, claim.Diagnosis.Select(d => ((CodeableConcept)d.Diagnosis).Coding[0].Code));
+        Assert.Contains("N39.0", claim.Diagnosis.Select(d => ((CodeableConcept)d.Diagnosis).Coding[0].Code));
+    }
+
+    [BackendFact]
     public async Task GivenATokenThatMayOnlyReadConditions_WhenItReviews_Then403NamingTheScopeAndNothingIsWritten()
     {
         var (note, _) = await CodedAsync();
