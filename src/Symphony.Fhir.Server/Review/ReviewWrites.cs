@@ -46,8 +46,7 @@ public static class ReviewWrites
         switch (resource)
         {
             case Condition condition when decision.Action == ReviewAction.Reject:
-                var superseded = WriteBack.Supersede(condition);
-                superseded.CopyTo(condition);
+                resource = WriteBack.Supersede(condition); // entered-in-error, and no clinical status (con-5)
                 break;
             case Condition condition:
                 condition.VerificationStatus = new CodeableConcept { Coding = [new Coding(ConditionStatuses.VerificationSystem, "confirmed", "Confirmed")] };

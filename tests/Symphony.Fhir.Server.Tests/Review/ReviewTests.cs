@@ -59,6 +59,8 @@ public abstract class ReviewTests<TFixture>(TFixture fixture) : IClassFixture<TF
         var quote = Assert.Single(added.Entity);
         Assert.Equal(note.NoteText[..10], quote.What.Display);
         Assert.Equal($"DocumentReference/{note.Document.Id}/_history/1", quote.What.Reference);
+        var errors = new Resource[] { uti, wrong, hypertension, added }.SelectMany(ProfileValidator.Errors).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
 
         var procedures = await _coding.SearchAsync<Procedure>($"Procedure?encounter=Encounter/{note.Encounter.Id}");
         Assert.Contains(procedures, p => p.Code!.Coding[0].Code == "0DTJ4ZZ" && p.Status == EventStatus.Completed);
