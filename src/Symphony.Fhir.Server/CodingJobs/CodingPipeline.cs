@@ -138,7 +138,13 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         writes.Add(ResourceWrite.UpsertBuilt("Provenance", WriteBack.ProvenanceId("Claim", claimId), (_, _) => System.Threading.Tasks.Task.FromResult<Resource>(claimProvenance!)));
         writes.AddRange(written.Select(r => ResourceWrite.Upsert(r)));
         writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null, language, versions)));
-        await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
+        await store.WriteAsync(writes, async (tx, c) =>
+        {
+            // A review committed while the note was coded: roll back and code again with it, rather than overwrite it.
+            if ((await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c)).Count != decisions.Count)
+                throw new InvalidOperationException($"{request.FocusReference} was reviewed while it was coded; it will be coded again");
+            await CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId);
+        }, ct);
         logger.LogInformation("Coded {Focus} ({Request}, attempt {Attempt})", request.FocusReference, request.Id, request.Attempts);
     }
 

@@ -201,3 +201,47 @@ public abstract class ReviewTests<TFixture>(TFixture fixture) : IClassFixture<TF
 public sealed class SqliteReviewTests(SqliteCodingServerFixture fixture) : ReviewTests<SqliteCodingServerFixture>(fixture);
 
 public sealed class PostgresReviewTests(PostgresCodingServerFixture fixture) : ReviewTests<PostgresCodingServerFixture>(fixture);
+
+/// <summary>Behind a gateway that authenticates (Auth:Mode=none) a review works and records that nobody known decided.</summary>
+public sealed class ReviewWithoutAuthTests
+{
+    static readonly FhirJsonDeserializer Json = new();
+
+    [Fact]
+    public async Task GivenAuthModeNone_WhenANoteIsReviewed_ThenTheDecisionIsWrittenWithAnUnauthenticatedReviewer()
+    {
+        await using var backend = new SqliteTestBackend();
+        await using var server = CodingServerFixture.Start(new Dictionary<string, string?>(CodingServerFixture.Settings(backend)) { ["Auth:Mode"] = "none" });
+        using var http = server.Server.CreateClient();
+        var note = SyntheaNote.Load("inpatient");
+        note.Document.Id = "review-no-auth";
+        note.Encounter.Id = "enc-review-no-auth";
+        note.Document.Context!.Encounter[0].Reference = $"Encounter/{note.Encounter.Id}";
+        foreach (var resource in new Resource[] { note.Patient, note.Encounter, note.Document })
+            Assert.True((await http.PutAsync($"/{resource.TypeName}/{resource.Id}", CodingTestClient.Body(resource))).IsSuccessStatusCode);
+        await CodingTestClient.WaitAsync(async () =>
+            Json.Deserialize<Bundle>(await http.GetStringAsync($"/Task?focus=DocumentReference/{note.Document.Id}")).Entry
+                .Any(e => e.Resource is FhirTask { Status: FhirTask.TaskStatus.Completed }));
+
+        var review = new Parameters();
+        review.Parameter.Add(new()
+        {
+            Name = "decision",
+            Part =
+            [
+                new() { Name = "code", Value = new Coding(CodeSystems.Icd10Cm, "I10") },
+                new() { Name = "action", Value = new Code("add") },
+                new() { Name = "span", Part = [new() { Name = "offset", Value = new Integer(0) }, new() { Name = "length", Value = new Integer(8) }] },
+            ],
+        });
+        var response = await http.PostAsync($"/DocumentReference/{note.Document.Id}/$review", CodingTestClient.Body(review));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var conditionId = WriteBack.ConditionId(note.Document.Id, CodeSystems.Icd10Cm, "I10");
+        var provenance = Json.Deserialize<Bundle>(await http.GetStringAsync($"/Provenance?target=Condition/{conditionId}")).Entry.Select(e => (Provenance)e.Resource!).Single();
+        Assert.Contains("Auth:Mode=none", provenance.Agent[0].Who!.Display);
+        IReadOnlyList<CodingDecision> decisions = [];
+        await server.Services.GetRequiredService<IResourceStore>().WriteAsync([], async (tx, ct) => decisions = await CodingDecisions.ForNoteAsync(tx, note.Document.Id, 1, ct));
+        Assert.Equal(Reviewer.Unauthenticated, Assert.Single(decisions).Reviewer);
+    }
+}
