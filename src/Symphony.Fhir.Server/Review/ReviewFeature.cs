@@ -10,7 +10,7 @@ public static class ReviewFeature
     public static WebApplicationBuilder AddReview(this WebApplicationBuilder builder) => builder;
 
     /// <summary>
-    /// POST /DocumentReference/{id}/$review. Reading the note is the route's scope; each decision also needs update on the
+    /// POST /DocumentReference/{id}/$review and /Encounter/{id}/$review. Reading the note (and the encounter) is the route's scope; each decision also needs update on the
     /// resource it writes (Condition, or Procedure for ICD-10-PCS), asked of the same scope policy inside.
     /// </summary>
     public static WebApplication MapReview(this WebApplication app)
@@ -18,6 +18,9 @@ public static class ReviewFeature
         app.MapPost("/DocumentReference/{id}/$review", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
             ReviewOperation.ReviewNoteAsync(id, request, services, fhir, ct))
             .RequireScope(SmartPermission.Read, "DocumentReference");
+        app.MapPost("/Encounter/{id}/$review", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
+            ReviewOperation.ReviewEncounterAsync(id, request, services, fhir, ct))
+            .RequireScope(SmartPermission.Read, "Encounter").RequireScope(SmartPermission.Read, "DocumentReference");
         return app;
     }
 }

@@ -5,14 +5,15 @@ using Symphony.Fhir.Server.Fhir;
 namespace Symphony.Fhir.Server.Review;
 
 /// <summary>One 'decision' of a $review body, as sent: Spans is null when none was given (accept and reject then take the machine's).</summary>
-public sealed record ReviewInput(string System, string Code, string Action, string? Reason, IReadOnlyList<(int Offset, int Length)>? Spans);
+/// <param name="Note">The DocumentReference id a decision sent to Encounter/$review names (part 'note'); null when it names none.</param>
+public sealed record ReviewInput(string System, string Code, string Action, string? Reason, IReadOnlyList<(int Offset, int Length)>? Spans, string? Note = null);
 
 /// <summary>Reads a $review Parameters: repeating 'decision' (code, action, reason, span) and an optional 'noteVersion'. Malformed → 400.</summary>
 public static class ReviewRequest
 {
     public const string Usage = "$review takes a Parameters with repeating 'decision' parameters, each with parts 'code' (valueCoding: system and code), " +
         "'action' (valueCode accept|reject|add), optional 'reason' (valueString) and repeating 'span' (parts 'offset' and 'length', valueInteger; required for add), " +
-        "and an optional 'noteVersion'.";
+        "and an optional 'noteVersion'; sent to Encounter/$review, a decision may name its note (part 'note', valueReference).";
 
     public static (IReadOnlyList<ReviewInput> Decisions, int? NoteVersion) Read(Resource body)
     {
@@ -62,6 +63,11 @@ public static class ReviewRequest
         }).ToList();
         if (action == ReviewAction.Add && spans.Count == 0)
             throw FhirException.BadRequest(Where("an added code needs its evidence: at least one 'span'."));
-        return new ReviewInput(system, code, action, reason, spans.Count == 0 ? null : spans);
+        string? note = null;
+        if (decision.Part.FirstOrDefault(p => p.Name == "note") is { } named)
+            note = named.Value is ResourceReference { Reference: { } reference } && Storage.SearchParameters.ParseReference(reference) is ("DocumentReference", var id)
+                ? id
+                : throw FhirException.BadRequest(Where("'note' takes a valueReference to a DocumentReference."));
+        return new ReviewInput(system, code, action, reason, spans.Count == 0 ? null : spans, note);
     }
 }

@@ -153,6 +153,41 @@ public abstract class ReviewTests<TFixture>(TFixture fixture) : IClassFixture<TF
         Assert.Empty(await DecisionsAsync(note.Document.Id!));
     }
 
+    [BackendFact]
+    public async Task GivenTwoCodedNotesOfAnEncounter_WhenTheEncounterIsReviewed_ThenARejectReachesEveryNoteThatSuggestedItAndAnAddItsNamedNote()
+    {
+        var (first, conditions) = await CodedAsync();
+        var second = SyntheaNote.Load("outpatient").Document;
+        second.Id = first.Document.Id + "-2";
+        second.Subject = first.Document.Subject;
+        second.Context!.Encounter[0].Reference = $"Encounter/{first.Encounter.Id}";
+        await _coding.PutAsync(second);
+        await _coding.WaitForTaskAsync(second.Id, status => status is FhirTask.TaskStatus.Completed);
+        var noteOf = (await _coding.SearchAsync<Condition>($"Condition?encounter=Encounter/{first.Encounter.Id}"))
+            .GroupBy(c => c.Code!.Coding[0].Code!).ToDictionary(g => g.Key, g => g.Select(c => c.Evidence[0].Detail[0].Reference).ToList());
+        Assert.Contains($"DocumentReference/{first.Document.Id}", noteOf["N39.0"]);
+
+        var addToFirst = Decision(CodeSystems.Icd10Cm, "I10", "add", null, (0, 10));
+        addToFirst.Part.Add(new() { Name = "note", Value = new ResourceReference($"DocumentReference/{first.Document.Id}") });
+        var response = await _coding.Http.PostAsync($"/Encounter/{first.Encounter.Id}/$review", CodingTestClient.Body(Review(
+            Decision(CodeSystems.Icd10Cm, "N39.0", "reject", "culture negative"), addToFirst)));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var answer = Json.Deserialize<Parameters>(await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, answer.Parameter.Count(p => p.Name == "note"));
+        var claim = Assert.Single(await _coding.SearchAsync<Claim>($"Claim?encounter=Encounter/{first.Encounter.Id}"));
+        var diagnoses = claim.Diagnosis.Select(d => ((CodeableConcept)d.Diagnosis).Coding[0].Code).ToList();
+        Assert.DoesNotContain("N39.0", diagnoses);
+        Assert.Contains("I10", diagnoses);
+        Assert.Equal(["reject", "add"], (await DecisionsAsync(first.Document.Id!)).Select(d => d.Action));
+        Assert.Equal(noteOf["N39.0"].Contains($"DocumentReference/{second.Id}") ? ["reject"] : [], (await DecisionsAsync(second.Id)).Select(d => d.Action));
+        foreach (var reference in noteOf["N39.0"])
+            Assert.Equal("entered-in-error", (await _coding.ReadAsync<Condition>($"/Condition/{WriteBack.ConditionId(reference!.Split('/')[1], CodeSystems.Icd10Cm, "N39.0")}")).VerificationStatus!.Coding[0].Code);
+
+        var unplaced = await _coding.Http.PostAsync($"/Encounter/{first.Encounter.Id}/$review", CodingTestClient.Body(Review(Decision(CodeSystems.Icd10Cm, "E11.9", "add", null, (0, 4)))));
+        Assert.Equal(HttpStatusCode.BadRequest, unplaced.StatusCode);
+    }
+
     async Task<(SyntheaNote Note, List<Condition> Conditions)> CodedAsync([System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
         var note = SyntheaNote.Load("inpatient");
