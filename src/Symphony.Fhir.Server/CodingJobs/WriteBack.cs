@@ -54,8 +54,8 @@ public sealed record ClaimSource(string NoteVersion, IReadOnlyList<AnsweredCode>
 }
 
 /// <summary>
-/// Maps a coded note to the resources we write: a Condition per diagnosis, a self-pay Coverage when the
-/// patient has none, the coder Device, and a Provenance per Condition quoting the evidence spans; and the
+/// Maps a coded note to the resources we write: a Condition per diagnosis, a Procedure per ICD-10-PCS code, a self-pay
+/// Coverage when the patient has none, the coder Device, and a Provenance per Condition and Procedure quoting the evidence spans; and the
 /// encounter's one Claim (with its Provenance) from every coded note of the encounter. Ids are derived from
 /// the document (and code) or the encounter, so coding the same note twice writes the same resources, and a
 /// new note version overwrites its earlier suggestions in place (history keeps them).
@@ -71,7 +71,7 @@ public static class WriteBack
         return [.. MapNote(input), claim, provenance];
     }
 
-    /// <summary>What belongs to the note alone: the coder Device, a Condition and its Provenance per diagnosis, a self-pay Coverage if the patient has none.</summary>
+    /// <summary>What belongs to the note alone: the coder Device, a Condition (or Procedure) and its Provenance per code, a self-pay Coverage if the patient has none.</summary>
     public static IReadOnlyList<Resource> MapNote(WriteBackInput input)
     {
         var documentId = input.Document.Id ?? throw new ArgumentException("The DocumentReference has no id.");
@@ -79,7 +79,7 @@ public static class WriteBack
         var deviceReference = DeviceReference(input.Coder, input.Versions);
         var written = new List<Resource> { CoderDevice(input.Coder, input.Versions) };
         // ICD-10-CM codes, and the codes of any other system the note was coded with (a problem list, SNOMED CT…): a finding
-        // about the patient. ICD-10-PCS procedures are not Conditions.
+        // about the patient. ICD-10-PCS codes are Procedures.
         var ranked = input.Result.Codes.Where(c => c.System != CodeSystems.Icd10Pcs).ToList();
         foreach (var diagnosis in ranked)
         {
