@@ -4,6 +4,7 @@ using Symphony.Fhir.Server.Health;
 using Symphony.Fhir.Server.Resources;
 using Symphony.Fhir.Server.Storage;
 using Symphony.Fhir.Server.CodingJobs;
+using Symphony.Fhir.Server.Review;
 using Symphony.Fhir.Server.Terminology;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,6 +15,7 @@ builder.AddHealth();
 builder.AddAuth();
 builder.AddFhirApi();
 builder.AddCoding();
+builder.AddReview();
 builder.AddTerminology();
 
 var app = builder.Build();
@@ -24,6 +26,7 @@ app.UseAuthorization();
 app.MapAuth();
 app.MapHealth();
 app.MapCoding();
+app.MapReview();
 app.MapFhirApi();
 app.MapTerminology();
 app.Run();

@@ -4,6 +4,7 @@ using Symphony.Coders.Text;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Symphony.Fhir.Server.Intake;
+using Symphony.Fhir.Server.Review;
 using Symphony.Fhir.Server.Storage;
 using FhirTask = Hl7.Fhir.Model.Task;
 
@@ -93,19 +94,31 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var options = new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = language, AllowedCodes = allowed, StatusCodes = coders.StatusCodes };
         var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, options, agents.ModeFor(request.Mode), ct);
 
+        // The machine never overrides a person: codes decided on for this note version keep the resources the reviewer left,
+        // and a rejected code is not suggested again.
+        var documentVersion = int.Parse(document.Meta!.VersionId!, System.Globalization.CultureInfo.InvariantCulture);
+        IReadOnlyList<CodingDecision> decisions = [];
+        await store.WriteAsync([], async (tx, c) => decisions = await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c), ct);
+        var decided = decisions.Select(d => WriteBack.ResourceFor(document.Id!, d.System, d.Code)).ToHashSet();
+        var rejected = ReviewedCodes.Apply([], decisions).Where(c => c.State == ReviewState.Rejected).Select(c => (c.Code.System, c.Code.Code)).ToHashSet();
+        result = result with { Codes = result.Codes.Where(c => !rejected.Contains((c.System, c.Code))).ToList() };
+
         var input = new WriteBackInput(document, encounter, new ResourceReference(patient), await PatientCoverageAsync(patient, ct),
             result, versions, identity, document.Meta?.LastUpdated ?? DateTimeOffset.UtcNow);
-        var written = WriteBack.MapNote(input).ToList();
-        var writtenIds = written.OfType<Condition>().Select(c => c.Id!).ToHashSet();
-        foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id)))
-            if (await ReadAsync<Condition>("Condition", earlier, ct) is { } superseded)
+        var written = WriteBack.MapNote(input)
+            .Where(r => !decided.Contains($"{r.TypeName}/{r.Id}") && !(r is Provenance p && decided.Contains(p.Target[0].Reference!)))
+            .ToList();
+        var writtenIds = written.Where(r => r is Condition or Procedure).Select(r => r.Id!).ToHashSet();
+        var keptIds = decided.Select(d => d.Split('/')[1]).ToHashSet();
+        foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id) && !keptIds.Contains(id)))
+            if (await ReadAsync<Resource>(WrittenType(earlier), earlier, ct) is { } superseded)
                 written.Add(WriteBack.Supersede(superseded));
 
         var claimId = WriteBack.ClaimId(encounterId);
-        var references = written.OfType<Condition>().Select(c => $"Condition/{c.Id}").Append($"Claim/{claimId}").ToList();
+        var references = written.Where(r => r is Condition or Procedure).Select(r => $"{r.TypeName}/{r.Id}").Concat(decided).Append($"Claim/{claimId}").ToList();
         var answer = CodingParameters.Build(result, versions, references, language);
         AgentCoding.Describe(answer, run);
-        var thisNote = ClaimSource.Of(input);
+        var thisNote = ReviewedCodes.Claimed(WriteBack.NoteVersion(document), ReviewedCodes.Apply(ClaimSource.Of(input).Codes, decisions));
 
         // The Claim covers every coded note of the encounter. It is made inside the transaction, under the Claim's
         // lock, from the other notes' last coded results: a note coded at the same time by another worker either
@@ -115,9 +128,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var writes = new List<ResourceWrite>();
         writes.Add(ResourceWrite.UpsertBuilt("Claim", claimId, async (tx, c) =>
         {
-            var others = await CodingRequests.CodedNotesAsync(tx, encounterId, request.Id, c);
-            var notes = others
-                .Select(o => new ClaimSource($"DocumentReference/{o.DocumentId}/_history/{o.Version}", CodingParameters.Read(Deserializer.Deserialize<Parameters>(o.ResultJson))))
+            var notes = (await ReviewedCodes.OtherNotesAsync(tx, encounterId, request.Id, c))
                 .Append(thisNote).OrderBy(n => n.NoteVersion, StringComparer.Ordinal).ToList();
             var (claim, provenance) = WriteBack.EncounterClaim(input, notes);
             claimProvenance = provenance;
@@ -127,9 +138,18 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         writes.Add(ResourceWrite.UpsertBuilt("Provenance", WriteBack.ProvenanceId("Claim", claimId), (_, _) => System.Threading.Tasks.Task.FromResult<Resource>(claimProvenance!)));
         writes.AddRange(written.Select(r => ResourceWrite.Upsert(r)));
         writes.Add(ResourceWrite.Upsert(TaskFor(request, new ResourceReference(patient), FhirTask.TaskStatus.Completed, references, null, language, versions)));
-        await store.WriteAsync(writes, (tx, c) => CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId), ct);
+        await store.WriteAsync(writes, async (tx, c) =>
+        {
+            // A review committed while the note was coded: roll back and code again with it, rather than overwrite it.
+            if ((await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c)).Count != decisions.Count)
+                throw new InvalidOperationException($"{request.FocusReference} was reviewed while it was coded; it will be coded again");
+            await CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId);
+        }, ct);
         logger.LogInformation("Coded {Focus} ({Request}, attempt {Attempt})", request.FocusReference, request.Id, request.Attempts);
     }
+
+    /// <summary>The type of a written id (request.WrittenIds keeps ids only): Procedures' ids start "proc-".</summary>
+    static string WrittenType(string id) => id.StartsWith("proc-", StringComparison.Ordinal) ? "Procedure" : "Condition";
 
     /// <summary>Why a note waits: its Encounter is not stored (not yet, or deleted).</summary>
     public static string WaitingReason(string encounterId) =>

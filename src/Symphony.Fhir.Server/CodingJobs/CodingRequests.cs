@@ -151,6 +151,18 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
         return notes;
     }
 
+    /// <summary>A note's last coded result and the encounter it was coded under; null if it was never coded.</summary>
+    public static async Task<(CodedNote Note, string EncounterId)?> LastCodedAsync(DbTransaction tx, string documentId, CancellationToken ct)
+    {
+        await using var command = Command(tx, """
+            SELECT focus_id, coded_version, result, encounter_id FROM coding_request
+            WHERE id = @id AND result IS NOT NULL AND coded_version IS NOT NULL AND encounter_id IS NOT NULL
+            """, ("@id", IdFor("DocumentReference", documentId)));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        return (new CodedNote(reader.GetString(0), Convert.ToInt32(reader.GetValue(1)), reader.GetString(2)), reader.GetString(3));
+    }
+
     public static async Task<bool> FailAsync(DbTransaction tx, CodingRequest request, string error, CancellationToken ct) =>
         await ExecuteAsync(tx, """
             UPDATE coding_request SET status = 'failed', error = @error, lease_until = NULL, updated_at = @now
@@ -210,7 +222,8 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
 
     static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    static DbCommand Command(DbTransaction tx, string sql, params (string Name, object? Value)[] parameters)
+    /// <summary>A parameterised command in the caller's transaction (also used for the review's coding_decision table).</summary>
+    internal static DbCommand Command(DbTransaction tx, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = tx.Connection!.CreateCommand();
         command.Transaction = tx;

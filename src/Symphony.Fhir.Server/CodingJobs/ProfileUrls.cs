@@ -11,4 +11,9 @@ public static class ProfileUrls
     public const string DerivationReference = "http://hl7.org/fhir/StructureDefinition/derivation-reference";
     public const string MachineSuggestedTagSystem = "https://symphony-fhir.dev/CodeSystem/coding-origin";
     public const string MachineSuggestedTagCode = "machine-suggested";
+    /// <summary>A person's decision replaced the machine-suggested tag (see docs/coding.md, "Review").</summary>
+    public const string ReviewedTagCode = "reviewed";
+    /// <summary>meta.tag of a Procedure whose ICD-10-PCS code is a partial one (the table prefix): never on the Claim.</summary>
+    public const string CodeCompletenessTagSystem = "https://symphony-fhir.dev/CodeSystem/code-completeness";
+    public const string IncompleteTagCode = "incomplete";
 }

@@ -54,8 +54,8 @@ public sealed record ClaimSource(string NoteVersion, IReadOnlyList<AnsweredCode>
 }
 
 /// <summary>
-/// Maps a coded note to the resources we write: a Condition per diagnosis, a self-pay Coverage when the
-/// patient has none, the coder Device, and a Provenance per Condition quoting the evidence spans; and the
+/// Maps a coded note to the resources we write: a Condition per diagnosis, a Procedure per ICD-10-PCS code, a self-pay
+/// Coverage when the patient has none, the coder Device, and a Provenance per Condition and Procedure quoting the evidence spans; and the
 /// encounter's one Claim (with its Provenance) from every coded note of the encounter. Ids are derived from
 /// the document (and code) or the encounter, so coding the same note twice writes the same resources, and a
 /// new note version overwrites its earlier suggestions in place (history keeps them).
@@ -71,7 +71,7 @@ public static class WriteBack
         return [.. MapNote(input), claim, provenance];
     }
 
-    /// <summary>What belongs to the note alone: the coder Device, a Condition and its Provenance per diagnosis, a self-pay Coverage if the patient has none.</summary>
+    /// <summary>What belongs to the note alone: the coder Device, a Condition (or Procedure) and its Provenance per code, a self-pay Coverage if the patient has none.</summary>
     public static IReadOnlyList<Resource> MapNote(WriteBackInput input)
     {
         var documentId = input.Document.Id ?? throw new ArgumentException("The DocumentReference has no id.");
@@ -79,13 +79,19 @@ public static class WriteBack
         var deviceReference = DeviceReference(input.Coder, input.Versions);
         var written = new List<Resource> { CoderDevice(input.Coder, input.Versions) };
         // ICD-10-CM codes, and the codes of any other system the note was coded with (a problem list, SNOMED CT…): a finding
-        // about the patient. ICD-10-PCS procedures are not Conditions.
+        // about the patient. ICD-10-PCS codes are Procedures.
         var ranked = input.Result.Codes.Where(c => c.System != CodeSystems.Icd10Pcs).ToList();
         foreach (var diagnosis in ranked)
         {
             var condition = Condition(input, documentId, diagnosis, ranked.IndexOf(diagnosis) + 1, ranked.Count);
             written.Add(condition);
-            written.Add(Provenance(condition, diagnosis.Spans.Select(span => (span, sourceReference)).ToList(), [sourceReference], deviceReference, input.Recorded, input.Coder.Run));
+            written.Add(Provenance(condition, diagnosis.Spans.Select(span => (span, sourceReference)).ToList(), [sourceReference], CoderAgent(deviceReference), input.Recorded, input.Coder.Run));
+        }
+        foreach (var procedure in input.Result.Codes.Where(c => c.System == CodeSystems.Icd10Pcs))
+        {
+            var procedureResource = Procedure(input, documentId, procedure);
+            written.Add(procedureResource);
+            written.Add(Provenance(procedureResource, procedure.Spans.Select(span => (span, sourceReference)).ToList(), [sourceReference], CoderAgent(deviceReference), input.Recorded, input.Coder.Run));
         }
 
         if (input.PatientCoverage is null)
@@ -119,12 +125,13 @@ public static class WriteBack
         }
 
         var diagnoses = Lines(CodeSystems.Icd10Cm);
-        var procedures = Lines(CodeSystems.Icd10Pcs);
+        // A partial PCS code (a table prefix) is recorded on its Procedure but is not billable.
+        var procedures = Lines(CodeSystems.Icd10Pcs).Where(l => IsComplete(l.Code.System, l.Code.Code)).ToList();
         var coverage = input.PatientCoverage ?? new ResourceReference($"Coverage/{SelfPayCoverageId(input.Patient)}");
         var claim = Claim(input, diagnoses.Select(d => d.Code).ToList(), procedures.Select(p => p.Code).ToList(), coverage);
         var quotes = diagnoses.Concat(procedures).SelectMany(l => l.Quotes).ToList();
         var sources = notes.Select(n => n.NoteVersion).ToList();
-        return (claim, Provenance(claim, quotes, sources, DeviceReference(input.Coder, input.Versions), input.Recorded, input.Coder.Run));
+        return (claim, Provenance(claim, quotes, sources, CoderAgent(DeviceReference(input.Coder, input.Versions)), input.Recorded, input.Coder.Run));
     }
 
     /// <summary>"DocumentReference/{id}/_history/{version}": the exact note version evidence points to.</summary>
@@ -135,12 +142,39 @@ public static class WriteBack
     /// <summary>The id a diagnosis of this document is written under, whatever the note version.</summary>
     public static string ConditionId(string documentId, string system, string code) => DeterministicId("cond", documentId, system, code);
 
+    /// <summary>The id an ICD-10-PCS procedure of this document is written under, whatever the note version.</summary>
+    public static string ProcedureId(string documentId, string system, string code) => DeterministicId("proc", documentId, system, code);
+
+    /// <summary>"Condition/{id}" or "Procedure/{id}": ICD-10-PCS codes are procedures, every other system's codes findings.</summary>
+    public static string ResourceFor(string documentId, string system, string code) =>
+        system == CodeSystems.Icd10Pcs ? $"Procedure/{ProcedureId(documentId, system, code)}" : $"Condition/{ConditionId(documentId, system, code)}";
+
+    /// <summary>The meta.tag of a Procedure whose ICD-10-PCS code is partial.</summary>
+    public static Coding IncompleteTag() => new(ProfileUrls.CodeCompletenessTagSystem, ProfileUrls.IncompleteTagCode, "Partial ICD-10-PCS code (table prefix): not billable");
+
+    /// <summary>An ICD-10-PCS code is complete (billable) with all 7 characters; shorter is the coder's table prefix.</summary>
+    public static bool IsComplete(string system, string code) => system != CodeSystems.Icd10Pcs || code.Length == 7;
+
     public static string ClaimId(string encounterId) => DeterministicId("claim", encounterId);
 
     /// <summary>The id of the Provenance of a written Condition or Claim.</summary>
     public static string ProvenanceId(string targetType, string targetId) => DeterministicId("prov", targetType, targetId);
 
-    /// <summary>An earlier suggestion the new note version no longer supports: kept, but marked entered-in-error.</summary>
+    /// <summary>An earlier suggestion (Condition or Procedure) the new note version no longer supports: kept, but marked entered-in-error.</summary>
+    public static Resource Supersede(Resource earlier) => earlier switch
+    {
+        Condition condition => Supersede(condition),
+        Procedure procedure => SupersedeProcedure(procedure),
+        _ => throw new ArgumentException($"Cannot supersede a {earlier.TypeName}."),
+    };
+
+    static Procedure SupersedeProcedure(Procedure earlier)
+    {
+        var superseded = (Procedure)earlier.DeepCopy();
+        superseded.Status = EventStatus.EnteredInError;
+        return superseded;
+    }
+
     public static Condition Supersede(Condition earlier)
     {
         var superseded = (Condition)earlier.DeepCopy();
@@ -167,6 +201,28 @@ public static class WriteBack
         Evidence = [new Condition.EvidenceComponent { Detail = [new ResourceReference($"DocumentReference/{documentId}")] }],
         Note = Notes(input, diagnosis, rank, of),
     };
+
+    /// <summary>A procedure the note documents (ICD-10-PCS): done, at the encounter; a partial code is tagged incomplete.</summary>
+    static Procedure Procedure(WriteBackInput input, string documentId, CodedConcept procedure)
+    {
+        var meta = Meta(null);
+        if (!IsComplete(procedure.System, procedure.Code))
+            meta.Tag.Add(IncompleteTag());
+        return new Procedure
+        {
+            Id = ProcedureId(documentId, procedure.System, procedure.Code),
+            Meta = meta,
+            Status = EventStatus.Completed,
+            Code = new CodeableConcept
+            {
+                Coding = [new Coding(procedure.System, procedure.Code, procedure.Display) { Version = input.Versions.For(procedure.System) }],
+                Text = procedure.Display,
+            },
+            Subject = input.Patient,
+            Encounter = new ResourceReference($"Encounter/{input.Encounter.Id}"),
+            Note = [new Annotation { Text = new Markdown($"Suggested by {input.Coder.Name} {input.Coder.Version} ({input.Coder.Path}), confidence {procedure.Confidence.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}.") }],
+        };
+    }
 
     /// <summary>Who suggested the code and how it ranks (and why), then the status and the rules that decided it, in a coder's words.</summary>
     static List<Annotation> Notes(WriteBackInput input, CodedConcept diagnosis, int rank, int of)
@@ -266,23 +322,23 @@ public static class WriteBack
         ],
     };
 
+    /// <summary>The coder as the Provenance's assembler.</summary>
+    static Provenance.AgentComponent CoderAgent(ResourceReference device) => new()
+    {
+        Type = Concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler", "Assembler"),
+        Who = device,
+    };
+
     /// <summary>Quotes each span of the note version it was found in; with no span, names the source notes.</summary>
-    static Provenance Provenance(Resource target, IReadOnlyList<(EvidenceSpan Span, string Note)> quotes, IReadOnlyList<string> sources,
-        ResourceReference device, DateTimeOffset recorded, string? run) => new()
+    public static Provenance Provenance(Resource target, IReadOnlyList<(EvidenceSpan Span, string Note)> quotes, IReadOnlyList<string> sources,
+        Provenance.AgentComponent agent, DateTimeOffset recorded, string? run) => new()
     {
         Activity = run is null ? null : new CodeableConcept { Text = run },
         Id = ProvenanceId(target.TypeName, target.Id!),
         Meta = new Meta { Profile = [ProfileUrls.EvidenceProvenance] },
         Target = [new ResourceReference($"{target.TypeName}/{target.Id}")],
         Recorded = recorded,
-        Agent =
-        [
-            new Provenance.AgentComponent
-            {
-                Type = Concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler", "Assembler"),
-                Who = device,
-            },
-        ],
+        Agent = [agent],
         Entity = quotes.Count == 0
             ? sources.Select(source => new Provenance.EntityComponent { Role = Hl7.Fhir.Model.Provenance.ProvenanceEntityRole.Source, What = new ResourceReference(source) }).ToList()
             : quotes.Select(quote => QuotationEntity(quote.Span, quote.Note)).ToList(),
@@ -305,13 +361,13 @@ public static class WriteBack
         return entity;
     }
 
-    static Meta Meta(string profile) => new()
+    static Meta Meta(string? profile) => new()
     {
-        Profile = [profile],
+        Profile = profile is null ? [] : [profile],
         Tag = [new Coding(ProfileUrls.MachineSuggestedTagSystem, ProfileUrls.MachineSuggestedTagCode, "Suggested by the coder, not yet accepted")],
     };
 
-    static CodeableConcept Concept(string system, string code, string display) => new() { Coding = [new Coding(system, code, display)] };
+    public static CodeableConcept Concept(string system, string code, string display) => new() { Coding = [new Coding(system, code, display)] };
 
     static string DeterministicId(params string?[] parts)
     {

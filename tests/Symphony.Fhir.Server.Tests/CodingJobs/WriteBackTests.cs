@@ -43,7 +43,7 @@ public class WriteBackTests
     {
         var written = WriteBack.Map(Input(Note, BronchitisAndUti));
 
-        Assert.Equal(["Device", "Condition", "Provenance", "Condition", "Provenance", "Coverage", "Claim", "Provenance"], written.Select(r => r.TypeName));
+        Assert.Equal(["Device", "Condition", "Provenance", "Condition", "Provenance", "Procedure", "Provenance", "Coverage", "Claim", "Provenance"], written.Select(r => r.TypeName));
         var errors = written.SelectMany(ProfileValidator.Errors).ToList();
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
@@ -76,6 +76,49 @@ public class WriteBackTests
         Assert.Equal($"Encounter/{Note.Encounter.Id}", claim.Item[0].Encounter[0].Reference);
         Assert.Equal("institutional", claim.Type.Coding[0].Code);
         Assert.StartsWith("Coverage/", claim.Insurance[0].Coverage.Reference);
+    }
+
+    [Fact]
+    public void GivenAPcsCode_WhenMapped_ThenItIsACompletedMachineSuggestedProcedureAtTheEncounterWithItsEvidence()
+    {
+        var written = WriteBack.Map(Input(Note, BronchitisAndUti));
+
+        var procedure = Assert.Single(written.OfType<Procedure>());
+        Assert.Equal(WriteBack.ProcedureId(Note.Document.Id!, CodeSystems.Icd10Pcs, "DWY5ZZZ"), procedure.Id);
+        Assert.Equal(EventStatus.Completed, procedure.Status);
+        Assert.Equal((CodeSystems.Icd10Pcs, "DWY5ZZZ", "2026"), (procedure.Code!.Coding[0].System, procedure.Code!.Coding[0].Code, procedure.Code!.Coding[0].Version));
+        Assert.Equal($"Encounter/{Note.Encounter.Id}", procedure.Encounter!.Reference);
+        Assert.Equal($"Patient/{Note.Patient.Id}", procedure.Subject!.Reference);
+        Assert.Equal([ProfileUrls.MachineSuggestedTagCode], procedure.Meta!.Tag.Select(t => t.Code));
+        var provenance = written.OfType<Provenance>().Single(p => p.Target[0].Reference == $"Procedure/{procedure.Id}");
+        Assert.Equal("combined chemotherapy and radiation therapy", Assert.Single(provenance.Entity).What.Display);
+        Assert.DoesNotContain(written.OfType<Condition>(), c => c.Code!.Coding[0].System == CodeSystems.Icd10Pcs);
+    }
+
+    [Fact]
+    public void GivenAPartialPcsCode_WhenMapped_ThenItsProcedureIsTaggedIncompleteAndTheClaimLeavesItOff()
+    {
+        var partial = Code(CodeSystems.Icd10Pcs, "0DT", "Resection of gastrointestinal system", "combined chemotherapy and radiation therapy", Note.NoteText);
+
+        var written = WriteBack.Map(Input(Note, [.. BronchitisAndUti, partial]));
+
+        var procedure = written.OfType<Procedure>().Single(p => p.Code!.Coding[0].Code == "0DT");
+        Assert.Contains(procedure.Meta!.Tag, t => t.System == ProfileUrls.CodeCompletenessTagSystem && t.Code == ProfileUrls.IncompleteTagCode);
+        Assert.DoesNotContain(written.OfType<Procedure>().Single(p => p.Code!.Coding[0].Code == "DWY5ZZZ").Meta!.Tag, t => t.System == ProfileUrls.CodeCompletenessTagSystem);
+        var claim = written.OfType<Claim>().Single();
+        Assert.Equal(["DWY5ZZZ"], claim.Procedure.Select(p => ((CodeableConcept)p.Procedure).Coding[0].Code));
+        Assert.Equal([1], claim.Item[0].ProcedureSequence.Select(s => s!.Value));
+    }
+
+    [Fact]
+    public void GivenASupersededProcedure_WhenSuperseded_ThenItIsEnteredInErrorUnderTheSameId()
+    {
+        var procedure = WriteBack.Map(Input(Note, BronchitisAndUti)).OfType<Procedure>().Single();
+
+        var superseded = (Procedure)WriteBack.Supersede(procedure);
+
+        Assert.Equal(EventStatus.EnteredInError, superseded.Status);
+        Assert.Equal(procedure.Id, superseded.Id);
     }
 
     [Fact]

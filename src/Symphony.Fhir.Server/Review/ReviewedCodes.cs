@@ -1,0 +1,58 @@
+using Hl7.Fhir.Serialization;
+using Symphony.Fhir.Server.CodingJobs;
+
+namespace Symphony.Fhir.Server.Review;
+
+/// <summary>Where a code of a note stands: as the machine suggested it, or as a person left it.</summary>
+public enum ReviewState { Suggested, Accepted, Rejected, Added }
+
+public sealed record ReviewedCode(AnsweredCode Code, ReviewState State, CodingDecision? Decision);
+
+/// <summary>
+/// The one rule for what a note's codes are once people have decided on them: the last decision on a code wins; a rejected
+/// code stays rejected whatever the machine says again; accepted and added codes carry the spans the decision stored.
+/// Used by $review, by the write-back of a re-coded note and by the encounter's Claim.
+/// </summary>
+public static class ReviewedCodes
+{
+    /// <param name="machine">The machine's codes for the note version, in its ranking.</param>
+    /// <param name="decisions">The decisions on that note version, oldest first.</param>
+    public static IReadOnlyList<ReviewedCode> Apply(IReadOnlyList<AnsweredCode> machine, IReadOnlyList<CodingDecision> decisions)
+    {
+        var last = new Dictionary<(string, string), CodingDecision>();
+        foreach (var decision in decisions) last[(decision.System, decision.Code)] = decision;
+        var reviewed = new List<ReviewedCode>();
+        foreach (var code in machine)
+            reviewed.Add(last.TryGetValue((code.System, code.Code), out var decision)
+                ? new ReviewedCode(code with { Spans = decision.Spans }, StateOf(decision), decision)
+                : new ReviewedCode(code, ReviewState.Suggested, null));
+        // Codes a person added, and decided codes the machine no longer lists (a re-code leaves rejected codes out).
+        foreach (var decision in last.Values.Where(d => !machine.Any(m => m.System == d.System && m.Code == d.Code)))
+            reviewed.Add(new ReviewedCode(new AnsweredCode(decision.System, decision.Code, decision.Display, null, 1m, decision.Spans), StateOf(decision), decision));
+        return reviewed;
+    }
+
+    /// <summary>What the encounter's Claim counts of a note: every code but the rejected ones.</summary>
+    public static ClaimSource Claimed(string noteVersion, IReadOnlyList<ReviewedCode> codes) =>
+        new(noteVersion, codes.Where(c => c.State != ReviewState.Rejected).Select(c => c.Code).ToList());
+
+    static ReviewState StateOf(CodingDecision decision) => decision.Action switch
+    {
+        ReviewAction.Accept => ReviewState.Accepted,
+        ReviewAction.Reject => ReviewState.Rejected,
+        _ => ReviewState.Added,
+    };
+
+    /// <summary>The other coded notes of the encounter as the Claim counts them, each with its own decisions applied.</summary>
+    public static async Task<IReadOnlyList<ClaimSource>> OtherNotesAsync(System.Data.Common.DbTransaction tx, string encounterId, string exceptRequestId, CancellationToken ct)
+    {
+        var sources = new List<ClaimSource>();
+        foreach (var other in await CodingRequests.CodedNotesAsync(tx, encounterId, exceptRequestId, ct))
+        {
+            var machine = CodingParameters.Read(new FhirJsonDeserializer().Deserialize<Hl7.Fhir.Model.Parameters>(other.ResultJson));
+            var decisions = await CodingDecisions.ForNoteAsync(tx, other.DocumentId, other.Version, ct);
+            sources.Add(Claimed($"DocumentReference/{other.DocumentId}/_history/{other.Version}", Apply(machine, decisions)));
+        }
+        return sources;
+    }
+}
