@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -37,7 +36,7 @@ public sealed class AdminClient(
         {
             if (await store.HasClientsAsync())
                 return;
-            var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            var secret = SecretHash.NewSecret();
             if (!await store.AddClientAsync(ClientId, secret, Scopes))
                 return; // another process made it first
             var baseUrl = options.Value.BaseUrl?.TrimEnd('/') ?? ListeningUrl();

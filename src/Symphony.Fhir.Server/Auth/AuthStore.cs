@@ -21,6 +21,22 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
     readonly SemaphoreSlim _schemaGate = new(1, 1);
     volatile bool _created;
 
+    /// <summary>
+    /// The store of a server's database outside the server (the CLI): a PostgreSQL connection string (Host=...) or a SQLite file.
+    /// </summary>
+    public static AuthStore Open(string connection)
+    {
+        if (connection.Contains("Host=", StringComparison.OrdinalIgnoreCase))
+        {
+            var services = new ServiceCollection().AddSingleton(_ => NpgsqlDataSource.Create(connection)).BuildServiceProvider();
+            return new AuthStore(new ServerOptions(ServerRole.Api, StorageProvider.Postgres, "", connection), services);
+        }
+        var path = connection.StartsWith("Data Source=", StringComparison.OrdinalIgnoreCase)
+            ? new SqliteConnectionStringBuilder(connection).DataSource
+            : connection;
+        return new AuthStore(new ServerOptions(ServerRole.Api, StorageProvider.Sqlite, path, null), new ServiceCollection().BuildServiceProvider());
+    }
+
     async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
         DbConnection connection = server.Provider == StorageProvider.Postgres
@@ -75,6 +91,25 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
         return await reader.ReadAsync(ct) ? (reader.GetString(0), reader.GetString(1)) : null;
     }
 
+    /// <summary>The stored clients, by id: never their secrets' hashes.</summary>
+    public async Task<IReadOnlyList<(string ClientId, string Scopes, string CreatedAt)>> ListClientsAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, "SELECT client_id, scopes, created_at FROM auth_client ORDER BY client_id");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var clients = new List<(string, string, string)>();
+        while (await reader.ReadAsync(ct))
+            clients.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        return clients;
+    }
+
+    /// <summary>Deletes a stored client; false if there was none of that id. Its next token request fails (clients are read per request).</summary>
+    public async Task<bool> RemoveClientAsync(string clientId, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        return await ExecuteAsync(connection, "DELETE FROM auth_client WHERE client_id = @a", ct, clientId) == 1;
+    }
+
     public async Task<bool> HasClientsAsync(CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
@@ -118,6 +153,10 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
 public static class SecretHash
 {
     const int Iterations = 100_000;
+
+    /// <summary>A new random secret (256 bits, base64url), for the admin client and <c>symphony auth client add --generate-secret</c>.</summary>
+    public static string NewSecret() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     public static string Of(string secret)
     {
