@@ -38,18 +38,18 @@ public static class AuthCommands
             var clientId = parse.GetValue(id)!;
             var given = new[] { parse.GetValue(secret) is { Length: > 0 }, parse.GetValue(generate), parse.GetValue(jwks) is { Length: > 0 }, parse.GetValue(jwksUrl) is { Length: > 0 } };
             if (given.Count(g => g) != 1)
-                return Fail("give exactly one of --secret, --generate-secret, --jwks or --jwks-url");
+                return Fail(parse, "give exactly one of --secret, --generate-secret, --jwks or --jwks-url");
             if (parse.GetValue(jwks) is { Length: > 0 } || parse.GetValue(jwksUrl) is { Length: > 0 })
-                return Fail("clients with keys (JWKS) are registered by configuration for now: Auth:Clients:{i}:ClientId|Scopes|Jwks|JwksUrl (docs/auth.md)");
+                return Fail(parse, "clients with keys (JWKS) are registered by configuration for now: Auth:Clients:{i}:ClientId|Scopes|Jwks|JwksUrl (docs/auth.md)");
             var scopeText = parse.GetValue(scopes)!;
             if (SmartScope.ParseAll(scopeText).Problem is { } problem)
-                return Fail($"--scopes: {problem}");
+                return Fail(parse, $"--scopes: {problem}");
             var value = parse.GetValue(generate) ? SecretHash.NewSecret() : parse.GetValue(secret)!;
             if (!await AuthStore.Open(parse.GetValue(connection)!).AddClientAsync(clientId, value, scopeText, ct))
-                return Fail($"a client '{clientId}' is already stored; remove it first");
-            Console.WriteLine($"added client {clientId} ({scopeText})");
+                return Fail(parse, $"a client '{clientId}' is already stored; remove it first");
+            parse.InvocationConfiguration.Output.WriteLine($"added client {clientId} ({scopeText})");
             if (parse.GetValue(generate))
-                Console.WriteLine($"client_secret: {value}"); // printed once on purpose; only its hash is stored
+                parse.InvocationConfiguration.Output.WriteLine($"client_secret: {value}"); // printed once on purpose; only its hash is stored
             return 0;
         });
         return command;
@@ -79,16 +79,16 @@ public static class AuthCommands
         {
             var clientId = parse.GetValue(id)!;
             if (!await AuthStore.Open(parse.GetValue(connection)!).RemoveClientAsync(clientId, ct))
-                return Fail($"no client '{clientId}' is stored (clients of configuration are removed from configuration)");
-            Console.WriteLine($"removed client {clientId}");
+                return Fail(parse, $"no client '{clientId}' is stored (clients of configuration are removed from configuration)");
+            parse.InvocationConfiguration.Output.WriteLine($"removed client {clientId}");
             return 0;
         });
         return command;
     }
 
-    static int Fail(string message)
+    static int Fail(ParseResult parse, string message)
     {
-        Console.Error.WriteLine($"error: {message}");
+        parse.InvocationConfiguration.Error.WriteLine($"error: {message}");
         return 1;
     }
 }
