@@ -7,7 +7,7 @@ using server::Symphony.Fhir.Server.Auth;
 namespace Symphony.Cli.Auth;
 
 /// <summary>
-/// <c>symphony auth client add|list|remove</c>: clients kept in the server's own database (table auth_client, the
+/// <c>symphony auth client add|list|remove</c> and <c>symphony auth user add|list|remove|hash-password</c>: clients and users kept in the server's own database (table auth_client, the
 /// server's <see cref="AuthStore"/> and its hashing), so a running server accepts or refuses them at the next token
 /// request: it reads the table per request.
 /// </summary>
@@ -19,7 +19,7 @@ public static class AuthCommands
         DefaultValueFactory = _ => "data/symphony.db",
     };
 
-    public static Command Create() => new("auth", "Clients of the built-in authorisation server") { Clients() };
+    public static Command Create() => new("auth", "Clients and users of the built-in authorisation server") { Clients(), Users() };
 
     static Command Clients() => new("client", "Add, list and remove the clients stored in the server's database") { Add(), List(), Remove() };
 
@@ -84,6 +84,96 @@ public static class AuthCommands
             return 0;
         });
         return command;
+    }
+
+    static Command Users() => new("user", "Add, list and remove the users of the login page stored in the server's database")
+    {
+        AddUser(), ListUsers(), RemoveUser(), HashPassword(),
+    };
+
+    static Option<bool> PasswordStdinOption() => new("--password-stdin")
+    {
+        Description = "Read the password from standard input (first line) instead of asking for it",
+    };
+
+    static Command AddUser()
+    {
+        var name = new Argument<string>("username");
+        var fhirUser = new Option<string>("--fhir-user") { Description = "The FHIR resource the user is, e.g. Practitioner/123", Required = true };
+        var scopes = new Option<string>("--scopes") { Description = "Space-separated scopes the user may grant, e.g. \"user/*.rs\"", Required = true };
+        var stdin = PasswordStdinOption();
+        var connection = ConnectionOption();
+        var command = new Command("add", "Store a user with a hashed password") { name, fhirUser, scopes, stdin, connection };
+        command.SetAction(async (parse, ct) =>
+        {
+            var userName = parse.GetValue(name)!;
+            if (UserOptions.FhirUserProblem(parse.GetValue(fhirUser)) is { } fhirProblem)
+                return Fail(parse, $"--fhir-user: {fhirProblem}");
+            if (SmartScope.ParseAll(parse.GetValue(scopes)).Problem is { } problem)
+                return Fail(parse, $"--scopes: {problem}");
+            if (ReadPassword(parse.GetValue(stdin)) is not { } password)
+                return Fail(parse, "no password (give it on standard input with --password-stdin, or type it at the prompt)");
+            if (!await AuthStore.Open(parse.GetValue(connection)!).AddUserAsync(userName, password, parse.GetValue(fhirUser)!, parse.GetValue(scopes)!, ct))
+                return Fail(parse, $"a user '{userName}' is already stored; remove it first");
+            parse.InvocationConfiguration.Output.WriteLine($"added user {userName} ({parse.GetValue(fhirUser)}, {parse.GetValue(scopes)})");
+            return 0;
+        });
+        return command;
+    }
+
+    static Command ListUsers()
+    {
+        var connection = ConnectionOption();
+        var command = new Command("list", "The stored users: name, fhirUser, scopes (never a password or its hash)") { connection };
+        command.SetAction(async (parse, ct) =>
+        {
+            var table = new Table().AddColumns("User", "fhirUser", "Scopes", "Created");
+            foreach (var user in await AuthStore.Open(parse.GetValue(connection)!).ListUsersAsync(ct))
+                table.AddRow(Markup.Escape(user.UserName), Markup.Escape(user.FhirUser), Markup.Escape(user.Scopes), Markup.Escape(user.CreatedAt));
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    static Command RemoveUser()
+    {
+        var name = new Argument<string>("username");
+        var connection = ConnectionOption();
+        var command = new Command("remove", "Delete a stored user") { name, connection };
+        command.SetAction(async (parse, ct) =>
+        {
+            var userName = parse.GetValue(name)!;
+            if (!await AuthStore.Open(parse.GetValue(connection)!).RemoveUserAsync(userName, ct))
+                return Fail(parse, $"no user '{userName}' is stored (users of configuration are removed from configuration)");
+            parse.InvocationConfiguration.Output.WriteLine($"removed user {userName}");
+            return 0;
+        });
+        return command;
+    }
+
+    static Command HashPassword()
+    {
+        var stdin = PasswordStdinOption();
+        var command = new Command("hash-password", "Print a PasswordHash for Auth:Users:{i}:PasswordHash (PBKDF2-SHA256, as the stored users')") { stdin };
+        command.SetAction(parse =>
+        {
+            if (ReadPassword(parse.GetValue(stdin)) is not { } password)
+                return Fail(parse, "no password (give it on standard input with --password-stdin, or type it at the prompt)");
+            parse.InvocationConfiguration.Output.WriteLine(SecretHash.Of(password));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The password from standard input's first line, or typed at a prompt that does not echo it; never from an argument (shell history).</summary>
+    static string? ReadPassword(bool fromStdin)
+    {
+        // With input redirected there is no one to prompt: the first line is the password, as with --password-stdin.
+        var password = fromStdin || Console.IsInputRedirected
+            ? Console.In.ReadLine()
+            : AnsiConsole.Prompt(new TextPrompt<string>("Password:").Secret().AllowEmpty());
+        return string.IsNullOrEmpty(password) ? null : password;
     }
 
     static int Fail(ParseResult parse, string message)

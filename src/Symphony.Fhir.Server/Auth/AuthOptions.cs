@@ -28,6 +28,31 @@ public sealed class ClientOptions
     public string? JwksUrl { get; set; }
 }
 
+/// <summary>
+/// A user of the login page registered by configuration (<c>Auth:Users:{i}:*</c>), or stored by <c>symphony auth user add</c>:
+/// the FHIR resource the user is (fhirUser) and the scopes they may grant.
+/// </summary>
+public sealed class UserOptions
+{
+    public string UserName { get; set; } = "";
+
+    /// <summary>A <see cref="SecretHash"/> (<c>symphony auth user hash-password</c> prints one), never the password.</summary>
+    public string PasswordHash { get; set; } = "";
+
+    /// <summary>e.g. Practitioner/123.</summary>
+    public string FhirUser { get; set; } = "";
+
+    public string Scopes { get; set; } = "";
+
+    static readonly string[] UserTypes = ["Practitioner", "Patient", "RelatedPerson", "Person"];
+
+    /// <summary>Why <paramref name="fhirUser"/> cannot be a user's fhirUser, or null if it can.</summary>
+    public static string? FhirUserProblem(string? fhirUser) =>
+        fhirUser?.Split('/') is [var type, var id] && UserTypes.Contains(type) && System.Text.RegularExpressions.Regex.IsMatch(id, "^[A-Za-z0-9\\-.]{1,64}$")
+            ? null
+            : $"'{fhirUser}' is not a reference to a {string.Join(", ", UserTypes)} (e.g. Practitioner/123)";
+}
+
 /// <summary>The section "Auth", read in one place and checked at start.</summary>
 public sealed class AuthOptions
 {
@@ -51,6 +76,8 @@ public sealed class AuthOptions
     public string? AdminClientFile { get; set; }
 
     public List<ClientOptions> Clients { get; set; } = [];
+
+    public List<UserOptions> Users { get; set; } = [];
 
     public bool UsesBuiltInServer => Mode == AuthMode.Smart && string.IsNullOrEmpty(Authority);
 
@@ -79,6 +106,19 @@ public sealed class AuthOptions
             if (client.JwksUrl is { Length: > 0 } url && !Uri.TryCreate(url, UriKind.Absolute, out _))
                 return $"{at}:JwksUrl '{url}' is not an absolute URL.";
             if (SmartScope.ParseAll(client.Scopes).Problem is { } problem)
+                return $"{at}:Scopes: {problem}";
+        }
+        for (var i = 0; i < Users.Count; i++)
+        {
+            var user = Users[i];
+            var at = $"{Name("Users")}:{i}";
+            if (string.IsNullOrWhiteSpace(user.UserName))
+                return $"{at}:UserName is not set.";
+            if (!SecretHash.IsHash(user.PasswordHash))
+                return $"{at}:PasswordHash is not a hash (symphony auth user hash-password prints one).";
+            if (UserOptions.FhirUserProblem(user.FhirUser) is { } fhirUser)
+                return $"{at}:FhirUser: {fhirUser}";
+            if (SmartScope.ParseAll(user.Scopes).Problem is { } problem)
                 return $"{at}:Scopes: {problem}";
         }
         var duplicate = Clients.GroupBy(c => c.ClientId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);

@@ -7,7 +7,7 @@ namespace Symphony.Fhir.Server.Auth;
 
 /// <summary>
 /// What the built-in authorisation server keeps in the server's own database, so that every api process shares it and
-/// it survives a restart: its keys, the admin client, and the client assertion ids (jti) already used. The tables are
+/// it survives a restart: its keys, the admin client and the clients and users added by <c>symphony auth</c>, and the client assertion ids (jti) already used. The tables are
 /// created at start (<c>IF NOT EXISTS</c>) apart from the resource schema's migrations.
 /// </summary>
 public sealed class AuthStore(ServerOptions server, IServiceProvider services)
@@ -15,6 +15,7 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
     const string Schema = """
         CREATE TABLE IF NOT EXISTS auth_secret (name text PRIMARY KEY, value text NOT NULL, created_at text NOT NULL);
         CREATE TABLE IF NOT EXISTS auth_client (client_id text PRIMARY KEY, secret_hash text NOT NULL, scopes text NOT NULL, created_at text NOT NULL);
+        CREATE TABLE IF NOT EXISTS auth_user (user_name text PRIMARY KEY, password_hash text NOT NULL, fhir_user text NOT NULL, scopes text NOT NULL, created_at text NOT NULL);
         CREATE TABLE IF NOT EXISTS auth_assertion (jti text PRIMARY KEY, expires_at text NOT NULL);
         """;
 
@@ -110,6 +111,33 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
         return await ExecuteAsync(connection, "DELETE FROM auth_client WHERE client_id = @a", ct, clientId) == 1;
     }
 
+    /// <summary>Stores a user (for the login page) with a hashed password unless one of that name exists; false if it did.</summary>
+    public async Task<bool> AddUserAsync(string userName, string password, string fhirUser, string scopes, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        return await ExecuteAsync(connection,
+            "INSERT INTO auth_user (user_name, password_hash, fhir_user, scopes, created_at) VALUES (@a, @b, @c, @d, @e) ON CONFLICT (user_name) DO NOTHING", ct,
+            userName, SecretHash.Of(password), fhirUser, scopes, Now()) == 1;
+    }
+
+    /// <summary>The stored users, by name: never their passwords' hashes.</summary>
+    public async Task<IReadOnlyList<(string UserName, string FhirUser, string Scopes, string CreatedAt)>> ListUsersAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, "SELECT user_name, fhir_user, scopes, created_at FROM auth_user ORDER BY user_name");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var users = new List<(string, string, string, string)>();
+        while (await reader.ReadAsync(ct))
+            users.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        return users;
+    }
+
+    public async Task<bool> RemoveUserAsync(string userName, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        return await ExecuteAsync(connection, "DELETE FROM auth_user WHERE user_name = @a", ct, userName) == 1;
+    }
+
     public async Task<bool> HasClientsAsync(CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
@@ -149,7 +177,10 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
     }
 }
 
-/// <summary>PBKDF2-SHA256 hashes of client secrets, as "iterations.salt.hash" (base64).</summary>
+/// <summary>
+/// PBKDF2-SHA256 (<see cref="Rfc2898DeriveBytes"/>, 100 000 iterations, 16-byte salt) hashes of client secrets and user
+/// passwords, as "iterations.salt.hash" (base64): the stored form and the <c>Auth:Users:{i}:PasswordHash</c> form.
+/// </summary>
 public static class SecretHash
 {
     const int Iterations = 100_000;
@@ -164,6 +195,13 @@ public static class SecretHash
         var hash = Rfc2898DeriveBytes.Pbkdf2(secret, salt, Iterations, HashAlgorithmName.SHA256, 32);
         return $"{Iterations}.{Convert.ToBase64String(salt)}.{Convert.ToBase64String(hash)}";
     }
+
+    /// <summary>Whether <paramref name="stored"/> has the form <see cref="Of"/> makes (a password given where its hash is asked for has not).</summary>
+    public static bool IsHash(string? stored) =>
+        stored?.Split('.') is [var iterations, var salt, var hash] && int.TryParse(iterations, out var n) && n > 0
+        && IsBase64(salt) && IsBase64(hash);
+
+    static bool IsBase64(string text) => text.Length > 0 && Convert.TryFromBase64String(text, new byte[text.Length], out _);
 
     public static bool Matches(string secret, string stored)
     {

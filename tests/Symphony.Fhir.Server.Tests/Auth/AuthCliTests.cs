@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using cli::Symphony.Cli.Auth;
+using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Tests.Infrastructure;
 
 namespace Symphony.Fhir.Server.Tests.Auth;
@@ -48,6 +49,42 @@ public sealed class AuthCliTests
         var (code, _) = await RunAsync("auth", "client", "add", "two", "--scopes", "system/*.rs", "--secret", "s", "--jwks-url", "https://example.org/jwks",
             "--connection", backend.ServerSettings["Storage:SqlitePath"]!);
         Assert.Equal(1, code);
+    }
+
+    [Fact]
+    public async Task GivenAPasswordOnStandardInput_WhenAUserIsAddedAndAHashPrinted_ThenOnlyHashesAreKeptAndTheyMatchThePassword()
+    {
+        await using var backend = new SqliteTestBackend();
+        var database = backend.ServerSettings["Storage:SqlitePath"]!;
+        var (added, output) = await RunWithInputAsync("correct horse\n", "auth", "user", "add", "alice", "--fhir-user", "Practitioner/123", "--scopes", "user/*.rs openid fhirUser",
+            "--password-stdin", "--connection", database);
+        var (hashed, hash) = await RunWithInputAsync("correct horse\n", "auth", "user", "hash-password", "--password-stdin");
+        var (refused, _) = await RunWithInputAsync("x\n", "auth", "user", "add", "bob", "--fhir-user", "Observation/1", "--scopes", "user/*.rs", "--password-stdin", "--connection", database);
+
+        Assert.Equal(0, added);
+        Assert.DoesNotContain("correct horse", output, StringComparison.Ordinal);
+        var user = Assert.Single(await AuthStore.Open(database).ListUsersAsync());
+        Assert.Equal(("alice", "Practitioner/123", "user/*.rs openid fhirUser"), (user.UserName, user.FhirUser, user.Scopes));
+        Assert.Equal(0, hashed);
+        Assert.True(SecretHash.IsHash(hash.Trim()) && SecretHash.Matches("correct horse", hash.Trim()), hash);
+        Assert.Equal(1, refused);
+        Assert.Equal(0, (await RunWithInputAsync("", "auth", "user", "remove", "alice", "--connection", database)).Code);
+        Assert.Empty(await AuthStore.Open(database).ListUsersAsync());
+    }
+
+    /// <summary>The command with <paramref name="input"/> as standard input (only the password readers read it).</summary>
+    static async Task<(int Code, string Output)> RunWithInputAsync(string input, params string[] args)
+    {
+        var previous = Console.In;
+        Console.SetIn(new StringReader(input));
+        try
+        {
+            return await RunAsync(args);
+        }
+        finally
+        {
+            Console.SetIn(previous);
+        }
     }
 
     static async Task<(int Code, string Output)> RunAsync(params string[] args)

@@ -12,6 +12,7 @@ public sealed class AuthModeTests
     [InlineData("Auth:Clients:0:Scopes", "system/Patient.xyz", "Auth:Clients:0:Scopes")]
     [InlineData("Auth:Clients:0:Jwks", "{\"keys\":[]}", "needs exactly one of Secret, Jwks or JwksUrl")]
     [InlineData("Auth:TokenLifetime", "00:00:05", "Auth:TokenLifetime")]
+    [InlineData("Auth:Users:0:UserName", "alice", "Auth:Users:0:PasswordHash is not a hash")]
     public async Task GivenAnAuthSettingThatCannotWork_WhenTheServerStarts_ThenItStopsNamingTheSetting(string setting, string value, string message)
     {
         var failure = await InMemoryServer.StartupFailureAsync(setting, value);
