@@ -39,13 +39,29 @@ public static class AuthCommands
             var given = new[] { parse.GetValue(secret) is { Length: > 0 }, parse.GetValue(generate), parse.GetValue(jwks) is { Length: > 0 }, parse.GetValue(jwksUrl) is { Length: > 0 } };
             if (given.Count(g => g) != 1)
                 return Fail(parse, "give exactly one of --secret, --generate-secret, --jwks or --jwks-url");
-            if (parse.GetValue(jwks) is { Length: > 0 } || parse.GetValue(jwksUrl) is { Length: > 0 })
-                return Fail(parse, "clients with keys (JWKS) are registered by configuration for now: Auth:Clients:{i}:ClientId|Scopes|Jwks|JwksUrl (docs/auth.md)");
             var scopeText = parse.GetValue(scopes)!;
             if (SmartScope.ParseAll(scopeText).Problem is { } problem)
                 return Fail(parse, $"--scopes: {problem}");
+            var store = AuthStore.Open(parse.GetValue(connection)!);
+            if (parse.GetValue(jwks) is { Length: > 0 } || parse.GetValue(jwksUrl) is { Length: > 0 })
+            {
+                string? keySet = null;
+                if (parse.GetValue(jwks) is { Length: > 0 } file)
+                {
+                    keySet = File.Exists(file) ? await File.ReadAllTextAsync(file, ct) : null;
+                    if (keySet is null || ClientKeys.Parse(keySet) is null)
+                        return Fail(parse, $"--jwks: {file} is not a JSON Web Key Set with at least one signing key");
+                }
+                var url = parse.GetValue(jwksUrl);
+                if (url is { Length: > 0 } && !Uri.TryCreate(url, UriKind.Absolute, out _))
+                    return Fail(parse, $"--jwks-url: '{url}' is not an absolute URL");
+                if (!await store.AddKeyClientAsync(clientId, scopeText, keySet, url is { Length: > 0 } ? url : null, ct))
+                    return Fail(parse, $"a client '{clientId}' is already stored; remove it first");
+                parse.InvocationConfiguration.Output.WriteLine($"added client {clientId} ({scopeText}, {(keySet is null ? "jwks-url" : "jwks")})");
+                return 0;
+            }
             var value = parse.GetValue(generate) ? SecretHash.NewSecret() : parse.GetValue(secret)!;
-            if (!await AuthStore.Open(parse.GetValue(connection)!).AddClientAsync(clientId, value, scopeText, ct))
+            if (!await store.AddClientAsync(clientId, value, scopeText, ct))
                 return Fail(parse, $"a client '{clientId}' is already stored; remove it first");
             parse.InvocationConfiguration.Output.WriteLine($"added client {clientId} ({scopeText})");
             if (parse.GetValue(generate))
@@ -63,7 +79,7 @@ public static class AuthCommands
         {
             var table = new Table().AddColumns("Client", "Scopes", "Credential", "Created");
             foreach (var client in await AuthStore.Open(parse.GetValue(connection)!).ListClientsAsync(ct))
-                table.AddRow(Markup.Escape(client.ClientId), Markup.Escape(client.Scopes), "secret", Markup.Escape(client.CreatedAt));
+                table.AddRow(Markup.Escape(client.ClientId), Markup.Escape(client.Scopes), client.CredentialKind, Markup.Escape(client.CreatedAt));
             AnsiConsole.Write(table);
             return 0;
         });

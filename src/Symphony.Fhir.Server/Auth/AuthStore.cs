@@ -15,6 +15,7 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
     const string Schema = """
         CREATE TABLE IF NOT EXISTS auth_secret (name text PRIMARY KEY, value text NOT NULL, created_at text NOT NULL);
         CREATE TABLE IF NOT EXISTS auth_client (client_id text PRIMARY KEY, secret_hash text NOT NULL, scopes text NOT NULL, created_at text NOT NULL);
+        CREATE TABLE IF NOT EXISTS auth_client_key (client_id text PRIMARY KEY, jwks text, jwks_url text);
         CREATE TABLE IF NOT EXISTS auth_user (user_name text PRIMARY KEY, password_hash text NOT NULL, fhir_user text NOT NULL, scopes text NOT NULL, created_at text NOT NULL);
         CREATE TABLE IF NOT EXISTS auth_assertion (jti text PRIMARY KEY, expires_at text NOT NULL);
         """;
@@ -84,23 +85,50 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
             clientId, SecretHash.Of(secret), scopes, Now()) == 1;
     }
 
-    public async Task<(string SecretHash, string Scopes)?> FindClientAsync(string clientId, CancellationToken ct = default)
+    /// <summary>
+    /// Stores a SMART Backend Services client (an inline JWKS or a JWKS URL) unless one of that id exists; false if it did.
+    /// Its keys are in auth_client_key (a table of its own, so databases made before it keep their auth_client); its
+    /// secret_hash is empty, which no secret matches.
+    /// </summary>
+    public async Task<bool> AddKeyClientAsync(string clientId, string scopes, string? jwks, string? jwksUrl, CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
-        await using var command = Command(connection, "SELECT secret_hash, scopes FROM auth_client WHERE client_id = @a", clientId);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? (reader.GetString(0), reader.GetString(1)) : null;
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (await ExecuteAsync(transaction, "INSERT INTO auth_client (client_id, secret_hash, scopes, created_at) VALUES (@a, '', @b, @c) ON CONFLICT (client_id) DO NOTHING", ct,
+                clientId, scopes, Now()) != 1)
+            return false;
+        await ExecuteAsync(transaction, "DELETE FROM auth_client_key WHERE client_id = @a", ct, clientId);
+        await ExecuteAsync(transaction, "INSERT INTO auth_client_key (client_id, jwks, jwks_url) VALUES (@a, @b, @c)", ct,
+            clientId, (object?)jwks ?? DBNull.Value, (object?)jwksUrl ?? DBNull.Value);
+        await transaction.CommitAsync(ct);
+        return true;
     }
 
-    /// <summary>The stored clients, by id: never their secrets' hashes.</summary>
-    public async Task<IReadOnlyList<(string ClientId, string Scopes, string CreatedAt)>> ListClientsAsync(CancellationToken ct = default)
+    public async Task<StoredClient?> FindClientAsync(string clientId, CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
-        await using var command = Command(connection, "SELECT client_id, scopes, created_at FROM auth_client ORDER BY client_id");
+        await using var command = Command(connection, $"{ClientQuery} WHERE c.client_id = @a", clientId);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var clients = new List<(string, string, string)>();
+        return await reader.ReadAsync(ct) ? ReadClient(reader) : null;
+    }
+
+    const string ClientQuery = """
+        SELECT c.client_id, c.secret_hash, c.scopes, c.created_at, k.jwks, k.jwks_url
+        FROM auth_client c LEFT JOIN auth_client_key k ON k.client_id = c.client_id
+        """;
+
+    static StoredClient ReadClient(DbDataReader reader) => new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+        reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+
+    /// <summary>The stored clients, by id.</summary>
+    public async Task<IReadOnlyList<StoredClient>> ListClientsAsync(CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, $"{ClientQuery} ORDER BY c.client_id");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var clients = new List<StoredClient>();
         while (await reader.ReadAsync(ct))
-            clients.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            clients.Add(ReadClient(reader));
         return clients;
     }
 
@@ -108,7 +136,11 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
     public async Task<bool> RemoveClientAsync(string clientId, CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
-        return await ExecuteAsync(connection, "DELETE FROM auth_client WHERE client_id = @a", ct, clientId) == 1;
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await ExecuteAsync(transaction, "DELETE FROM auth_client_key WHERE client_id = @a", ct, clientId);
+        var removed = await ExecuteAsync(transaction, "DELETE FROM auth_client WHERE client_id = @a", ct, clientId) == 1;
+        await transaction.CommitAsync(ct);
+        return removed;
     }
 
     /// <summary>Stores a user (for the login page) with a hashed password unless one of that name exists; false if it did.</summary>
@@ -175,6 +207,23 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
         await using var command = Command(connection, sql, values);
         return await command.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>In <paramref name="transaction"/> (SQLite will not run a command outside the connection's open transaction).</summary>
+    static async Task<int> ExecuteAsync(DbTransaction transaction, string sql, CancellationToken ct, params object[] values)
+    {
+        await using var command = Command(transaction.Connection!, sql, values);
+        command.Transaction = transaction;
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+}
+
+/// <summary>A client of the auth_client table: a secret's hash, or (SMART Backend Services) an inline JWKS or a JWKS URL.</summary>
+public sealed record StoredClient(string ClientId, string SecretHash, string Scopes, string CreatedAt, string? Jwks, string? JwksUrl)
+{
+    public bool HasKeys => Jwks is { Length: > 0 } || JwksUrl is { Length: > 0 };
+
+    /// <summary>How it proves who it is, for listings: never the secret or its hash.</summary>
+    public string CredentialKind => Jwks is { Length: > 0 } ? "jwks" : JwksUrl is { Length: > 0 } ? "jwks-url" : "secret";
 }
 
 /// <summary>

@@ -12,7 +12,10 @@ public sealed record RegisteredClient(
     Func<string, bool>? CheckSecret,
     Func<CancellationToken, Task<IReadOnlyList<SecurityKey>>>? Keys);
 
-/// <summary>The clients of configuration (<c>Auth:Clients</c>) and the one the first start made (the admin client, in the database).</summary>
+/// <summary>
+/// The clients of configuration (<c>Auth:Clients</c>), then those of the database (the admin client the first start made and
+/// those <c>symphony auth client add</c> stored), read at each request so that an added or removed client counts at once.
+/// </summary>
 public sealed class ClientRegistry(IOptions<AuthOptions> options, AuthStore store)
 {
     public async Task<RegisteredClient?> FindAsync(string? clientId, CancellationToken ct)
@@ -26,7 +29,14 @@ public sealed class ClientRegistry(IOptions<AuthOptions> options, AuthStore stor
                 configured.Secret is { Length: > 0 } ? null : c => ClientKeys.ForAsync(configured, c));
         }
         if (await store.FindClientAsync(clientId, ct) is { } stored)
+        {
+            if (stored.HasKeys)
+            {
+                var keys = new ClientOptions { ClientId = clientId, Scopes = stored.Scopes, Jwks = stored.Jwks, JwksUrl = stored.JwksUrl };
+                return new RegisteredClient(clientId, Split(stored.Scopes), null, c => ClientKeys.ForAsync(keys, c));
+            }
             return new RegisteredClient(clientId, Split(stored.Scopes), given => SecretHash.Matches(given, stored.SecretHash), null);
+        }
         return null;
     }
 

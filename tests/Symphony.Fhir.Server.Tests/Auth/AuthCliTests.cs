@@ -3,8 +3,10 @@ extern alias cli;
 using System.CommandLine;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text.Json;
 using cli::Symphony.Cli.Auth;
+using Microsoft.IdentityModel.Tokens;
 using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Tests.Infrastructure;
 
@@ -40,6 +42,32 @@ public sealed class AuthCliTests
         var (refused, error) = await TokenAsync(client, "cli-client", secret);
         Assert.NotEqual(HttpStatusCode.OK, refused);
         Assert.Equal("invalid_client", error.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task GivenAClientAddedWithAJwksFile_WhenItSendsASignedAssertion_ThenItGetsATokenAndListShowsItsKind()
+    {
+        await using var backend = new SqliteTestBackend();
+        var settings = new Dictionary<string, string?>(backend.ServerSettings) { ["role"] = "api", ["Terminology:LoadAtStartup"] = "false" };
+        await using var factory = InMemoryServer.Start(settings);
+        using var client = factory.Server.CreateClient();
+        var database = settings["Storage:SqlitePath"]!;
+        using var key = RSA.Create(2048);
+        var jwksFile = Path.Combine(Path.GetDirectoryName(database)!, "client.jwks.json");
+        await File.WriteAllTextAsync(jwksFile, Jwks.Of(key, "cli-rsa"));
+
+        var (added, _) = await RunAsync("auth", "client", "add", "cli-backend", "--scopes", "system/Patient.rs", "--jwks", jwksFile, "--connection", database);
+        var assertion = BackendServicesTests<SqliteAuthServerFixture>.Assertion("cli-backend", new RsaSecurityKey(key) { KeyId = "cli-rsa" }, SecurityAlgorithms.RsaSha384);
+        var (status, body) = await BackendServicesTests<SqliteAuthServerFixture>.ExchangeAsync(client, assertion);
+        var (refused, _) = await TokenAsync(client, "cli-backend", ""); // a keyed client has no secret, not even an empty one
+
+        Assert.Equal(0, added);
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.NotEqual(HttpStatusCode.OK, refused);
+        var stored = Assert.Single(await AuthStore.Open(database).ListClientsAsync(), c => c.ClientId == "cli-backend");
+        Assert.Equal("jwks", stored.CredentialKind);
+        Assert.Equal(0, (await RunAsync("auth", "client", "remove", "cli-backend", "--connection", database)).Code);
+        Assert.DoesNotContain(await AuthStore.Open(database).ListClientsAsync(), c => c.ClientId == "cli-backend");
     }
 
     [Fact]

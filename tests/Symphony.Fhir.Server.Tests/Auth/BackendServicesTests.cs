@@ -21,7 +21,7 @@ public abstract class BackendServicesTests<TFixture>(TFixture fixture) : IClassF
 {
     const string TokenEndpoint = "http://localhost/auth/token";
 
-    static string Assertion(string clientId, SecurityKey key, string algorithm, TimeSpan? lifetime = null, string? jti = null)
+    internal static string Assertion(string clientId, SecurityKey key, string algorithm, TimeSpan? lifetime = null, string? jti = null)
     {
         var now = DateTime.UtcNow;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -36,7 +36,7 @@ public abstract class BackendServicesTests<TFixture>(TFixture fixture) : IClassF
         });
     }
 
-    static async Task<(HttpStatusCode Status, JsonElement Body)> ExchangeAsync(HttpClient client, string assertion, string scope = "system/Patient.rs")
+    internal static async Task<(HttpStatusCode Status, JsonElement Body)> ExchangeAsync(HttpClient client, string assertion, string scope = "system/Patient.rs")
     {
         var response = await client.PostAsync("/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
