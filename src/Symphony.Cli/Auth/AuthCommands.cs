@@ -7,9 +7,10 @@ using server::Symphony.Fhir.Server.Auth;
 namespace Symphony.Cli.Auth;
 
 /// <summary>
-/// <c>symphony auth client add|list|remove</c> and <c>symphony auth user add|list|remove|hash-password</c>: clients and users kept in the server's own database (table auth_client, the
-/// server's <see cref="AuthStore"/> and its hashing), so a running server accepts or refuses them at the next token
-/// request: it reads the table per request.
+/// <c>symphony auth client add|list|remove</c> and <c>symphony auth user add|list|remove|hash-password</c>: clients and
+/// users kept in the server's own database through the server's <see cref="AuthStore"/> and <see cref="SecretHash"/>
+/// (no second copy of the schema or the hashing). The server reads the clients per token request, so an added or
+/// removed client counts at once, without a restart.
 /// </summary>
 public static class AuthCommands
 {
