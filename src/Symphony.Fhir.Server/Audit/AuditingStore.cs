@@ -40,8 +40,14 @@ public sealed class AuditingStore(IResourceStore inner, IHttpContextAccessor htt
         return page;
     }
 
+    /// <remarks>
+    /// The system's history leaves the log out: each read of it would otherwise add to it, and the log is read as
+    /// AuditEvent (its type history and search) with an audit scope.
+    /// </remarks>
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken ct = default)
     {
+        if (query.ResourceType is null)
+            query = query with { ExceptType = AuditRequest.AuditEventType };
         var page = await inner.HistoryAsync(query, ct);
         AuditRequest.Current(http.HttpContext)?.Saw(page.Versions.Where(v => !v.IsDeleted));
         return page;

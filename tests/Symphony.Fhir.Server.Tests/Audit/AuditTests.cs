@@ -193,6 +193,18 @@ public abstract class AuditTests<TFixture>(TFixture fixture) : IClassFixture<TFi
     }
 
     [BackendFact]
+    public async Task GivenAuditedWrites_WhenTheSystemHistoryIsRead_ThenItLeavesTheLogOutAndTheLogsOwnHistoryHasIt()
+    {
+        using var client = fixture.Client;
+        await PutPatientAsync(client, NewId("audit-history"));
+        var system = await ReadAsync<Bundle>(await client.GetAsync("/_history?_count=100"));
+        Assert.NotEmpty(system.Entry);
+        Assert.DoesNotContain(system.Entry, e => e.FullUrl.Contains("/AuditEvent/"));
+        var log = await ReadAsync<Bundle>(await client.GetAsync("/AuditEvent/_history?_count=1"));
+        Assert.True(log.Total > 0);
+    }
+
+    [BackendFact]
     public async Task GivenRequestsWithAToken_WhenTheirEventsAreStored_ThenNoEventHoldsTheToken()
     {
         using var client = fixture.Anonymous();
