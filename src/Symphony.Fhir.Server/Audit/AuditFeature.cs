@@ -1,3 +1,4 @@
+using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Storage;
@@ -21,6 +22,15 @@ public static class AuditFeature
         services.Remove(storeRegistration);
         services.AddSingleton(sp => new AuditingStore(Resolve(sp, storeRegistration), sp.GetRequiredService<IHttpContextAccessor>()));
         services.AddSingleton<IResourceStore>(sp => sp.GetRequiredService<AuditingStore>());
+        // The log is read-only to clients: the CapabilityStatement says so (the store refuses the writes).
+        if (services.LastOrDefault(d => d.ServiceType == typeof(CapabilityStatement))?.ImplementationInstance is CapabilityStatement capabilities
+            && capabilities.Rest.SelectMany(r => r.Resource).FirstOrDefault(r => r.Type?.ToString() == AuditRequest.AuditEventType) is { } auditEvent)
+        {
+            auditEvent.Interaction.RemoveAll(i => i.Code is CapabilityStatement.TypeRestfulInteraction.Create
+                or CapabilityStatement.TypeRestfulInteraction.Update or CapabilityStatement.TypeRestfulInteraction.Delete);
+            auditEvent.UpdateCreate = false;
+            auditEvent.ConditionalCreate = false;
+        }
         services.AddSingleton<AuditQueue>();
         services.AddHostedService<AuditWriter>();
         return builder;

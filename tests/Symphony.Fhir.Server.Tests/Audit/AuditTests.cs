@@ -161,7 +161,7 @@ public abstract class AuditTests<TFixture>(TFixture fixture) : IClassFixture<TFi
     }
 
     [BackendFact]
-    public async Task GivenAnAuditEvent_WhenAClientPostsPutsOrDeletesIt_Then405WithAnOperationOutcome()
+    public async Task GivenAnAuditEvent_WhenAClientPostsPutsOrDeletesIt_Then405WithAnOperationOutcomeAndMetadataSaysReadOnly()
     {
         using var client = fixture.Client;
         var audit = new AuditEvent
@@ -190,6 +190,12 @@ public abstract class AuditTests<TFixture>(TFixture fixture) : IClassFixture<TFi
             Assert.Equal(OperationOutcome.IssueType.NotSupported, JsonIn.Deserialize<OperationOutcome>(body).Issue[0].Code);
         }
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/AuditEvent/forged")).StatusCode);
+        var metadata = await ReadAsync<CapabilityStatement>(await client.GetAsync("/metadata"));
+        var advertised = metadata.Rest[0].Resource.Single(r => r.Type?.ToString() == "AuditEvent").Interaction.Select(i => i.Code).ToList();
+        Assert.Contains(CapabilityStatement.TypeRestfulInteraction.SearchType, advertised);
+        Assert.DoesNotContain(CapabilityStatement.TypeRestfulInteraction.Create, advertised);
+        Assert.DoesNotContain(CapabilityStatement.TypeRestfulInteraction.Update, advertised);
+        Assert.DoesNotContain(CapabilityStatement.TypeRestfulInteraction.Delete, advertised);
     }
 
     [BackendFact]
