@@ -1,3 +1,4 @@
+using Symphony.Fhir.Server.Audit;
 using Symphony.Fhir.Server.Auth;
 using Symphony.Fhir.Server.Fhir;
 using Symphony.Fhir.Server.Health;
@@ -17,11 +18,15 @@ builder.AddFhirApi();
 builder.AddCoding();
 builder.AddReview();
 builder.AddTerminology();
+// Last: it wraps the store as the features above left it, so each FHIR write commits with its AuditEvent.
+builder.AddAudit();
 
 var app = builder.Build();
 app.UseFhirErrors();
 // Every route below needs a token but those marked AllowAnonymous (discovery, health); the token endpoint answers here.
 app.UseAuthentication();
+// Every read and write of resources is recorded as an AuditEvent (docs/auth.md, Audit).
+app.UseAudit();
 app.UseAuthorization();
 app.MapAuth();
 app.MapHealth();

@@ -26,8 +26,10 @@ public sealed class ScopePolicy(IOptions<AuthOptions> options)
         _off || Granted(context).Any(scope => scope.Context != SmartContext.Patient && scope.Covers(resourceType, permission));
 
     /// <summary>The patient whose compartment a patient/ scope limits this read or search to; null when no patient/ scope allows it.</summary>
+    /// <remarks>Never for AuditEvent: the log is read with an audit scope (system/ or user/AuditEvent.rs, or *), not a patient's.</remarks>
     public string? CompartmentFor(HttpContext context, string resourceType, SmartPermission permission) =>
         permission is SmartPermission.Read or SmartPermission.Search
+        && resourceType != "AuditEvent"
         && context.User.FindFirst(PatientCompartment.PatientClaim)?.Value is { Length: > 0 } patient
         && Granted(context).Any(scope => scope.Context == SmartContext.Patient && scope.Covers(resourceType, permission))
             ? patient

@@ -97,6 +97,8 @@ public sealed record SearchQuery(
 
 public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, IReadOnlyList<StoredResource> Included, int Total);
 
-public sealed record HistoryQuery(string? ResourceType = null, string? Id = null, int Count = 20, int Offset = 0, DateTimeOffset? Since = null);
+/// <summary>ExceptType leaves one type out of a system history (the audit log's own events).</summary>
+public sealed record HistoryQuery(
+    string? ResourceType = null, string? Id = null, int Count = 20, int Offset = 0, DateTimeOffset? Since = null, string? ExceptType = null);
 
 public sealed record HistoryPage(IReadOnlyList<StoredResource> Versions, int Total);

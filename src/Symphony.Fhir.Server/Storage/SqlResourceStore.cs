@@ -199,6 +199,11 @@ public abstract class SqlResourceStore : IResourceStore
                 where.Append(" AND h.resource_type = @type");
                 Add(command, "@type", query.ResourceType);
             }
+            if (query.ExceptType is not null)
+            {
+                where.Append(" AND h.resource_type <> @except");
+                Add(command, "@except", query.ExceptType);
+            }
             if (query.Id is not null)
             {
                 where.Append(" AND h.id = @id");
