@@ -152,9 +152,10 @@ public static class CodeOperation
             return FhirResult.Of(StatusCodes.Status200OK, answer);
         }
 
-        // Asynchronous: the text is kept as a Binary and coded by the jobs like any note; what it is coded with is checked
-        // now, so that a system or ValueSet the server does not hold is refused here rather than on the Task.
-        await TerminologyForAsync(services, terminology, date, ct);
+        // Asynchronous: the text is kept as a Binary and coded by the jobs like any note. A system or ValueSet it names is
+        // checked now, so that one the server does not hold is refused here rather than on the Task; the default ICD
+        // terminology needs no check, and an api process builds no coder for it.
+        if (systems.Count > 0 || valueSet is not null) await TerminologyForAsync(services, terminology, date, ct);
         var binary = new Binary
         {
             ContentType = "text/plain",
