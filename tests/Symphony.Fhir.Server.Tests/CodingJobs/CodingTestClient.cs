@@ -9,12 +9,14 @@ using Task = System.Threading.Tasks.Task;
 namespace Symphony.Fhir.Server.Tests.CodingJobs;
 
 /// <summary>What the coding tests do over HTTP against a coding server: FHIR bodies, searches, waiting for a note's Task.</summary>
-public sealed class CodingTestClient(CodingServerFixture fixture)
+public sealed class CodingTestClient(HttpClient http, IServiceProvider services)
 {
+    public CodingTestClient(CodingServerFixture fixture) : this(fixture.Client, fixture.Factory.Services) { }
+
     const string FhirJson = "application/fhir+json";
     static readonly FhirJsonDeserializer Json = new();
 
-    public HttpClient Http { get; } = fixture.Client;
+    public HttpClient Http { get; } = http;
 
     /// <summary>PUTs each resource under its id and asserts it was stored.</summary>
     public async Task PutAsync(params Resource[] resources)
@@ -30,7 +32,7 @@ public sealed class CodingTestClient(CodingServerFixture fixture)
     public async Task<FhirTask> WaitForTaskAsync(string documentId, Func<FhirTask.TaskStatus?, bool> done, string focusVersion = "1")
     {
         FhirTask? task = null;
-        var requests = fixture.Factory.Services.GetRequiredService<CodingRequests>();
+        var requests = services.GetRequiredService<CodingRequests>();
         await WaitAsync(async () =>
         {
             task = (await SearchAsync<FhirTask>($"Task?focus=DocumentReference/{documentId}")).SingleOrDefault();

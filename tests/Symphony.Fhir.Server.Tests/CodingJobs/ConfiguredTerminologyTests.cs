@@ -29,11 +29,11 @@ public sealed class ConfiguredTerminologyTests
         await using var servers = Servers.Start(backend, roles, configured: true);
         await ImportProblemListAsync(servers.Api);
 
-        await PutNoteAsync(servers.Api, "configured-note", Note);
-        var task = await WaitForTaskAsync(servers.Api, "configured-note");
+        await PutNoteAsync(servers.Coding, "configured-note", Note);
+        var task = await servers.Coding.WaitForTaskAsync("configured-note", Finished);
 
         Assert.Equal(FhirTask.TaskStatus.Completed, task.Status);
-        var conditions = await SearchAsync<Condition>(servers.Api, "Condition?encounter=Encounter/enc-configured-note");
+        var conditions = await servers.Coding.SearchAsync<Condition>("Condition?encounter=Encounter/enc-configured-note");
         Assert.Equal(["ASTHMA", "HTN"], conditions.Select(c => c.Code!.Coding[0].Code).Order());
         Assert.All(conditions, c => Assert.Equal((ProblemList, "1"), (c.Code!.Coding[0].System, c.Code.Coding[0].Version)));
         Assert.Contains(task.Note, n => n.Text == $"Coded with {ProblemList} 1.");
@@ -45,8 +45,8 @@ public sealed class ConfiguredTerminologyTests
         await using var backend = new SqliteTestBackend();
         await using var servers = Servers.Start(backend, "both", configured: true);
 
-        await PutNoteAsync(servers.Api, "unloaded-note", Note);
-        var task = await WaitForTaskAsync(servers.Api, "unloaded-note");
+        await PutNoteAsync(servers.Coding, "unloaded-note", Note);
+        var task = await servers.Coding.WaitForTaskAsync("unloaded-note", Finished);
 
         Assert.Equal(FhirTask.TaskStatus.Failed, task.Status);
         Assert.Contains(ProblemList, task.StatusReason?.Text);
@@ -97,6 +97,8 @@ public sealed class ConfiguredTerminologyTests
     {
         public HttpClient Api { get; } = api.CreateClient();
 
+        public CodingTestClient Coding => new(Api, api.Services);
+
         public static Servers Start(TestBackend backend, string roles, bool configured)
         {
             Dictionary<string, string?> Settings(string role)
@@ -139,34 +141,15 @@ public sealed class ConfiguredTerminologyTests
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    static async Task PutNoteAsync(HttpClient http, string id, string text)
+    static bool Finished(FhirTask.TaskStatus? status) => status is FhirTask.TaskStatus.Completed or FhirTask.TaskStatus.Failed;
+
+    static async Task PutNoteAsync(CodingTestClient coding, string id, string text)
     {
         var note = SyntheaNote.Load("outpatient");
         note.Document.Id = id;
         note.Document.Content[0].Attachment.Data = Encoding.UTF8.GetBytes(text);
         note.Encounter.Id = "enc-" + id;
         note.Document.Context!.Encounter[0].Reference = $"Encounter/{note.Encounter.Id}";
-        foreach (Resource resource in new Resource[] { note.Patient, note.Encounter, note.Document })
-        {
-            var response = await http.PutAsync($"/{resource.TypeName}/{resource.Id}", CodingTestClient.Body(resource));
-            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        }
-    }
-
-    static async Task<FhirTask> WaitForTaskAsync(HttpClient http, string documentId)
-    {
-        FhirTask? task = null;
-        await CodingTestClient.WaitAsync(async () =>
-        {
-            task = (await SearchAsync<FhirTask>(http, $"Task?focus=DocumentReference/{documentId}")).SingleOrDefault();
-            return task?.Status is FhirTask.TaskStatus.Completed or FhirTask.TaskStatus.Failed;
-        });
-        return task!;
-    }
-
-    static async Task<List<T>> SearchAsync<T>(HttpClient http, string query) where T : Resource
-    {
-        var bundle = Json.Deserialize<Bundle>(await http.GetStringAsync("/" + query + "&_count=100"));
-        return bundle.Entry.Where(e => e.Search?.Mode != Bundle.SearchEntryMode.Include).Select(e => (T)e.Resource!).ToList();
+        await coding.PutAsync(note.Patient, note.Encounter, note.Document);
     }
 }
