@@ -152,10 +152,10 @@ public sealed class AuthOptions
         return null;
     }
 
-    /// <summary>Why a space-separated list of redirect URIs cannot be used (each absolute, no fragment), or null if it can.</summary>
+    /// <summary>Why a space-separated list of redirect URIs cannot be used (each absolute, not a file path, no fragment), or null if it can.</summary>
     public static string? RedirectUriProblem(string? uris) =>
         (uris ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            .FirstOrDefault(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Fragment.Length > 0) is { } bad
+            .FirstOrDefault(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.IsFile || uri.Fragment.Length > 0) is { } bad
             ? $"'{bad}' is not an absolute URI without a fragment"
             : null;
 }
