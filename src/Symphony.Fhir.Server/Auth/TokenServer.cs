@@ -186,7 +186,7 @@ public static class TokenServer
     /// sign-in it carries, with its SMART launch context in the response. Client credentials: the client as subject, the
     /// scopes asked for (all it is registered for when none), the FHIR base URL as audience.
     /// </summary>
-    public sealed class IssueAccessToken(IOptions<AuthOptions> options, AuthStore store) : IOpenIddictServerHandler<HandleTokenRequestContext>
+    public sealed class IssueAccessToken(IOptions<AuthOptions> options, AuthStore store, LoginUsers users) : IOpenIddictServerHandler<HandleTokenRequestContext>
     {
         public async ValueTask HandleAsync(HandleTokenRequestContext context)
         {
@@ -201,6 +201,12 @@ public static class TokenServer
                 if (!await store.UseTokenAsync(spent, expires, context.Transaction.CancellationToken))
                 {
                     context.Reject(Errors.InvalidGrant, "The authorization code or refresh token has already been used.");
+                    return;
+                }
+                // A user removed (from configuration or by symphony auth user remove) gets no new tokens from an old refresh token.
+                if (await users.FindAsync(grant.GetClaim(Claims.Subject), context.Transaction.CancellationToken) is null)
+                {
+                    context.Reject(Errors.InvalidGrant, "The user of this sign-in is no longer registered.");
                     return;
                 }
                 context.SignIn(grant, Authorization.ContextParameters(grant));

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Symphony.Fhir.Server.Auth;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Symphony.Fhir.Server.Tests.Infrastructure;
 
@@ -298,6 +300,25 @@ public abstract class AppLaunchTests<TFixture>(TFixture fixture) : IClassFixture
         Assert.NotEqual(refresh, refreshed.GetProperty("refresh_token").GetString());
         var (again, error) = await browser.TokenAsync(form);
         Assert.Equal(HttpStatusCode.BadRequest, again);
+        Assert.Equal("invalid_grant", error.GetProperty("error").GetString());
+    }
+
+    [BackendFact]
+    public async Task GivenAUserRemovedAfterSignIn_WhenTheirRefreshTokenIsUsed_ThenInvalidGrant()
+    {
+        var store = fixture.Factory.Services.GetRequiredService<AuthStore>();
+        var name = "removed-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.True(await store.AddUserAsync(name, AppLaunchFixture.Password, "Practitioner/removed-1", "user/*.rs"));
+        using var browser = fixture.NewBrowser();
+        var body = await browser.LaunchAsync("user/*.rs offline_access", name);
+
+        Assert.True(await store.RemoveUserAsync(name));
+        var (status, error) = await browser.TokenAsync(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["refresh_token"] = body.GetProperty("refresh_token").GetString()!, ["client_id"] = AppLaunchFixture.App,
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_grant", error.GetProperty("error").GetString());
     }
 
