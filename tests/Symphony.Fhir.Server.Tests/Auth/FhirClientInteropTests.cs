@@ -12,7 +12,7 @@ namespace Symphony.Fhir.Server.Tests.Auth;
 
 /// <summary>
 /// Interop with a client written by others: the fhirclient npm library's Node adapter (tests/smart-app, installed with
-/// <c>npm ci</c> on first use) does a standalone launch against the server on Kestrel; the test is the user's browser,
+/// <c>npm ci --omit=optional</c> on first use) does a standalone launch against the server on Kestrel; the test is the user's browser,
 /// signing in on the login form, and the app answers with the patient it read with its token.
 /// </summary>
 public sealed class SqliteFhirClientInteropTests
@@ -47,7 +47,7 @@ public sealed class SqliteFhirClientInteropTests
 
         var appDirectory = SmartAppDirectory();
         if (!Directory.Exists(Path.Combine(appDirectory, "node_modules", "fhirclient")))
-            Assert.Equal(0, await RunAsync("npm", "ci --no-audit --no-fund", appDirectory, TimeSpan.FromMinutes(8)));
+            Assert.Equal(0, await RunAsync("npm", "ci --no-audit --no-fund --omit=optional", appDirectory, TimeSpan.FromMinutes(8)));
         using var app = Process.Start(new ProcessStartInfo("node", "app.js")
         {
             WorkingDirectory = appDirectory,
