@@ -6,11 +6,13 @@ using Symphony.Fhir.Server.Resources;
 using Symphony.Fhir.Server.Storage;
 using Symphony.Fhir.Server.CodingJobs;
 using Symphony.Fhir.Server.Review;
+using Symphony.Fhir.Server.Telemetry;
 using Symphony.Fhir.Server.Terminology;
 
 var builder = WebApplication.CreateBuilder(args);
 // Not a log line per request, wherever the server is started from (appsettings.json is read from the content root).
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+builder.AddTelemetry();
 builder.AddFhirStorage();
 builder.AddHealth();
 builder.AddAuth();
@@ -23,6 +25,8 @@ builder.AddAudit();
 
 var app = builder.Build();
 app.UseFhirErrors();
+// The Prometheus scrape port, when configured: anonymous, and nothing else is served on it.
+app.MapTelemetry();
 // Every route below needs a token but those marked AllowAnonymous (discovery, health); the token endpoint answers here.
 app.UseAuthentication();
 // Every read and write of resources is recorded as an AuditEvent (docs/auth.md, Audit).

@@ -177,12 +177,12 @@ public sealed class PostgresCodingReliabilityTests(ITestOutputHelper output)
     static async Task AssertCodedOnceAsync(PostgresDatabase db, int notes)
     {
         Assert.Equal(notes, await db.ScalarAsync<int>(DoneNotes));
-        Assert.Equal(notes, await db.ScalarAsync<int>("SELECT count(*) FROM resource WHERE resource_type = 'Task' AND content->'focus'->>'reference' LIKE 'DocumentReference/%' AND content->>'status' = 'completed'"));
+        Assert.Equal(notes, await db.ScalarAsync<int>("SELECT count(*) FROM resource JOIN resource_history USING (resource_type, id, version_id) WHERE resource_type = 'Task' AND content->'focus'->>'reference' LIKE 'DocumentReference/%' AND content->>'status' = 'completed'"));
         Assert.Equal(notes, await db.ScalarAsync<int>("SELECT count(*) FROM resource WHERE resource_type = 'Claim'"));
         Assert.True(await db.ScalarAsync<int>("SELECT count(*) FROM resource WHERE resource_type = 'Condition'") > 0);
         Assert.Empty(await db.ColumnAsync("""
             SELECT content->'evidence'->0->'detail'->0->>'reference' || ' ' || (content->'code'->'coding'->0->>'code')
-            FROM resource WHERE resource_type = 'Condition' GROUP BY 1 HAVING count(*) > 1
+            FROM resource JOIN resource_history USING (resource_type, id, version_id) WHERE resource_type = 'Condition' GROUP BY 1 HAVING count(*) > 1
             """));
     }
 

@@ -182,14 +182,14 @@ public sealed class TerminologyImportTests(ITestOutputHelper output)
     const string NoteText = "Assessment: community acquired pneumonia. Essential hypertension, stable on treatment.";
 
     static async Task<string> TaskStatusAsync(PostgresDatabase db, string noteId) =>
-        (await db.ColumnAsync($"SELECT content->>'status' FROM resource WHERE resource_type = 'Task' AND content->'focus'->>'reference' = 'DocumentReference/{noteId}'")).SingleOrDefault() ?? "";
+        (await db.ColumnAsync($"SELECT content->>'status' FROM resource JOIN resource_history USING (resource_type, id, version_id) WHERE resource_type = 'Task' AND content->'focus'->>'reference' = 'DocumentReference/{noteId}'")).SingleOrDefault() ?? "";
 
     static async Task<string> TaskNotesAsync(PostgresDatabase db, string noteId) => string.Join("\n", await db.ColumnAsync(
-        $"SELECT n->>'text' FROM resource, jsonb_array_elements(content->'note') n WHERE resource_type = 'Task' AND content->'focus'->>'reference' = 'DocumentReference/{noteId}'"));
+        $"SELECT n->>'text' FROM resource JOIN resource_history USING (resource_type, id, version_id), jsonb_array_elements(content->'note') n WHERE resource_type = 'Task' AND content->'focus'->>'reference' = 'DocumentReference/{noteId}'"));
 
     static Task<List<string>> ConditionVersionsAsync(PostgresDatabase db, string noteId) =>
         db.ColumnAsync($"""
-            SELECT c->>'version' FROM resource, jsonb_array_elements(content->'code'->'coding') c
+            SELECT c->>'version' FROM resource JOIN resource_history USING (resource_type, id, version_id), jsonb_array_elements(content->'code'->'coding') c
             WHERE resource_type = 'Condition' AND content->'evidence'->0->'detail'->0->>'reference' = 'DocumentReference/{noteId}'
               AND c->>'system' = 'http://hl7.org/fhir/sid/icd-10-cm'
             """);

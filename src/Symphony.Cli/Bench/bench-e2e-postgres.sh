@@ -10,6 +10,9 @@
 # it. POSTGRES (default Host=127.0.0.1;Username=postgres;Password=postgres;SSL Mode=Disable) must reach a local server
 # (its CPU is read from /proc, so run as a user who may read it). TLS is off by default: on loopback it protects nothing
 # and costs CPU on both ends (Npgsql prefers TLS when the server offers it, as Debian's PostgreSQL does).
+# PGSS=1: after each run, the bench database's statements by total time from pg_stat_statements (reset before the run;
+# needs shared_preload_libraries = 'pg_stat_statements' and the extension created in the postgres database).
+# The server processes inherit the environment: OTEL_EXPORTER_OTLP_ENDPOINT=… measures with telemetry exported.
 set -e
 data=$1; notes=$2; mode=$3; warm=${4:-200}
 db=${BENCH_DB:-symphony_bench_e2e}
@@ -18,12 +21,15 @@ logs=$(mktemp -d)
 psql "postgresql://postgres:postgres@127.0.0.1/postgres" -qc "CREATE DATABASE $db" 2>/dev/null || true
 export Storage__Provider=postgres ConnectionStrings__Postgres="$pg;Database=$db" Coding__Icd10CmVersion=2021
 server=src/Symphony.Fhir.Server/bin/Release/net10.0/Symphony.Fhir.Server.dll
+# The bench client's token: the admin client the api's first start on the database wrote (the content root is here).
+export SYMPHONY_CLIENT_FILE=${SYMPHONY_CLIENT_FILE:-$PWD/data/admin-client.json}
 bench="dotnet src/Symphony.Cli/bin/Release/net10.0/symphony.dll bench e2e --url http://127.0.0.1:5301 --data $data"
 cpu() { awk '{print ($14+$15)/100}' /proc/$1/stat; }
 pgcpu() {  # the postmaster, its live backends, and the backends that have exited
   local pm; pm=$(pgrep -o -x postgres)
   { awk '{print $14+$15+$16+$17}' /proc/$pm/stat; for c in $(pgrep -P $pm); do awk '{print $14+$15}' /proc/$c/stat 2>/dev/null; done; } | awk '{s+=$1} END {print s/100}'
 }
+psql_admin() { psql "postgresql://postgres:postgres@127.0.0.1/postgres" "$@"; }
 pids=(); names=()
 start() { dotnet $server --role $1 --urls http://127.0.0.1:$2 > $logs/$3.log 2>&1 & pids+=($!); names+=($3); }
 if [ "$mode" = both ]; then start both 5301 both; else
@@ -37,9 +43,13 @@ for f in $logs/worker*.log $logs/both.log; do [ -f $f ] && until grep -q "Coder 
 [ "$warm" -gt 0 ] && $bench --notes $warm > /dev/null
 for flag in "" --bundle; do
   sleep 2
+  [ -n "$PGSS" ] && psql_admin -qAtc "SELECT pg_stat_statements_reset()" > /dev/null
   declare -A before; for i in "${!pids[@]}"; do before[$i]=$(cpu ${pids[$i]}); done; pg0=$(pgcpu)
   echo "== $mode ${flag:---put}, $notes notes; $(uptime | sed 's/.*load/load/')"
   $bench --notes $notes $flag
   for i in "${!pids[@]}"; do echo "${names[$i]} CPU $(echo "$(cpu ${pids[$i]}) - ${before[$i]}" | bc) s"; done
   echo "PostgreSQL CPU $(echo "$(pgcpu) - $pg0" | bc) s (all databases); $(uptime | sed 's/.*load/load/')"
+  [ -n "$PGSS" ] && psql_admin -c "SELECT calls, round(total_exec_time::numeric, 0) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+      rows, wal_bytes, left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db') ORDER BY total_exec_time DESC LIMIT 20"
 done

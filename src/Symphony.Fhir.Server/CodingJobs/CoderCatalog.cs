@@ -117,7 +117,9 @@ public sealed class CoderCatalog(
         var (pcs, _) = Choose(releases.Icd10Pcs, "ICD-10-PCS", serviceDate, null);
         var cmVersion = await cm.Load(ct);
         var pcsVersion = await pcs.Load(ct);
-        var coder = _coders.GetValue(cmVersion, _ => new()).GetValue(pcsVersion, p => new Lazy<Coder>(() => new Coder(cmVersion, p))).Value;
+        var byPcs = _coders.GetValue(cmVersion, _ => new());
+        Telemetry.CodingTelemetry.CoderLookup(hit: byPcs.TryGetValue(pcsVersion, out var known) && known.IsValueCreated);
+        var coder = byPcs.GetValue(pcsVersion, p => new Lazy<Coder>(() => new Coder(cmVersion, p))).Value;
         return new CoderChoice(coder, new CodeSystemVersions(cm.Version, pcs.Version, cmNote));
     }
 

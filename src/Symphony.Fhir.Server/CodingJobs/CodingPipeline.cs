@@ -6,6 +6,7 @@ using Hl7.Fhir.Serialization;
 using Symphony.Fhir.Server.Intake;
 using Symphony.Fhir.Server.Review;
 using Symphony.Fhir.Server.Storage;
+using Symphony.Fhir.Server.Telemetry;
 using FhirTask = Hl7.Fhir.Model.Task;
 
 namespace Symphony.Fhir.Server.CodingJobs;
@@ -33,11 +34,12 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
     /// <summary>Codes the request; permanent failures are recorded on the request and its Task, transient ones hand it back.</summary>
     public async System.Threading.Tasks.Task ProcessAsync(CodingRequest request, CancellationToken ct)
     {
+        using var job = CodingTelemetry.StartJob(request);
         try
         {
             switch (request.FocusType)
             {
-                case "DocumentReference": await CodeDocumentAsync(request, ct); break;
+                case "DocumentReference": await CodeDocumentAsync(request, job, ct); break;
                 case "Encounter": await CodeEncounterNotesAsync(request, ct); break;
                 case "Binary": await CodeInlineTextAsync(request, ct); break;
                 default: throw new CodingFailure($"Cannot code a {request.FocusType}.");
@@ -45,23 +47,27 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         }
         catch (StaleRequest stale)
         {
+            job.Outcome = CodingTelemetry.Outcomes.Stale;
             logger.LogInformation("{Request} not written: {Reason}", request.Id, stale.Message);
         }
         catch (Exception e) when (e is CodingFailure || (request.Attempts >= MaxAttempts && e is not OperationCanceledException))
         {
+            job.Outcome = CodingTelemetry.Outcomes.Failed;
             logger.LogWarning("{Request} failed: {Error}", request.Id, e.Message);
             await FailAsync(request, e.Message, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            job.Outcome = CodingTelemetry.Outcomes.Retry;
             logger.LogWarning(e, "{Request} attempt {Attempt} failed; it will be retried", request.Id, request.Attempts);
             try { await requests.ReleaseAsync(request, CancellationToken.None); }
             catch (Exception releaseError) { logger.LogWarning("Could not hand back {Request} ({Error}); its lease will expire", request.Id, releaseError.Message); }
         }
     }
 
-    async System.Threading.Tasks.Task CodeDocumentAsync(CodingRequest request, CancellationToken ct)
+    async System.Threading.Tasks.Task CodeDocumentAsync(CodingRequest request, CodingTelemetry.CodingJobTelemetry job, CancellationToken ct)
     {
+        job.Stage(CodingTelemetry.Stages.Decode);
         var document = await ReadAsync<DocumentReference>("DocumentReference", request.FocusId, ct)
             ?? throw new CodingFailure($"DocumentReference/{request.FocusId} no longer exists.");
         var language = NoteLanguage.Of(document, languages.Value.Default);
@@ -75,6 +81,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
             try
             {
                 await WaitForEncounterAsync(request, document, encounterId, ct);
+                job.Outcome = CodingTelemetry.Outcomes.Waiting;
                 return;
             }
             catch (EncounterArrived)
@@ -92,8 +99,10 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var serviceDate = EncounterContext.ServiceDate(encounter, document);
         var (coder, versions, allowed) = await TerminologyForAsync(coders.Configured, serviceDate, ct);
         var options = new CodingOptions { Setting = EncounterContext.Setting(encounter), Language = language, AllowedCodes = allowed, StatusCodes = coders.StatusCodes };
+        job.Stage(CodingTelemetry.Stages.Code);
         var (result, identity, run) = await agents.CodeAsync(coder, text.Text!, options, agents.ModeFor(request.Mode), ct);
 
+        job.Stage(CodingTelemetry.Stages.WriteBack);
         // The machine never overrides a person: codes decided on for this note version keep the resources the reviewer left,
         // and a rejected code is not suggested again.
         var documentVersion = int.Parse(document.Meta!.VersionId!, System.Globalization.CultureInfo.InvariantCulture);

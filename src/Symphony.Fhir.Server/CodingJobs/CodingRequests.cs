@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 using Symphony.Fhir.Server.Storage;
+using Symphony.Fhir.Server.Telemetry;
 
 namespace Symphony.Fhir.Server.CodingJobs;
 
@@ -17,13 +18,21 @@ public static class CodingRequestStatus
     public const string Cancelled = "cancelled";
 }
 
-/// <summary>A row of coding_request: what to code (the focus) and how far it got.</summary>
+/// <summary>
+/// A row of coding_request: what to code (the focus) and how far it got; <paramref name="TraceParent"/> is the W3C trace
+/// context of the request that recorded it, which the coding job's span continues.
+/// </summary>
 public sealed record CodingRequest(
     string Id, string FocusType, string FocusId, int FocusVersion, string Status, int Attempts,
-    string? ClaimToken, string? Error, string? WrittenIds, string? Result, string? Mode = null, string? WaitingFor = null)
+    string? ClaimToken, string? Error, string? WrittenIds, string? Result, string? Mode = null, string? WaitingFor = null, string? TraceParent = null)
 {
     public string FocusReference => $"{FocusType}/{FocusId}";
+
+    /// <summary>The claim that handed this request to a worker (not a column): when, and with how many others.</summary>
+    public ClaimWindow? Claim { get; init; }
 }
+
+public sealed record ClaimWindow(DateTimeOffset Started, DateTimeOffset Ended, int BatchSize);
 
 /// <summary>The Encounter a note waits for was stored while the note decided to wait: its coding starts over.</summary>
 public sealed class EncounterArrived(string encounterId) : Exception($"Encounter/{encounterId} was stored meanwhile");
@@ -38,7 +47,7 @@ public sealed record CodedNote(string DocumentId, int Version, string ResultJson
 /// </summary>
 public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options)
 {
-    const string Columns = "id, focus_type, focus_id, focus_version, status, attempts, claim_token, error, written_ids, result, mode, waiting_for";
+    const string Columns = "id, focus_type, focus_id, focus_version, status, attempts, claim_token, error, written_ids, result, mode, waiting_for, trace_parent";
 
     /// <summary>One request per focus resource: a new version of the note re-opens the same request (and its Task).</summary>
     public static string IdFor(string focusType, string focusId) =>
@@ -53,13 +62,15 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
     {
         var now = Now();
         await ExecuteAsync(tx, """
-            INSERT INTO coding_request (id, focus_type, focus_id, focus_version, status, attempts, created_at, updated_at, mode)
-            VALUES (@id, @type, @focus, @version, 'pending', 0, @now, @now, @mode)
+            INSERT INTO coding_request (id, focus_type, focus_id, focus_version, status, attempts, created_at, updated_at, mode, trace_parent)
+            VALUES (@id, @type, @focus, @version, 'pending', 0, @now, @now, @mode, @trace)
             ON CONFLICT (id) DO UPDATE SET focus_version = excluded.focus_version, status = 'pending', attempts = 0,
-                claim_token = NULL, lease_until = NULL, error = NULL, waiting_for = NULL, updated_at = excluded.updated_at, mode = excluded.mode
+                claim_token = NULL, lease_until = NULL, error = NULL, waiting_for = NULL, updated_at = excluded.updated_at, mode = excluded.mode,
+                trace_parent = excluded.trace_parent
             WHERE coding_request.focus_version <> excluded.focus_version OR coding_request.status IN ('failed', 'cancelled')
                 OR (excluded.mode IS NOT NULL AND (coding_request.mode IS NULL OR coding_request.mode <> excluded.mode))
-            """, ct, ("@id", IdFor(focusType, focusId)), ("@type", focusType), ("@focus", focusId), ("@version", focusVersion), ("@now", now), ("@mode", mode));
+            """, ct, ("@id", IdFor(focusType, focusId)), ("@type", focusType), ("@focus", focusId), ("@version", focusVersion), ("@now", now), ("@mode", mode),
+            ("@trace", CodingTelemetry.CurrentTraceParent()));
     }
 
     /// <summary>
@@ -105,6 +116,7 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
     {
         IReadOnlyList<CodingRequest> claimed = [];
         var token = Guid.NewGuid().ToString("N");
+        var started = DateTimeOffset.UtcNow;
         await store.WriteAsync([], async (tx, token2) =>
         {
             var skipLocked = tx.Connection is NpgsqlConnection ? "FOR UPDATE SKIP LOCKED" : "";
@@ -118,7 +130,10 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
                 RETURNING {Columns}
                 """, token2, ("@token", token), ("@lease", Now() + (long)options.Value.Lease.TotalMilliseconds), ("@now", Now()), ("@max", max), ("@only", onlyId ?? ""));
         }, ct);
-        return claimed;
+        var window = new ClaimWindow(started, DateTimeOffset.UtcNow, claimed.Count);
+        if (claimed.Count == 0) return claimed;
+        CodingTelemetry.ClaimTook(window.Ended - window.Started);
+        return claimed.Select(r => r with { Claim = window }).ToList();
     }
 
     /// <summary>
@@ -195,15 +210,26 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
         return cancelled;
     }
 
-    /// <summary>How many requests wait to be claimed (pending, or running with an expired lease).</summary>
+    /// <summary>
+    /// How many requests wait to be claimed (pending, or running with an expired lease); the telemetry's queue gauges report
+    /// the count and the oldest one's wait from here, so they cost no query of their own.
+    /// </summary>
     public async Task<int> CountClaimableAsync(CancellationToken ct)
     {
         var count = 0;
+        long? oldest = null;
         await store.WriteAsync([], async (tx, c) =>
         {
-            await using var command = Command(tx, "SELECT COUNT(*) FROM coding_request WHERE status = 'pending' OR (status = 'running' AND lease_until < @now)", ("@now", Now()));
-            count = Convert.ToInt32(await command.ExecuteScalarAsync(c));
+            await using var command = Command(tx, """
+                SELECT COUNT(*), MIN(CASE WHEN status = 'pending' THEN updated_at ELSE lease_until END) FROM coding_request
+                WHERE status = 'pending' OR (status = 'running' AND lease_until < @now)
+                """, ("@now", Now()));
+            await using var reader = await command.ExecuteReaderAsync(c);
+            await reader.ReadAsync(c);
+            count = Convert.ToInt32(reader.GetValue(0));
+            oldest = reader.IsDBNull(1) ? null : Convert.ToInt64(reader.GetValue(1));
         }, ct);
+        CodingTelemetry.QueueObserved(count, oldest);
         return count;
     }
 
@@ -252,7 +278,7 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
         string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
         while (await reader.ReadAsync(ct))
             rows.Add(new CodingRequest(reader.GetString(0), reader.GetString(1), reader.GetString(2), Convert.ToInt32(reader.GetValue(3)),
-                reader.GetString(4), Convert.ToInt32(reader.GetValue(5)), Text(6), Text(7), Text(8), Text(9), Text(10), Text(11)));
+                reader.GetString(4), Convert.ToInt32(reader.GetValue(5)), Text(6), Text(7), Text(8), Text(9), Text(10), Text(11), Text(12)));
         return rows;
     }
 }

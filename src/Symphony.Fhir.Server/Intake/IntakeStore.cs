@@ -2,6 +2,7 @@ using System.Data.Common;
 using Hl7.Fhir.Model;
 using Symphony.Fhir.Server.CodingJobs;
 using Symphony.Fhir.Server.Storage;
+using Symphony.Fhir.Server.Telemetry;
 
 namespace Symphony.Fhir.Server.Intake;
 
@@ -46,6 +47,7 @@ public sealed class IntakeStore(IResourceStore inner, CodingSignal signal) : IRe
             if (alsoInTransaction is not null)
                 await alsoInTransaction(tx, c);
         }, ct);
+        CodingTelemetry.NotesAccepted(intake.Count(w => w.ResourceType == "DocumentReference"));
         signal.RequestDrain();
         return results;
     }

@@ -7,12 +7,16 @@ using Hl7.Fhir.Serialization;
 namespace Symphony.Fhir.Server.Storage;
 
 /// <summary>
-/// The storage logic both backends share: tables <c>resource</c> (current versions), <c>resource_history</c>
-/// (every version) and <c>search_index</c> (extracted search values), written in one transaction per call.
-/// Subclasses supply connections, locking and the few SQL spellings that differ.
+/// The storage logic both backends share: tables <c>resource</c> (which version is current), <c>resource_history</c>
+/// (every version with its JSON, the only copy of it) and <c>search_index</c> (extracted search values), written in one
+/// transaction per call. Subclasses supply connections, locking and the few SQL spellings that differ.
 /// </summary>
 public abstract class SqlResourceStore : IResourceStore
 {
+    /// <summary>Current versions with their JSON (alias <c>h</c>): a version's content is stored once, in its history row.</summary>
+    private const string CurrentVersions =
+        "resource r JOIN resource_history h ON h.resource_type = r.resource_type AND h.id = r.id AND h.version_id = r.version_id";
+
     private readonly FhirJsonSerializer _serializer = new();
     private readonly FhirJsonDeserializer _deserializer = new();
     private readonly SemaphoreSlim _migrationGate = new(1, 1);
@@ -112,7 +116,7 @@ public abstract class SqlResourceStore : IResourceStore
         await MigrateAsync(ct);
         await using var connection = await OpenAsync(ct);
         await using var command = Command(connection,
-            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r WHERE r.resource_type = @type AND r.id = @id");
+            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("h")} FROM {CurrentVersions} WHERE r.resource_type = @type AND r.id = @id");
         Add(command, "@type", resourceType);
         Add(command, "@id", id);
         return (await ReadAllAsync(command, ct)).SingleOrDefault();
@@ -175,7 +179,7 @@ public abstract class SqlResourceStore : IResourceStore
         await using var select = Command(connection, "");
         var order = query.NewestFirst ? "DESC" : "ASC";
         select.CommandText =
-            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r " +
+            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("h")} FROM {CurrentVersions} " +
             $"WHERE {Where(query, select)} ORDER BY r.last_updated {order}, r.id {order} LIMIT @limit OFFSET @offset";
         Add(select, "@limit", query.Count);
         Add(select, "@offset", query.Offset);
@@ -253,7 +257,7 @@ public abstract class SqlResourceStore : IResourceStore
             return $"(r.resource_type = @t{g} AND r.id IN ({ids}))";
         });
         read.CommandText = (lockStatement is null ? "" : lockStatement + ";\n") +
-            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r WHERE {string.Join(" OR ", byType)}";
+            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("h")} FROM {CurrentVersions} WHERE {string.Join(" OR ", byType)}";
         foreach (var row in await ReadAllAsync(read, ct, skipResults: lockStatement is null ? 0 : 1))
             current[(row.ResourceType, row.Id)] = row;
         return current;
@@ -316,8 +320,9 @@ public abstract class SqlResourceStore : IResourceStore
     }
 
     /// <summary>
-    /// Stores new versions in as few statements as the parameter budget allows: every version into resource_history, the last
-    /// one of each resource into resource, and that one's search values in place of the resource's earlier ones.
+    /// Stores new versions in as few statements as the parameter budget allows: every version into resource_history (the JSON's
+    /// only copy), the last one of each resource's number into resource, and that one's search values in place of the
+    /// resource's earlier ones.
     /// </summary>
     private async System.Threading.Tasks.Task StoreVersionsAsync(
         DbTransaction transaction, IReadOnlyList<(StoredResource Version, IReadOnlyList<IndexRow> Index)> versions, CancellationToken ct)
@@ -335,10 +340,11 @@ public abstract class SqlResourceStore : IResourceStore
 
         await batch.AddRowsAsync("INSERT INTO resource_history (resource_type, id, version_id, last_updated, is_deleted, content) VALUES ",
             versions, v => Row(v.Version), "", ct);
-        await batch.AddRowsAsync("INSERT INTO resource (resource_type, id, version_id, last_updated, is_deleted, content) VALUES ",
-            latest, v => Row(v.Version),
+        await batch.AddRowsAsync("INSERT INTO resource (resource_type, id, version_id, last_updated, is_deleted) VALUES ",
+            latest, v => $"({batch.Parameter(v.Version.ResourceType)}, {batch.Parameter(v.Version.Id)}, {batch.Parameter(v.Version.VersionId)}, " +
+                         $"{batch.Parameter(ToDb(v.Version.LastUpdated))}, {batch.Parameter(v.Version.IsDeleted)})",
             " ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id, last_updated = excluded.last_updated, " +
-            "is_deleted = excluded.is_deleted, content = excluded.content", ct);
+            "is_deleted = excluded.is_deleted", ct);
         await batch.AddRowsAsync("DELETE FROM search_index WHERE ", replaced,
             v => $"(resource_type = {batch.Parameter(v.Version.ResourceType)} AND resource_id = {batch.Parameter(v.Version.Id)})", "", ct, separator: " OR ");
         var index = latest.SelectMany(v => v.Index.Select(row => (v.Version, Row: row))).ToList();
@@ -478,7 +484,7 @@ public abstract class SqlResourceStore : IResourceStore
             return $"(r.resource_type = @t{i} AND r.id = @i{i})";
         }));
         select.CommandText =
-            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("r")} FROM resource r " +
+            $"SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.is_deleted, {JsonText("h")} FROM {CurrentVersions} " +
             $"WHERE NOT r.is_deleted AND ({pairs})";
         return await ReadAllAsync(select, ct);
     }
