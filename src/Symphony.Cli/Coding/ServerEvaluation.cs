@@ -127,8 +127,20 @@ public static class ServerEvaluation
                 .Select(i => i.Diagnostics ?? "").Where(d => d.StartsWith("decision ", StringComparison.Ordinal))
                 .Select(d => int.Parse(d["decision ".Length..d.IndexOf(':')], System.Globalization.CultureInfo.InvariantCulture) - 1).ToHashSet();
             if (refused.Count == 0) throw new InvalidOperationException($"$review of DocumentReference/{id}: {answer}");
-            leftOut.AddRange(refused.Select(i => decisions[i].Part.First(p => p.Name == "code").Value is Hl7.Fhir.Model.Coding { Code: { } code } ? code : "?"));
-            decisions = decisions.Where((_, i) => !refused.Contains(i)).ToList();
+            foreach (var i in refused)
+            {
+                // CodiEsp writes ICD-10-CM codes without their 7th character (W19.XXXA as w19.xxx): a site's coder records the
+                // whole code, the initial encounter's. Tried once; a code still refused is left out.
+                var coding = (Hl7.Fhir.Model.Coding)decisions[i].Part.First(p => p.Name == "code").Value!;
+                if (coding.System == CodeSystems.Icd10Cm && coding.Code!.Replace(".", "").Length == 6)
+                    coding.Code += "A";
+                else
+                {
+                    leftOut.Add(coding.Code!);
+                    decisions[i] = null!;
+                }
+            }
+            decisions = decisions.Where(d => d is not null).ToList();
         }
         return (0, leftOut);
     }
