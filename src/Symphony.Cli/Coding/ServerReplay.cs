@@ -29,6 +29,7 @@ public static class ServerReplay
         List<CodiEspPrediction> predictions = [];
         foreach (var target in targets)
         {
+            await ServerToken.AuthorizeAsync(http, server); // a fresh token per step: a whole curve outlasts one
             if (target > reviewed)
             {
                 var batch = reviewTexts.Skip(reviewed).Take(target - reviewed).ToList();
