@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Draws docs/review-learning-curve.png from learning-curve.tsv (reviewed notes, then D, P, X F1 on CodiEsp dev).
 
 The figures come from `symphony eval codiesp --server <url> --split dev --language es --adapt-from train

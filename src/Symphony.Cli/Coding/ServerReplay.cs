@@ -45,7 +45,7 @@ public static class ServerReplay
                 Console.WriteLine($"site lexicon {language.ToCode()} version {version}: {entries} phrases from {fromDecisions} decisions");
             }
             predictions = await CodeAsync(http, scored, language, expected, deadline);
-            Console.WriteLine($"after {reviewed} reviewed notes:");
+            Console.WriteLine(reviewSplits.Count == 0 ? "with the server's own site lexicon:" : $"after {reviewed} reviewed notes:");
             print(scored, predictions, language);
         }
         return predictions;
