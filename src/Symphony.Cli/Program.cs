@@ -7,6 +7,7 @@ var root = new RootCommand("symphony — Symphony.Fhir command line: terminology
 foreach (var command in CodingCommands.Create()) root.Add(command);
 root.Add(TerminologyCommands.Create());
 root.Add(Symphony.Cli.Auth.AuthCommands.Create());
+root.Add(Symphony.Cli.Lexicon.LexiconCommands.Create());
 root.Add(Symphony.Cli.Profiles.ProfilesCommand.Create());
 root.Add(Symphony.Cli.Agent.DevCommands.Create());
 root.Add(new Command("bench", "Benchmarks that print figures")

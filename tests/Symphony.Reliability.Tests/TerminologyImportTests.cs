@@ -233,7 +233,7 @@ public sealed class TerminologyImportTests(ITestOutputHelper output)
         return lines;
     }
 
-    static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Symphony.Fhir.sln"))) dir = dir.Parent;
@@ -241,7 +241,7 @@ public sealed class TerminologyImportTests(ITestOutputHelper output)
     }
 
     /// <summary>The CLI built with the same configuration as these tests.</summary>
-    static string CliDll()
+    internal static string CliDll()
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         var dll = Path.Combine(RepositoryRoot(), "src", "Symphony.Cli", "bin", configuration, "net10.0", "symphony.dll");

@@ -28,13 +28,14 @@ public static class EvalCodiEspCommand
         var disable = new Option<string?>("--disable") { Description = "Switch components off to measure them: descriptions,inclusion,notes,index,procedures,synonyms,translations." };
         var folds = new Option<int>("--folds") { Description = "Cross-validate on the split itself (Spanish): documents are dealt into this many folds in name order; each fold is coded with a site lexicon built from the other folds' X annotations; scores are pooled.", DefaultValueFactory = _ => 0 };
         var widen = new Option<int>("--widen-references") { Description = "Analysis only: X references take in whole neighbouring words within this many characters on each side, to see how much of the X score depends on the measure's 10-character slack. The default 0 writes the coder's evidence spans as they are, which is what the X figures report." };
-        var server = new Option<string?>("--server") { Description = "Code through a running server at this base URL instead (PUTs a Patient, an inpatient Encounter and a DocumentReference with the language per document, waits for the Tasks, reads the Conditions back); scores D only. The server codes with its own settings: --adapt-from, --disable and the CodiEsp convention do not apply (it follows the guidelines)." };
+        var server = new Option<string?>("--server") { Description = "Code through a running server at this base URL instead (PUTs a Patient, an inpatient Encounter and a DocumentReference with the language per document, waits for the Tasks, reads the Conditions, Procedures and their Provenance spans back) and score D, P and X. With --adapt-from, first sends those splits' notes and reviews each against its gold annotations through $review, then waits for the server's site lexicon. The server codes as for real (the guidelines); --disable and the CodiEsp convention do not apply." };
+        var reviewSteps = new Option<string?>("--review-steps") { Description = "With --server and --adapt-from: score the split after reviewing each of these numbers of notes (e.g. 0,25,50,100,250,500; in name order), for a learning curve. Default: all of them, once." };
         var serverTimeout = new Option<int>("--server-timeout") { Description = "Minutes to wait for the server to code the split.", DefaultValueFactory = _ => 30 };
         var writeLexicon = new Option<FileInfo?>("--write-lexicon") { Description = "Also write the site lexicon built by --adapt-from to this TSV." };
         var terminology = new Option<FileInfo?>("--terminology") { Description = "Code against a FHIR CodeSystem (.json/.xml) or package (.tgz) instead of the shipped ICD-10-CM/PCS, read as any code system: displays, designations and hierarchy only (e.g. one written by `terminology export-fhir`). Its codes are scored as the diagnoses." };
         var system = new Option<string?>("--system") { Description = "With --terminology: the CodeSystem url to code against (needed when the file holds several)." };
         var command = new Command("codiesp", "Code a CodiEsp split, write CodiEsp-format predictions and print P/R/F1/MAP.")
-            { data, split, language, adaptFrom, output, guidelines, minWeight, disable, writeLexicon, widen, folds, server, serverTimeout, terminology, system };
+            { data, split, language, adaptFrom, output, guidelines, minWeight, disable, writeLexicon, widen, folds, server, serverTimeout, reviewSteps, terminology, system };
         command.SetAction(parse =>
         {
             var lang = LanguageCodes.Parse(parse.GetValue(language)!);
@@ -45,11 +46,12 @@ public static class EvalCodiEspCommand
             var corpus = CodiEspSplit.Load(dataDir, splitName, lang);
             if (parse.GetValue(server) is { Length: > 0 } serverUrl)
             {
-                var coded = ServerEvaluation.CodeAsync(new Uri(serverUrl.TrimEnd('/') + "/"), corpus, lang, TimeSpan.FromMinutes(parse.GetValue(serverTimeout))).GetAwaiter().GetResult();
-                Console.WriteLine($"coded {coded.Count} documents through {serverUrl} in {clock.Elapsed.TotalSeconds:0.0} s");
+                var splits = (parse.GetValue(adaptFrom) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var steps = (parse.GetValue(reviewSteps) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToList();
+                var coded = ServerReplay.RunAsync(new Uri(serverUrl.TrimEnd('/') + "/"), dataDir, corpus, lang, splits, steps,
+                    TimeSpan.FromMinutes(parse.GetValue(serverTimeout)), Print).GetAwaiter().GetResult();
+                Console.WriteLine($"done through {serverUrl} in {clock.Elapsed.TotalSeconds:0.0} s");
                 CodiEspWriter.Write(parse.GetValue(output)!.FullName, coded);
-                if (corpus.GoldD is { } serverGoldD)
-                    Console.WriteLine($"D  {CodiEspScorer.ScoreCodes(coded.ToDictionary(p => p.Document, p => p.Diagnoses), serverGoldD)}");
                 return 0;
             }
 
@@ -116,18 +118,24 @@ public static class EvalCodiEspCommand
             CodiEspWriter.Write(outDir, predictions);
             Console.WriteLine($"wrote {Path.Combine(outDir, "D.tsv")}, P.tsv, X.tsv");
 
-            if (corpus.GoldD is { } goldD)
-                Console.WriteLine($"D  {CodiEspScorer.ScoreCodes(predictions.ToDictionary(p => p.Document, p => p.Diagnoses), goldD)}");
-            if (corpus.GoldP is { } goldP)
-                Console.WriteLine($"P  {CodiEspScorer.ScoreCodes(predictions.ToDictionary(p => p.Document, p => p.Procedures), goldP)}");
-            if (corpus.GoldX is { } goldX)
-            {
-                var x = CodiEspScorer.ScoreMentions(predictions.SelectMany(p => p.Mentions), goldX);
-                Console.WriteLine($"X  {x}" + (lang == Language.English ? "   (gold X offsets index the Spanish texts; not meaningful for en)" : ""));
-            }
+            Print(corpus, predictions, lang);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The scores of the predictions against the split's gold, where it has them.</summary>
+    static void Print(CodiEspSplit corpus, IReadOnlyList<CodiEspPrediction> predictions, Language lang)
+    {
+        if (corpus.GoldD is { } goldD)
+            Console.WriteLine($"D  {CodiEspScorer.ScoreCodes(predictions.ToDictionary(p => p.Document, p => p.Diagnoses), goldD)}");
+        if (corpus.GoldP is { } goldP)
+            Console.WriteLine($"P  {CodiEspScorer.ScoreCodes(predictions.ToDictionary(p => p.Document, p => p.Procedures), goldP)}");
+        if (corpus.GoldX is { } goldX)
+        {
+            var x = CodiEspScorer.ScoreMentions(predictions.SelectMany(p => p.Mentions), goldX);
+            Console.WriteLine($"X  {x}" + (lang == Language.English ? "   (gold X offsets index the Spanish texts; not meaningful for en)" : ""));
+        }
     }
 
     static CodeSystemVersion PickSystem(TerminologyBundle bundle, string? url)

@@ -116,12 +116,21 @@ public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, 
     }
 
     /// <summary>CodiEsp offsets count code points; .NET strings count UTF-16 units.</summary>
-    static int CodePointOffset(string text, int utf16Offset)
+    public static int CodePointOffset(string text, int utf16Offset)
     {
         var surrogates = 0;
         for (var i = 0; i < utf16Offset && i < text.Length; i++)
             if (char.IsHighSurrogate(text[i])) surrogates++;
         return utf16Offset - surrogates;
+    }
+
+    /// <summary>The UTF-16 offset of a CodiEsp (code point) offset.</summary>
+    public static int Utf16Offset(string text, int codePointOffset)
+    {
+        var i = 0;
+        for (var seen = 0; seen < codePointOffset && i < text.Length; seen++)
+            i += char.IsHighSurrogate(text[i]) && i + 1 < text.Length ? 2 : 1;
+        return i;
     }
 }
 

@@ -59,7 +59,7 @@ public sealed record CoderChoice(Coder Coder, CodeSystemVersions Versions);
 /// </summary>
 public sealed class CoderCatalog(
     Microsoft.Extensions.Options.IOptions<CodingJobOptions> options, TerminologyService service, TerminologyDatabase database, TerminologyGeneration generation,
-    ServerOptions server)
+    ServerOptions server, Review.SiteLexicons siteLexicons)
 {
     /// <summary>A release one may code with, and how to get its compiled form.</summary>
     public sealed record Release(string Version, DateOnly? EffectiveFrom, Func<CancellationToken, Task<CodeSystemVersion>> Load);
@@ -120,7 +120,20 @@ public sealed class CoderCatalog(
         var byPcs = _coders.GetValue(cmVersion, _ => new());
         Telemetry.CodingTelemetry.CoderLookup(hit: byPcs.TryGetValue(pcsVersion, out var known) && known.IsValueCreated);
         var coder = byPcs.GetValue(pcsVersion, p => new Lazy<Coder>(() => new Coder(cmVersion, p))).Value;
-        return new CoderChoice(coder, new CodeSystemVersions(cm.Version, pcs.Version, cmNote));
+        var lexicon = siteLexicons.Current;
+        return new CoderChoice(WithSiteLexicon(coder, lexicon), new CodeSystemVersions(cm.Version, pcs.Version, cmNote) { SiteLexicons = lexicon.Versions });
+    }
+
+    // The coder with the site lexicon in force, made once per lexicon version (its phrase index is built then); the terminology index is shared.
+    readonly ConditionalWeakTable<Coder, Tuple<Review.CurrentSiteLexicon, Coder>> _withLexicon = new();
+
+    Coder WithSiteLexicon(Coder coder, Review.CurrentSiteLexicon lexicon)
+    {
+        if (lexicon.Entries.Count == 0) return coder;
+        if (_withLexicon.TryGetValue(coder, out var made) && ReferenceEquals(made.Item1, lexicon)) return made.Item2;
+        var adapted = coder.WithSiteLexicon(lexicon.Entries);
+        _withLexicon.AddOrUpdate(coder, Tuple.Create(lexicon, adapted));
+        return adapted;
     }
 
     /// <summary>

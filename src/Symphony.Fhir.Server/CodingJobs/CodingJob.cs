@@ -8,7 +8,7 @@ namespace Symphony.Fhir.Server.CodingJobs;
 /// before coding it, so every free worker, in every worker process, joins a burst.
 /// </summary>
 public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, CodingSignal signal, Microsoft.Extensions.Options.IOptions<CodingJobOptions> options,
-    Terminology.TerminologyGeneration terminology, ILogger<CodingJob> logger)
+    Terminology.TerminologyGeneration terminology, Review.SiteLexicons siteLexicons, ILogger<CodingJob> logger)
 {
     [AutomaticRetry(Attempts = 0)] // a failed drain leaves its requests to the lease and the sweeper
     [Queue(CodingJobServer.Queue)]
@@ -41,6 +41,12 @@ public sealed class CodingJob(CodingRequests requests, CodingPipeline pipeline, 
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogWarning("Could not check the terminology generation ({Error}); coding with the terminology already known", e.Message);
+        }
+        // Likewise the site lexicon: a note claimed after a new version was stored is coded with it.
+        try { await siteLexicons.RefreshAsync(ct); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Could not check the site lexicon version ({Error}); coding with the one already loaded", e.Message);
         }
     }
 }

@@ -29,6 +29,8 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
     public const string TaskCodeSystem = "https://symphony-fhir.dev/CodeSystem/coding-task";
     /// <summary>Task.businessStatus of an on-hold coding Task: "waiting-for-encounter".</summary>
     public const string BusinessStatusSystem = "https://symphony-fhir.dev/CodeSystem/coding-task-business-status";
+    /// <summary>Task.output type text of the site lexicon version a note was coded with (its export URL).</summary>
+    public const string SiteLexiconOutput = "site lexicon";
     static readonly FhirJsonDeserializer Deserializer = new();
 
     /// <summary>Codes the request; permanent failures are recorded on the request and its Task, transient ones hand it back.</summary>
@@ -117,6 +119,8 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         var written = WriteBack.MapNote(input)
             .Where(r => !decided.Contains($"{r.TypeName}/{r.Id}") && !(r is Provenance p && decided.Contains(p.Target[0].Reference!)))
             .ToList();
+        if (versions.SiteLexicons.TryGetValue(language, out var lexiconVersion))
+            foreach (var provenance in written.OfType<Provenance>()) provenance.PolicyElement.Add(new FhirUri(CurrentSiteLexicon.Reference(language, lexiconVersion)));
         var writtenIds = written.Where(r => r is Condition or Procedure).Select(r => r.Id!).ToHashSet();
         var keptIds = decided.Select(d => d.Split('/')[1]).ToHashSet();
         foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id) && !keptIds.Contains(id)))
@@ -317,6 +321,8 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         {
             task.Note.Add(new Annotation { Text = new Markdown($"Coded with {versions.Describe()}.") });
             if (versions.Note is { } why) task.Note.Add(new Annotation { Text = new Markdown(char.ToUpperInvariant(why[0]) + why[1..] + ".") });
+            if (language is { } lexiconLanguage && versions.SiteLexicons.TryGetValue(lexiconLanguage, out var lexiconVersion))
+                task.Output.Add(new FhirTask.OutputComponent { Type = new CodeableConcept { Text = SiteLexiconOutput }, Value = new FhirUri(CurrentSiteLexicon.Reference(lexiconLanguage, lexiconVersion)) });
         }
         return task;
     }

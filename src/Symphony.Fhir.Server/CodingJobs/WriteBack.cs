@@ -13,6 +13,9 @@ namespace Symphony.Fhir.Server.CodingJobs;
 /// </summary>
 public sealed record CodeSystemVersions(string Icd10Cm, string Icd10Pcs, string? Note = null)
 {
+    /// <summary>The site lexicon version of each language the coder was given (<see cref="Review.SiteLexicons"/>).</summary>
+    public IReadOnlyDictionary<Symphony.Coders.Text.Language, int> SiteLexicons { get; init; } = new Dictionary<Symphony.Coders.Text.Language, int>();
+
     /// <summary>Versions of the other code systems a request named (url → version).</summary>
     public IReadOnlyDictionary<string, string> Others { get; init; } = new Dictionary<string, string>();
 

@@ -7,6 +7,7 @@ namespace Symphony.Fhir.Server.Fhir;
 /// <summary>The server's CapabilityStatement: only the interactions and search parameters that are implemented.</summary>
 public static class CapabilityStatementBuilder
 {
+    const string OperationUrl = "https://symphony-fhir.dev/OperationDefinition/";
     private static readonly CapabilityStatement.TypeRestfulInteraction[] TypeInteractions =
     [
         CapabilityStatement.TypeRestfulInteraction.Read,
@@ -34,6 +35,10 @@ public static class CapabilityStatementBuilder
         };
         foreach (var type in ModelInfo.SupportedResources.Where(t => t is not ("Resource" or "DomainResource")).Order())
             rest.Resource.Add(Resource(type));
+        // Operations of our own (docs/review.md): defined by this server, so their definitions are named by our own canonical URLs.
+        foreach (var type in new[] { "DocumentReference", "Encounter" })
+            rest.Resource.Single(r => r.Type == type).Operation.Add(new CapabilityStatement.OperationComponent { Name = "review", Definition = OperationUrl + "review" });
+        rest.Operation.Add(new CapabilityStatement.OperationComponent { Name = "site-lexicon", Definition = OperationUrl + "site-lexicon" });
         return new CapabilityStatement
         {
             Status = PublicationStatus.Active,

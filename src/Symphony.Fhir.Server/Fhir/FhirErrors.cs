@@ -21,7 +21,7 @@ public static class FhirErrors
             try
             {
                 RequestLimits.Check(context, options);
-                if (context.Request.Query.ContainsKey(KnownParameters.Format)
+                if (context.Request.Query.ContainsKey(KnownParameters.Format) && !Review.SiteLexiconApi.OwnsFormat(context.Request)
                     && FhirSerialization.ParseFormat(context.Request.Query[KnownParameters.Format]) is null)
                 {
                     throw new FhirException(StatusCodes.Status406NotAcceptable, Outcomes.Error(

@@ -37,19 +37,35 @@ public static class CodingDecisions
         }
     }
 
+    const string Columns = "system, code, action, spans, reason, reviewer, decided_at, position, display, document_id, note_version";
+
     /// <summary>The decisions on one note version, oldest first.</summary>
-    public static async Task<IReadOnlyList<CodingDecision>> ForNoteAsync(DbTransaction tx, string documentId, int noteVersion, CancellationToken ct)
+    public static Task<IReadOnlyList<CodingDecision>> ForNoteAsync(DbTransaction tx, string documentId, int noteVersion, CancellationToken ct) =>
+        QueryAsync(tx, $"SELECT {Columns} FROM coding_decision WHERE document_id = @document AND note_version = @version ORDER BY decided_at, position", ct,
+            ("@document", documentId), ("@version", noteVersion));
+
+    /// <summary>Every stored decision, oldest first: what the site lexicon is built from.</summary>
+    public static Task<IReadOnlyList<CodingDecision>> AllAsync(DbTransaction tx, CancellationToken ct) =>
+        QueryAsync(tx, $"SELECT {Columns} FROM coding_decision ORDER BY decided_at, position", ct);
+
+    /// <summary>How many decisions are stored and when the newest was made (Unix ms): a cheap mark of whether anything was decided since.</summary>
+    public static async Task<(int Count, long DecidedThrough)> StampAsync(DbTransaction tx, CancellationToken ct)
     {
-        await using var command = CodingRequests.Command(tx, """
-            SELECT system, code, action, spans, reason, reviewer, decided_at, position, display FROM coding_decision
-            WHERE document_id = @document AND note_version = @version ORDER BY decided_at, position
-            """, ("@document", documentId), ("@version", noteVersion));
+        await using var command = CodingRequests.Command(tx, "SELECT COUNT(*), COALESCE(MAX(decided_at), 0) FROM coding_decision");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (Convert.ToInt32(reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1)));
+    }
+
+    static async Task<IReadOnlyList<CodingDecision>> QueryAsync(DbTransaction tx, string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        await using var command = CodingRequests.Command(tx, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var decisions = new List<CodingDecision>();
         while (await reader.ReadAsync(ct))
         {
             var spans = JsonSerializer.Deserialize<List<SpanRow>>(reader.GetString(3))!.Select(s => new EvidenceSpan(s.Offset, s.Length, s.Text)).ToList();
-            decisions.Add(new CodingDecision(documentId, noteVersion, reader.GetString(0), reader.GetString(1), reader.GetString(8), reader.GetString(2), spans,
+            decisions.Add(new CodingDecision(reader.GetString(9), Convert.ToInt32(reader.GetValue(10)), reader.GetString(0), reader.GetString(1), reader.GetString(8), reader.GetString(2), spans,
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5),
                 DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(6))), Convert.ToInt32(reader.GetValue(7))));
         }

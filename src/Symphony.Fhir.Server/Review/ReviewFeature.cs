@@ -6,8 +6,15 @@ namespace Symphony.Fhir.Server.Review;
 
 public static class ReviewFeature
 {
-    /// <summary>$review needs nothing of its own beyond the store, the coder catalog and the scope policy; kept for the table of contents.</summary>
-    public static WebApplicationBuilder AddReview(this WebApplicationBuilder builder) => builder;
+    /// <summary>The site lexicon built from the decisions: what this process codes with, kept current by the refresher.</summary>
+    public static WebApplicationBuilder AddReview(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SiteLexiconOptions>().BindConfiguration(SiteLexiconOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SiteLexiconOptions>, SiteLexiconOptionsValidation>();
+        builder.Services.AddSingleton<SiteLexicons>();
+        builder.Services.AddHostedService<SiteLexiconRefresher>();
+        return builder;
+    }
 
     /// <summary>
     /// POST /DocumentReference/{id}/$review and /Encounter/{id}/$review. Reading the note (and the encounter) is the route's scope; each decision also needs update on the
@@ -21,6 +28,9 @@ public static class ReviewFeature
         app.MapPost("/Encounter/{id}/$review", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
             ReviewOperation.ReviewEncounterAsync(id, request, services, fhir, ct))
             .RequireScope(SmartPermission.Read, "Encounter").RequireScope(SmartPermission.Read, "DocumentReference");
+        app.MapGet(SiteLexiconApi.Path, SiteLexiconApi.GetAsync).RequireScope(SmartPermission.Read, "CodeSystem");
+        // Replacing what every note is coded with is an admin's act, as loading terminology is (POST /CodeSystem/$import).
+        app.MapPost(SiteLexiconApi.Path, SiteLexiconApi.PostAsync).RequireScope(SmartPermission.Create, "CodeSystem");
         return app;
     }
 }

@@ -161,7 +161,14 @@ public static class ReviewOperation
             }
             spans = given.Select(s => new EvidenceSpan(s.Offset, s.Length, note.Text.Substring(s.Offset, s.Length))).ToList();
         }
-        else spans = known!.Code.Spans; // accept or reject without spans: the machine's
+        else
+        {
+            // Accept or reject without spans: the machine's, one decision per mention, as a reviewer giving spans sends them
+            // (the site lexicon reads each decision's spans as one phrase).
+            foreach (var mention in known!.Code.Spans.Skip(1))
+                note.Decisions.Add(new CodingDecision(note.DocumentId, note.Version, input.System, input.Code, known.Code.Display, input.Action, [mention], input.Reason, reviewer.Id, at, n));
+            spans = known.Code.Spans.Take(1).ToList();
+        }
         note.Decisions.Add(new CodingDecision(note.DocumentId, note.Version, input.System, input.Code, known?.Code.Display ?? display, input.Action, spans, input.Reason, reviewer.Id, at, n));
     }
 
@@ -183,7 +190,7 @@ public static class ReviewOperation
         {
             var context = new ReviewWrites.Context(note.Document, note.NoteVersion, note.Patient, note.EncounterId, reviewer, at);
             // The last decision on a code in this review decides what its resource becomes.
-            foreach (var decision in note.Decisions.GroupBy(d => (d.System, d.Code)).Select(g => g.Last()))
+            foreach (var decision in ReviewedCodes.Last(note.Decisions).Values)
             {
                 var reference = WriteBack.ResourceFor(note.DocumentId, decision.System, decision.Code).Split('/');
                 var resource = await ReadAsync<Resource>(store, reference[0], reference[1], ct);

@@ -19,8 +19,7 @@ public static class ReviewedCodes
     /// <param name="decisions">The decisions on that note version, oldest first.</param>
     public static IReadOnlyList<ReviewedCode> Apply(IReadOnlyList<AnsweredCode> machine, IReadOnlyList<CodingDecision> decisions)
     {
-        var last = new Dictionary<(string, string), CodingDecision>();
-        foreach (var decision in decisions) last[(decision.System, decision.Code)] = decision;
+        var last = Last(decisions);
         var reviewed = new List<ReviewedCode>();
         foreach (var code in machine)
             reviewed.Add(last.TryGetValue((code.System, code.Code), out var decision)
@@ -31,6 +30,17 @@ public static class ReviewedCodes
             reviewed.Add(new ReviewedCode(new AnsweredCode(decision.System, decision.Code, decision.Display, null, 1m, decision.Spans), StateOf(decision), decision));
         return reviewed;
     }
+
+    /// <summary>
+    /// The decision that stands on each code: the last one, with the spans of every decision of the same action in the same review
+    /// (a review may accept or add a code once per mention, each decision with that mention's spans).
+    /// </summary>
+    public static Dictionary<(string System, string Code), CodingDecision> Last(IEnumerable<CodingDecision> decisions) =>
+        decisions.GroupBy(d => (d.System, d.Code)).ToDictionary(g => g.Key, g =>
+        {
+            var last = g.Last();
+            return last with { Spans = g.Where(d => d.DecidedAt == last.DecidedAt && d.Action == last.Action).SelectMany(d => d.Spans).Distinct().ToList() };
+        });
 
     /// <summary>What the encounter's Claim counts of a note: every code but the rejected ones.</summary>
     public static ClaimSource Claimed(string noteVersion, IReadOnlyList<ReviewedCode> codes) =>

@@ -36,7 +36,8 @@ public sealed class CoderCatalogTests : IAsyncLifetime
 
     CoderCatalog Catalog(string? pinned = null) =>
         new(Options.Create(new CodingJobOptions { Icd10CmVersion = pinned }), _service, _db, _generation,
-            new ServerOptions(ServerRole.Worker, StorageProvider.Sqlite, _path, null));
+            new ServerOptions(ServerRole.Worker, StorageProvider.Sqlite, _path, null),
+            new Symphony.Fhir.Server.Review.SiteLexicons(new Symphony.Fhir.Server.Storage.SqliteResourceStore(_path), NullLogger<Symphony.Fhir.Server.Review.SiteLexicons>.Instance));
 
     [Theory]
     [InlineData("2023-10-01", "2024")] // first day of FY2024

@@ -75,11 +75,19 @@ public abstract class ReviewTests<TFixture>(TFixture fixture) : IClassFixture<TF
         Assert.Contains("0DTJ4ZZ", billed);
         Assert.DoesNotContain("0DT", billed); // a partial code is recorded, never billed
 
+        // An accept or reject without spans is one decision per mention the machine quoted, each with that mention's span.
         var decisions = await DecisionsAsync(note.Document.Id!);
-        Assert.Equal(["accept", "reject", "add", "add", "add"], decisions.Select(d => d.Action));
+        var machineSpans = (await _coding.SearchAsync<Provenance>($"Provenance?target=Condition/{rejected.Id}")).Single().Entity.Count;
+        Assert.Equal(
+            [.. Enumerable.Repeat(("N39.0", "accept"), decisions.Count(d => d.Code == "N39.0")), .. Enumerable.Repeat((rejectedCode, "reject"), machineSpans),
+                ("I10", "add"), ("0DTJ4ZZ", "add"), ("0DT", "add")],
+            decisions.Select(d => (d.Code, d.Action)).OrderBy(d => d.Action == "add").ToList());
+        Assert.All(decisions.Where(d => d.Action != "add"), d => Assert.Single(d.Spans));
         Assert.All(decisions, d => Assert.Equal(TestAuth.ClientId, d.Reviewer));
-        Assert.Equal(Chemoradiation, Assert.Single(decisions[3].Spans).Text);
-        Assert.Equal("not documented as a current condition", decisions[1].Reason);
+        Assert.Equal(Chemoradiation, Assert.Single(decisions.Single(d => d.Code == "0DTJ4ZZ").Spans).Text);
+        Assert.All(decisions.Where(d => d.Action == "reject"), d => Assert.Equal("not documented as a current condition", d.Reason));
+        // The rejected Condition keeps every mention the machine quoted: the spans of the review's decisions on it together.
+        Assert.Equal(machineSpans, ReviewedCodes.Last(decisions)[(CodeSystems.Icd10Cm, rejectedCode)].Spans.Count);
     }
 
     [BackendFact]
