@@ -24,6 +24,12 @@ public sealed class SiteLexiconOptions
     /// <summary>Leave out site phrases that carried their code in fewer than this share of the reviewed notes where they occur.</summary>
     public double MinWeight { get; set; } = SiteLexiconBuilder.DefaultMinWeight;
 
+    /// <summary>
+    /// Whether workers rebuild the site lexicon from review decisions. Off, the lexicon stays as it is (an admin's POST still
+    /// replaces it) while decisions are still stored: a site validating the coder before it learns, or tests of reviews alone.
+    /// </summary>
+    public bool Learn { get; set; } = true;
+
     /// <summary>Why these options cannot be used, or null. New lexicons must reach every process within a minute.</summary>
     public string? Problem() =>
         PollInterval <= TimeSpan.Zero || PollInterval > TimeSpan.FromSeconds(30) ? $"{Section}:PollInterval must be between 0 and 30 seconds (it is {PollInterval})."
@@ -162,7 +168,7 @@ public sealed class SiteLexiconRefresher(SiteLexicons lexicons, IResourceStore s
             try
             {
                 await lexicons.RefreshAsync(stoppingToken);
-                if (server.RunsWorker) await RebuildWhenSettledAsync(stoppingToken);
+                if (server.RunsWorker && options.Value.Learn) await RebuildWhenSettledAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
             catch (Exception e) { logger.LogWarning("Site lexicon: could not refresh ({Error}); trying again", e.Message); }

@@ -1,6 +1,7 @@
 using System.Net;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Symphony.Coders.Lexicon;
 using Symphony.Fhir.Server.CodingJobs;
@@ -241,9 +242,29 @@ public abstract class ReviewTests<TFixture>(TFixture fixture) : IClassFixture<TF
     }
 }
 
-public sealed class SqliteReviewTests(SqliteCodingServerFixture fixture) : ReviewTests<SqliteCodingServerFixture>(fixture);
+/// <summary>
+/// A coding server that stores decisions but does not learn from them: each test's note is coded as the first one was, not
+/// with a site lexicon built from the decisions of the tests before it (SiteLexiconTests cover the learning).
+/// </summary>
+public abstract class ReviewServerFixture : CodingServerFixture
+{
+    protected override WebApplicationFactory<Program> StartServer(TestBackend backend) =>
+        Start(new Dictionary<string, string?>(Settings(backend)) { ["SiteLexicon:Learn"] = "false" });
+}
 
-public sealed class PostgresReviewTests(PostgresCodingServerFixture fixture) : ReviewTests<PostgresCodingServerFixture>(fixture);
+public sealed class SqliteReviewServerFixture : ReviewServerFixture
+{
+    protected override Task<TestBackend?> CreateBackendAsync() => Task.FromResult<TestBackend?>(new SqliteTestBackend());
+}
+
+public sealed class PostgresReviewServerFixture : ReviewServerFixture
+{
+    protected override Task<TestBackend?> CreateBackendAsync() => PostgresTestBackend.CreateIfConfiguredAsync();
+}
+
+public sealed class SqliteReviewTests(SqliteReviewServerFixture fixture) : ReviewTests<SqliteReviewServerFixture>(fixture);
+
+public sealed class PostgresReviewTests(PostgresReviewServerFixture fixture) : ReviewTests<PostgresReviewServerFixture>(fixture);
 
 /// <summary>Behind a gateway that authenticates (Auth:Mode=none) a review works and records that nobody known decided.</summary>
 public sealed class ReviewWithoutAuthTests
