@@ -123,7 +123,7 @@ public sealed partial class Coder
                 if (status == MentionStatus.History && mention.Term.System == CodeSystems.Icd10Cm
                     && ChronicConditions.StillPresent(mention.Term.Code, tokens, sentence, mention.Match.First, mention.Match.Last, options.Language) is { } chronic)
                     (status, statusRule) = (MentionStatus.Affirmed, $"{ChronicConditions.Name}:{chronic} written as '{trigger}' is still present, coded as current (guidelines I.C.21.c.4)");
-                var side = LateralityRule.StatedSide(tokens, mention.Match, sentence.FirstToken + sentence.TokenCount, sentence.FirstToken);
+                var side = LateralityRule.StatedSide(tokens, mention.Match, sentence.FirstToken + sentence.TokenCount, sentence.FirstToken, options.Language);
                 draft.Add(mention, status, trigger, episode, side, tokens, sentence, options, statusRule);
             }
         }

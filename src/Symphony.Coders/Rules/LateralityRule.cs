@@ -54,11 +54,12 @@ public static class LateralityRule
     /// (no comma, semicolon, colon, full stop or bracket in between), and the last word that states it. A right and a
     /// left both stated read as bilateral.
     /// </summary>
-    public static (Side Side, int Token)? StatedSide(TokenizedText tokens, TermMatch match, int sentenceEnd, int sentenceStart = -1)
+    /// <param name="sentenceStart">The sentence's first token; with <paramref name="language"/> English, the words before the mention are read too (English writes the side before the noun, Spanish after it).</param>
+    public static (Side Side, int Token)? StatedSide(TokenizedText tokens, TermMatch match, int sentenceEnd, int sentenceStart = 0, Language language = Language.Spanish)
     {
         (Side Side, int Token)? found = null;
         var wordsBefore = 0;
-        for (var i = match.First - 1; i >= 0 && i >= sentenceStart; i--)
+        for (var i = match.First - 1; language == Language.English && i >= sentenceStart; i--)
         {
             var token = tokens.Tokens[i];
             if (BreaksClause(tokens.Text.AsSpan(token.End, tokens.Tokens[i + 1].Start - token.End))) break;
