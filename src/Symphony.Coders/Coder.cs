@@ -102,8 +102,9 @@ public sealed partial class Coder
             var triggers = context.FindTriggers(tokens, sentence);
             foreach (var hit in statusHits ?? [])
             {
-                var (hitStatus, hitTrigger) = context.Classify(tokens, triggers, hit.First, hit.Last);
-                draft.AddStatus(hit, StatusCodes.Decide(hit, hitStatus, hitTrigger, tokens, sentence, options.Language), tokens);
+                var header = sections.HeaderAt(tokens.Tokens[hit.First].Start);
+                var (hitStatus, hitTrigger) = context.Classify(tokens, SameSection(triggers, header, tokens), hit.First, hit.Last);
+                draft.AddStatus(hit, StatusCodes.Decide(hit, hitStatus, hitTrigger, tokens, sentence, options.Language, header?.Text, header?.Start ?? 0), tokens);
             }
             // The episode only matters for injury-type codes with a 7th character; read it only then.
             var episode = mentions.Any(m => m.Term.Code[0] is 'S' or 'T' or 'V' or 'W' or 'X' or 'Y' or 'O' or 'M')
@@ -118,7 +119,7 @@ public sealed partial class Coder
                     draft.RejectAsHeading(mention, header.Text, tokens);
                     continue;
                 }
-                var (status, trigger) = context.Classify(tokens, triggers, mention.Match.First, mention.Match.Last);
+                var (status, trigger) = context.Classify(tokens, SameSection(triggers, sections.HeaderAt(tokens.Tokens[mention.Match.First].Start), tokens), mention.Match.First, mention.Match.Last);
                 string? statusRule = null;
                 if (status == MentionStatus.History && mention.Term.System == CodeSystems.Icd10Cm
                     && ChronicConditions.StillPresent(mention.Term.Code, tokens, sentence, mention.Match.First, mention.Match.Last, options.Language) is { } chronic)
@@ -131,6 +132,20 @@ public sealed partial class Coder
     }
 
     sealed record Mention(TermMatch Match, LexiconTerm Term);
+
+    /// <summary>
+    /// The triggers of the sentence that lie in the section of the mention (from its header, which may be a trigger itself:
+    /// "FAMILY HISTORY:", to the next header): a section header ends what a trigger says, as a transcription written on one
+    /// line runs "FAMILY HISTORY: … MEDICATIONS: Aspirin …" into one sentence.
+    /// </summary>
+    static IReadOnlyList<ContextDetector.TriggerHit> SameSection(IReadOnlyList<ContextDetector.TriggerHit> triggers, NoteSections.Header? header, TokenizedText tokens)
+    {
+        if (header is null || triggers.Count == 0) return triggers;
+        bool Inside(ContextDetector.TriggerHit t) => tokens.Tokens[t.Start].Start >= header.Start && tokens.Tokens[t.Start].Start < header.ScopeEnd;
+        foreach (var t in triggers)
+            if (!Inside(t)) return triggers.Where(Inside).ToList();
+        return triggers;
+    }
 
 
     /// <summary>Matches of every matcher in the sentence; a match whose words are all inside a longer match is set aside (the longer term is more specific).</summary>
