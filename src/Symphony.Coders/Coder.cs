@@ -102,8 +102,9 @@ public sealed partial class Coder
             var triggers = context.FindTriggers(tokens, sentence);
             foreach (var hit in statusHits ?? [])
             {
-                var (hitStatus, hitTrigger) = context.Classify(tokens, triggers, hit.First, hit.Last);
-                draft.AddStatus(hit, StatusCodes.Decide(hit, hitStatus, hitTrigger, tokens, sentence, options.Language), tokens);
+                var header = sections.HeaderAt(tokens.Tokens[hit.First].Start);
+                var (hitStatus, hitTrigger) = context.Classify(tokens, SameSection(triggers, header, tokens), hit.First, hit.Last);
+                draft.AddStatus(hit, StatusCodes.Decide(hit, hitStatus, hitTrigger, tokens, sentence, options.Language, header?.Text, header?.Start ?? 0), tokens);
             }
             // The episode only matters for injury-type codes with a 7th character; read it only then.
             var episode = mentions.Any(m => m.Term.Code[0] is 'S' or 'T' or 'V' or 'W' or 'X' or 'Y' or 'O' or 'M')
@@ -118,19 +119,33 @@ public sealed partial class Coder
                     draft.RejectAsHeading(mention, header.Text, tokens);
                     continue;
                 }
-                var (status, trigger) = context.Classify(tokens, triggers, mention.Match.First, mention.Match.Last);
+                var (status, trigger) = context.Classify(tokens, SameSection(triggers, sections.HeaderAt(tokens.Tokens[mention.Match.First].Start), tokens), mention.Match.First, mention.Match.Last);
                 string? statusRule = null;
                 if (status == MentionStatus.History && mention.Term.System == CodeSystems.Icd10Cm
                     && ChronicConditions.StillPresent(mention.Term.Code, tokens, sentence, mention.Match.First, mention.Match.Last, options.Language) is { } chronic)
                     (status, statusRule) = (MentionStatus.Affirmed, $"{ChronicConditions.Name}:{chronic} written as '{trigger}' is still present, coded as current (guidelines I.C.21.c.4)");
-                var side = LateralityRule.StatedSide(tokens, mention.Match, sentence.FirstToken + sentence.TokenCount);
-                draft.Add(mention, status, trigger, episode, side, tokens, options, statusRule);
+                var side = LateralityRule.StatedSide(tokens, mention.Match, sentence.FirstToken + sentence.TokenCount, sentence.FirstToken, options.Language);
+                draft.Add(mention, status, trigger, episode, side, tokens, sentence, options, statusRule);
             }
         }
         return draft.Finish(options, tokens, sections);
     }
 
     sealed record Mention(TermMatch Match, LexiconTerm Term);
+
+    /// <summary>
+    /// The triggers of the sentence that lie in the section of the mention (from its header, which may be a trigger itself:
+    /// "FAMILY HISTORY:", to the next header): a section header ends what a trigger says, as a transcription written on one
+    /// line runs "FAMILY HISTORY: … MEDICATIONS: Aspirin …" into one sentence.
+    /// </summary>
+    static IReadOnlyList<ContextDetector.TriggerHit> SameSection(IReadOnlyList<ContextDetector.TriggerHit> triggers, NoteSections.Header? header, TokenizedText tokens)
+    {
+        if (header is null || triggers.Count == 0) return triggers;
+        bool Inside(ContextDetector.TriggerHit t) => tokens.Tokens[t.Start].Start >= header.Start && tokens.Tokens[t.Start].Start < header.ScopeEnd;
+        foreach (var t in triggers)
+            if (!Inside(t)) return triggers.Where(Inside).ToList();
+        return triggers;
+    }
 
 
     /// <summary>Matches of every matcher in the sentence; a match whose words are all inside a longer match is set aside (the longer term is more specific).</summary>
@@ -250,11 +265,18 @@ public sealed partial class Coder
         }
 
         /// <param name="statusRule">The rule that decided the status when the sentence's words alone did not (a chronic condition written as history).</param>
-        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, (Side Side, int Token)? side, TokenizedText tokens, CodingOptions options, string? statusRule = null)
+        public void Add(Mention mention, MentionStatus status, string? trigger, Episode episode, (Side Side, int Token)? side, TokenizedText tokens, Sentence sentence, CodingOptions options, string? statusRule = null)
         {
             var term = mention.Term;
             var matchedBy = $"matched:{term.Source.ToString().ToLowerInvariant()} '{term.Text}'";
             var (code, rules, sided) = ResolveCode(term, episode, side?.Side);
+            // Real coding completes a table prefix from the approach the note states (the CodiEsp convention keeps prefixes as its coders wrote them).
+            if (!options.CodeEveryMention && term.System == CodeSystems.Icd10Pcs && code.Length == 4 && coder.Icd10Pcs?.Find(code) is { } prefix
+                && ProcedureTerms.CompleteFromApproach(prefix, tokens, mention.Match, sentence.FirstToken, sentence.FirstToken + sentence.TokenCount, options.Language) is { } full)
+            {
+                rules.Add($"pcs-approach:{code}→{full.Code} ('{full.Word}'; no device named: ICD-10-PCS guideline B6.1a)");
+                code = full.Code;
+            }
             // The words that state the side support the sided code: the quote runs to them.
             var spans = Spans(tokens, mention.Match, sided ? side!.Value.Token : mention.Match.Last);
             var display = coder.DisplayOf(term.System, code, term.Text);
@@ -327,6 +349,38 @@ public sealed partial class Coder
                 if (d.Rules.Any(r => r.StartsWith("matched:sitelexicon", StringComparison.Ordinal))) continue;
                 _coded.Remove((CodeSystems.Icd10Cm, code));
                 _rejected.Add(new RejectedCandidate(CodeSystems.Icd10Cm, code, d.Display, $"{UnspecifiedSite.Name}: the note names the site ({specific})", d.Spans));
+            }
+        }
+
+        /// <summary>Signs and symptoms beside the diagnosis that explains them (<see cref="IntegralSymptoms"/>).</summary>
+        void DropIntegralSymptoms(NoteSections.Map sections)
+        {
+            // Without a diagnostic statement the note does not say which findings its diagnoses explain.
+            if (!sections.Headers.Any(h => IntegralSymptoms.IsDiagnosticStatement(h.Kind))) return;
+            bool InStatement(Draft d) => d.Evidence.Any(m => IntegralSymptoms.IsDiagnosticStatement(sections.KindAt(m.Start)));
+            var definitive = _coded.Values
+                .Where(d => d.System == CodeSystems.Icd10Cm && d.Status is MentionStatus.Affirmed or MentionStatus.Uncertain && d.Evidence.Count > 0 && IntegralSymptoms.IsDefinitive(d.Code))
+                .OrderByDescending(InStatement).ThenBy(d => d.Evidence.Min(m => m.Start))
+                .FirstOrDefault();
+            if (definitive is null) return;
+            foreach (var d in _coded.Values.Where(d => d.System == CodeSystems.Icd10Cm && d.Evidence.Count > 0 && IntegralSymptoms.IsSymptom(d.Code) && !InStatement(d)).ToList())
+            {
+                _coded.Remove((d.System, d.Code));
+                _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display,
+                    $"{IntegralSymptoms.Name}: a sign or symptom named outside the diagnostic statement of a note that establishes {definitive.Code} (guidelines I.B.4-I.B.5)", d.Spans));
+            }
+        }
+
+        /// <summary>ICD-10-PCS codes the setting does not report (<see cref="ProcedureReporting"/>), and partial codes when the options leave them out.</summary>
+        void DropUnreportedProcedures(CodingOptions options)
+        {
+            foreach (var d in _coded.Values.Where(d => d.System == CodeSystems.Icd10Pcs).ToList())
+            {
+                var reason = ProcedureReporting.NotReported(d.Code, options.Setting)
+                    ?? (!options.PartialProcedures && d.Code.Length < 7 ? $"{ProcedureReporting.Name}: a partial code (table prefix {d.Code}): the note does not say enough for seven characters" : null);
+                if (reason is null) continue;
+                _coded.Remove((d.System, d.Code));
+                _rejected.Add(new RejectedCandidate(d.System, d.Code, d.Display, reason, d.Spans));
             }
         }
 
@@ -463,6 +517,8 @@ public sealed partial class Coder
             DropStatusConflicts();
             if (!options.StatusCodes) DropStatusCategories();
             DropUnspecifiedSite();
+            if (!options.CodeEveryMention) DropIntegralSymptoms(sections);
+            if (!options.CodeEveryMention) DropUnreportedProcedures(options);
             if (options.AllowedCodes is { } allowed) KeepAllowed(allowed);
             var drafts = _coded.Values.ToList();
             var codes = Ranking.Rank(

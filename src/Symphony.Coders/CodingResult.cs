@@ -29,6 +29,12 @@ public sealed record CodingOptions
     /// default; off for sites that do not code them.
     /// </summary>
     public bool StatusCodes { get; init; } = true;
+    /// <summary>
+    /// Report a partial ICD-10-PCS code (a table prefix, when the note does not say enough for seven characters) for a
+    /// person to complete. On by default (the server writes it as an incomplete Procedure, never on the Claim); off where
+    /// only codes a coder signs count, as in the annotated English set.
+    /// </summary>
+    public bool PartialProcedures { get; init; } = true;
     /// <summary>Only codes in this set are reported (a ValueSet expansion); null allows every code of the loaded systems.</summary>
     public AllowedCodes? AllowedCodes { get; init; }
 

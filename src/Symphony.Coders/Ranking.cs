@@ -249,6 +249,18 @@ internal sealed class NoteSections
             return null;
         }
 
+        /// <summary>The header of the section the offset lies in; null before the first header.</summary>
+        public Header? HeaderAt(int offset)
+        {
+            Header? found = null;
+            foreach (var h in headers)
+            {
+                if (h.Start > offset) break;
+                found = h;
+            }
+            return found;
+        }
+
         /// <summary>The kind of the section the offset lies in; "none" before the first header.</summary>
         public string KindAt(int offset)
         {

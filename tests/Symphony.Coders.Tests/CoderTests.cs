@@ -70,7 +70,8 @@ public class CoderTests
             new SiteLexiconEntry("TAC tóraco-abdominal", CodeSystems.Icd10Pcs, "BW24", Language.Spanish, 0.9),
             new SiteLexiconEntry("dolor", CodeSystems.Icd10Cm, "R52", Language.Spanish, 0.9),
             new SiteLexiconEntry("dolor lumbar", CodeSystems.Icd10Cm, "M54.5", Language.Spanish, 0.9)]);
-        var result = site.Code("TAC tóraco-abdominal por dolor lumbar.", new CodingOptions { Language = Language.Spanish });
+        // Every mention as written (as a site lexicon is measured): real coding reports no imaging (ReportingRuleTests).
+        var result = site.Code("TAC tóraco-abdominal por dolor lumbar.", new CodingOptions { Language = Language.Spanish, CodeEveryMention = true });
         Assert.Equal(["BW24", "M54.5", "R52"], Codes(result)); // the site codes "dolor" inside "dolor lumbar" too
         Assert.Contains(result.Rejected, r => r.Code == "BW20" && r.Reason.StartsWith("less specific than 'TAC tóraco-abdominal'"));
     }

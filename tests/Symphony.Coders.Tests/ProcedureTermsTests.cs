@@ -12,7 +12,8 @@ public class ProcedureTermsTests
 
     static CodedConcept Single(string note, Language language, string code)
     {
-        var result = Coder.Value.Code(note, new CodingOptions { Language = language });
+        // What the names compose to, as named: real coding then reports no imaging (ReportingRuleTests).
+        var result = Coder.Value.Code(note, new CodingOptions { Language = language, CodeEveryMention = true });
         var coded = Assert.Single(result.Codes, c => c.Code == code);
         Assert.Equal(CodeSystems.Icd10Pcs, coded.System);
         return coded;

@@ -106,4 +106,25 @@ public class StatusCodeTests
         foreach (var prefix in new[] { "Z79", "Z90", "Z94", "Z95", "Z99" })
             Assert.Contains(status.Entries, e => e.Code.StartsWith(prefix));
     }
+
+    // MTSamples 3883 (office visit, written on one line), as transcribed.
+    const string OneLineNote = "FAMILY HISTORY: , Positive for coronary artery disease (father & brother).,MEDICATIONS: , Aspirin 81 milligrams QDay.  Humulin N. insulin 50 units in a.m.  HCTZ 50 mg QDay.,ALLERGIES: , Penicillin.";
+
+    [Fact]
+    public void A_drug_under_a_medication_header_of_a_one_line_transcription_is_taken_long_term_and_not_a_relatives()
+    {
+        var result = Shipped.Value.Code(OneLineNote, new CodingOptions { Setting = CareSetting.Outpatient });
+        Assert.Contains(result.Codes, c => c.Code == "Z79.82" && c.Rules.Any(r => r.Contains("in a medication list")));
+        Assert.Contains(result.Codes, c => c.Code == "Z82.49");
+    }
+
+    [Fact]
+    public void A_drug_under_an_allergy_header_is_not_long_term_therapy()
+    {
+        // MTSamples, as transcribed: "ALLERGIES: , Aspirin."
+        var result = Shipped.Value.Code("MEDICATIONS: , Lisinopril 10 mg daily.,ALLERGIES: , Aspirin.", new CodingOptions { Setting = CareSetting.Outpatient });
+        Assert.DoesNotContain(result.Codes, c => c.Code == "Z79.82");
+        Assert.True(StatusCodes.IsMedicationHeading("DISCHARGE MEDICATIONS", Symphony.Coders.Text.Language.English));
+        Assert.False(StatusCodes.IsMedicationHeading("ALLERGIES TO MEDICATIONS", Symphony.Coders.Text.Language.English));
+    }
 }

@@ -26,6 +26,14 @@ public class VocabularyTests
         Assert.Contains(Shipped.Value.Code(note).Codes, c => c.Code == expected);
 
     [Fact]
+    public void An_inclusion_term_naming_an_idiom_is_read_whole()
+    {
+        // MTSamples operative notes, as transcribed; R20.2 lists "Pins and needles" as an inclusion term.
+        Assert.DoesNotContain(Shipped.Value.Code("The area was infiltrated with 0.25% Marcaine using a 25-gauge needle.").Codes, c => c.Code == "R20.2");
+        Assert.Contains(Shipped.Value.Code("She complains of pins and needles in both feet.").Codes, c => c.Code == "R20.2");
+    }
+
+    [Fact]
     public void A_genus_initial_does_not_end_the_sentence_but_a_capital_after_a_period_does()
     {
         var codes = Shipped.Value.Code("C. diff colitis.").Codes.Select(c => c.Code).ToList();

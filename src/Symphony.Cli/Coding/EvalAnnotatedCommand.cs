@@ -7,7 +7,8 @@ namespace Symphony.Cli.Coding;
 
 /// <summary>
 /// <c>symphony eval annotated &lt;dir&gt; [--out predictions.tsv]</c>: codes each note of a hand-coded set
-/// (the layout its GUIDE.md describes) as for real use — guidelines applied, the note's setting from index.tsv — and prints
+/// (the layout its GUIDE.md describes) as for real use — guidelines applied, the note's setting from index.tsv, and, as the
+/// annotation guide annotates only complete codes, no partial ICD-10-PCS codes (counted on a line of their own) — and prints
 /// P/R/F1 overall, per system and per category, one line per note, and the MAP of the ranking.
 /// </summary>
 public static class EvalAnnotatedCommand
@@ -23,9 +24,11 @@ public static class EvalAnnotatedCommand
             Console.WriteLine($"{set.Notes.Count} of {set.Indexed} notes have gold ({set.Notes.Sum(n => n.Gold.Count(r => r.Coded))} coded rows, {set.Notes.Sum(n => n.Gold.Count(r => !r.Coded))} not-coded)");
             if (set.Notes.Count == 0) return 0;
             var coder = CoderFactory.Create();
-            var coded = set.Notes.Select(n => (Note: n, Result: coder.Code(n.Text, new CodingOptions { Setting = n.Setting }))).ToList();
+            var coded = set.Notes.Select(n => (Note: n, Result: coder.Code(n.Text, new CodingOptions { Setting = n.Setting, PartialProcedures = false }))).ToList();
             var scores = AnnotatedScorer.Score(coded);
             Write(Console.Out, scores);
+            var partial = coded.Sum(c => c.Result.Rejected.Count(r => r.Reason.StartsWith($"{Symphony.Coders.Rules.ProcedureReporting.Name}: a partial code", StringComparison.Ordinal)));
+            Console.WriteLine($"partial ICD-10-PCS codes left out (the guide annotates complete codes only; the server writes them as incomplete Procedures): {partial}");
             if (parse.GetValue(output) is { } file) WritePredictions(file.FullName, coded);
             return 0;
         });

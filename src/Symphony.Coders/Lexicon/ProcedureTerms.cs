@@ -70,6 +70,59 @@ internal static class ProcedureTerms
         completion is null ? ReportedCode(prefix)
         : prefix.Children.Contains(prefix.Code + completion, StringComparer.Ordinal) ? prefix.Code + completion : null;
 
+    /// <summary>Content words on each side of a procedure's name where its approach may be written ("laparoscopic appendectomy", "appendectomy, open").</summary>
+    const int ApproachWords = 3;
+
+    /// <summary>
+    /// A partial code (a 4-character prefix) completed from the approach the note states beside the procedure
+    /// (Data/procedures-{lang}.tsv "approach" lines: laparoscopic → 4, open → 0, percutaneous → 3): the one code of the
+    /// table with that approach, else the one with that approach and no device and no qualifier (ICD-10-PCS guideline
+    /// B6.1a: a device is coded only when one remains after the procedure; the note names none). Null when the note
+    /// states no approach in the clause or the table leaves more than one code.
+    /// </summary>
+    public static (string Code, string Word)? CompleteFromApproach(Concept prefix, TokenizedText tokens, TermMatch match, int sentenceStart, int sentenceEnd, Language language)
+    {
+        var approaches = ProcedureVocabulary.For(language).Approaches;
+        if (approaches.Count == 0 || prefix.Children.Count == 0) return null;
+        foreach (var i in Around(tokens, match, sentenceStart, sentenceEnd))
+        {
+            if (!approaches.TryGetValue(tokens.Tokens[i].Key, out var approach)) continue;
+            var withApproach = prefix.Children.Where(c => c.Length == 7 && c[4] == approach).ToList();
+            // A biopsy is coded with the qualifier Diagnostic (guideline B3.4a).
+            var qualifier = StatedQualifier(tokens, match, language) ?? 'Z';
+            var code = withApproach.Count == 1 ? withApproach[0] : withApproach.SingleOrDefault(c => c[5] == 'Z' && c[6] == qualifier);
+            var t = tokens.Tokens[i];
+            return code is null ? null : (code, tokens.Text.Substring(t.Start, t.End - t.Start));
+        }
+        return null;
+    }
+
+    /// <summary>The qualifier (7th character) a word of the procedure's name states: "biopsy" → X Diagnostic.</summary>
+    static char? StatedQualifier(TokenizedText tokens, TermMatch match, Language language)
+    {
+        var qualifiers = ProcedureVocabulary.For(language).Qualifiers;
+        for (var i = match.First; i <= match.Last; i++)
+            if (qualifiers.TryGetValue(tokens.Tokens[i].Key, out var q)) return q;
+        return null;
+    }
+
+    /// <summary>The tokens of the clause just before and after a match, nearest first.</summary>
+    static IEnumerable<int> Around(TokenizedText tokens, TermMatch match, int sentenceStart, int sentenceEnd)
+    {
+        for (int i = match.First - 1, words = 0; i >= sentenceStart && words < ApproachWords; i--)
+        {
+            if (tokens.Text.AsSpan(tokens.Tokens[i].End, tokens.Tokens[i + 1].Start - tokens.Tokens[i].End).IndexOfAny(",;:.()") >= 0) break;
+            yield return i;
+            if (!tokens.Tokens[i].IsStopword) words++;
+        }
+        for (int i = match.Last + 1, words = 0; i < sentenceEnd && words < ApproachWords; i++)
+        {
+            if (tokens.Text.AsSpan(tokens.Tokens[i - 1].End, tokens.Tokens[i].Start - tokens.Tokens[i - 1].End).IndexOfAny(";:.()") >= 0) break;
+            yield return i;
+            if (!tokens.Tokens[i].IsStopword) words++;
+        }
+    }
+
     /// <summary>"Kidney, Right" → ("Kidney", "Right"); "Skin, Scalp" → ("Skin, Scalp", null).</summary>
     public static (string Head, string? Side) SplitSide(string bodyPart)
     {
@@ -97,6 +150,10 @@ internal static class ProcedureTerms
         public Dictionary<string, List<ProcedureName>> Operations { get; } = new(StringComparer.Ordinal);
         public Dictionary<(string Operation, string BodyPart), List<ProcedureName>> Fused { get; } = [];
         public List<(string Code, string Name)> Named { get; } = [];
+        /// <summary>A word's key → the approach (5th character) it states.</summary>
+        public Dictionary<string, char> Approaches { get; } = new(StringComparer.Ordinal);
+        /// <summary>A word's key → the qualifier (7th character) it states.</summary>
+        public Dictionary<string, char> Qualifiers { get; } = new(StringComparer.Ordinal);
 
         ProcedureVocabulary(Language language)
         {
@@ -112,6 +169,12 @@ internal static class ProcedureTerms
                     case "side": _sides[f[1]] = f[2]; break;
                     case "fused": Add(Fused, (f[1], f[2]), Names(f[3]), f.ElementAtOrDefault(4)); break;
                     case "named": Named.AddRange(Names(f[2]).Select(n => (f[1], n))); break;
+                    case "approach":
+                        foreach (var word in Names(f[2])) Approaches[TextNormalizer.Normalize(word, language)] = f[1][0];
+                        break;
+                    case "qualifier":
+                        foreach (var word in Names(f[2])) Qualifiers[TextNormalizer.Normalize(word, language)] = f[1][0];
+                        break;
                     default: throw new InvalidDataException($"procedures-{language.ToCode()}.tsv: unknown kind '{f[0]}' in '{line}'");
                 }
             }

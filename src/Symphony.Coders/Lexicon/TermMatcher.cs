@@ -19,10 +19,14 @@ public sealed record TermMatch(int TermId, int[] Positions)
 public sealed class TermMatcher
 {
     /// <param name="Signature">The term's own words in a fixed order; an abbreviation variant shares its term's.</param>
-    sealed record CompiledTerm(LexiconTerm Term, string[] Keys, string Signature);
+    /// <param name="KeyIds">The keys as ids of <see cref="_keyIds"/>: matching compares integers, not strings.</param>
+    sealed record CompiledTerm(LexiconTerm Term, string[] Keys, string Signature, int[] KeyIds);
 
     readonly List<CompiledTerm> _terms = [];
-    readonly Dictionary<string, List<int>> _byAnchor = new(StringComparer.Ordinal);
+    /// <summary>Anchor key id → the terms filed under it.</summary>
+    readonly Dictionary<int, List<int>> _byAnchor = [];
+    /// <summary>Every word of every term, numbered: a note's word not in here belongs to no term.</summary>
+    readonly Dictionary<string, int> _keyIds = new(StringComparer.Ordinal);
 
     public Language Language { get; }
     public int Count => _terms.Count;
@@ -44,26 +48,34 @@ public sealed class TermMatcher
             // One entry per (word set, code): the first source given wins, so callers pass the best sources first.
             var signature = Signature(keys);
             if (!seen.Add(signature + "\t" + term.Code)) continue;
-            compiled.Add(new CompiledTerm(term, keys, signature));
+            compiled.Add(new CompiledTerm(term, keys, signature, Ids(keys)));
             foreach (var (key, expansion) in expansions)
             {
                 if (!expansion.All(keys.Contains)) continue;
                 var variant = keys.Except(expansion).Append(key).ToArray();
                 if (seen.Add(Signature(variant) + "\t" + term.Code))
-                    compiled.Add(new CompiledTerm(term, variant, signature));
+                    compiled.Add(new CompiledTerm(term, variant, signature, Ids(variant)));
             }
         }
-        var frequency = new Dictionary<string, int>(StringComparer.Ordinal);
+        var frequency = new Dictionary<int, int>();
         foreach (var c in compiled)
-            foreach (var key in c.Keys)
-                frequency[key] = frequency.GetValueOrDefault(key) + 1;
+            foreach (var id in c.KeyIds)
+                frequency[id] = frequency.GetValueOrDefault(id) + 1;
         foreach (var c in compiled)
         {
-            var anchor = c.Keys.MinBy(k => frequency[k])!;
+            var anchor = c.KeyIds.MinBy(k => frequency[k]);
             if (!_byAnchor.TryGetValue(anchor, out var list)) _byAnchor[anchor] = list = [];
             list.Add(_terms.Count);
             _terms.Add(c);
         }
+    }
+
+    int[] Ids(string[] keys)
+    {
+        var ids = new int[keys.Length];
+        for (var k = 0; k < keys.Length; k++)
+            if (!_keyIds.TryGetValue(keys[k], out ids[k])) _keyIds[keys[k]] = ids[k] = _keyIds.Count;
+        return ids;
     }
 
     public LexiconTerm this[int termId] => _terms[termId].Term;
@@ -101,25 +113,28 @@ public sealed class TermMatcher
     {
         var matches = new List<TermMatch>();
         var stop = sentence.FirstToken + sentence.TokenCount;
-        var positions = new Dictionary<string, List<int>>(sentence.TokenCount, StringComparer.Ordinal);
+        // Each word of the sentence that some term holds, by key id, with where it occurs.
+        Dictionary<int, List<int>>? positions = null;
         for (var i = sentence.FirstToken; i < stop; i++)
         {
             var token = text.Tokens[i];
-            if (token.IsStopword) continue;
-            if (!positions.TryGetValue(token.Key, out var list)) positions[token.Key] = list = [];
+            if (token.IsStopword || !_keyIds.TryGetValue(token.Key, out var id)) continue;
+            positions ??= new Dictionary<int, List<int>>(sentence.TokenCount);
+            if (!positions.TryGetValue(id, out var list)) positions[id] = list = new List<int>(2);
             list.Add(i);
         }
-        var found = new HashSet<(int, int)>();
+        if (positions is null) return matches;
+        HashSet<(int, int)>? found = null;
         foreach (var (key, anchorPositions) in positions)
         {
             if (!_byAnchor.TryGetValue(key, out var termIds)) continue;
             foreach (var termId in termIds)
             {
-                var keys = _terms[termId].Keys;
+                var term = _terms[termId];
                 foreach (var anchor in anchorPositions)
                 {
-                    var matched = TryMatchAround(keys, anchor, positions);
-                    if (matched is not null && !CrossesClause(text, matched) && found.Add((termId, matched[0])))
+                    var matched = TryMatchAround(term, anchor, positions);
+                    if (matched is not null && !CrossesClause(text, matched) && (found ??= []).Add((termId, matched[0])))
                         matches.Add(new TermMatch(termId, matched));
                 }
             }
@@ -149,8 +164,9 @@ public sealed class TermMatcher
     static readonly System.Buffers.SearchValues<char> ClauseBreaks = System.Buffers.SearchValues.Create(",;:");
 
     /// <summary>For each word of the term the occurrence nearest the anchor; null when a word is missing or the words are spread too far.</summary>
-    static int[]? TryMatchAround(string[] keys, int anchor, Dictionary<string, List<int>> positions)
+    static int[]? TryMatchAround(CompiledTerm term, int anchor, Dictionary<int, List<int>> positions)
     {
+        var keys = term.KeyIds;
         foreach (var key in keys)
             if (!positions.ContainsKey(key)) return null;
         var result = new int[keys.Length];
@@ -165,7 +181,7 @@ public sealed class TermMatcher
         // A number belongs to the words beside it ("stage 3", "type 2"), not to a word three words away.
         for (var k = 0; k < keys.Length; k++)
         {
-            if (!char.IsDigit(keys[k][0]) || keys.Length == 1) continue;
+            if (!char.IsDigit(term.Keys[k][0]) || keys.Length == 1) continue;
             var near = false;
             for (var j = 0; j < keys.Length && !near; j++)
                 near = j != k && Math.Abs(result[j] - result[k]) <= 2;

@@ -80,7 +80,9 @@ public static partial class TerminologyTerms
     }
 
     /// <summary>The phrasings of one title: as printed, without parenthesised modifiers, without a trailing "without …"/"except …" clause.</summary>
-    public static IEnumerable<string> Variants(string title)
+    /// <param name="splitTwoConditions">Read a title naming two one-word conditions as each of them; not for inclusion terms, where
+    /// "X and Y" is an idiom ("Pins and needles" under R20.2 is no "needles").</param>
+    public static IEnumerable<string> Variants(string title, bool splitTwoConditions = true)
     {
         var clean = Bracketed().Replace(title, "");
         var withoutModifiers = Parenthetical().Replace(clean, "");
@@ -90,7 +92,7 @@ public static partial class TerminologyTerms
         var shortened = TrailingUnspecified().Replace(TrailingQualifier().Replace(withoutModifiers, ""), "");
         if (shortened != withoutModifiers && shortened.Length > 2) yield return shortened;
         // A title naming two conditions in one word each ("Hypo-osmolality and hyponatremia") names each of them.
-        if (TwoConditions().Match(shortened) is { Success: true } pair)
+        if (splitTwoConditions && TwoConditions().Match(shortened) is { Success: true } pair)
         {
             yield return pair.Groups[1].Value;
             yield return pair.Groups[2].Value;
@@ -128,7 +130,7 @@ public static partial class TerminologyTerms
             foreach (var c in concepts)
                 foreach (var note in c.Notes)
                     if (note.Kind is NoteKind.InclusionTerm or NoteKind.Includes && !note.Text.EndsWith(':'))
-                        foreach (var v in Variants(note.Text)) yield return new LexiconTerm(v, system, Target(c.Code)!, TermSource.InclusionTerm, 0.5);
+                        foreach (var v in Variants(note.Text, splitTwoConditions: false)) yield return new LexiconTerm(v, system, Target(c.Code)!, TermSource.InclusionTerm, 0.5);
         if (sources.HasFlag(TermSources.IndexTables))
             foreach (var entry in cs.IndexEntries)
                 foreach (var term in IndexTerms(entry, sources))

@@ -46,14 +46,31 @@ public static class LateralityRule
     /// <summary>The side a word names, if it names one.</summary>
     public static Side? SideOf(string tokenKey) => SideWords.TryGetValue(tokenKey, out var side) ? side : null;
 
+    /// <summary>Content words before a mention that may still qualify it, as English writes the side ("right otitis media", "left knee pain").</summary>
+    const int WordsBefore = 2;
+
     /// <summary>
-    /// The side stated inside a mention or in the few words after it, within its clause (no comma, semicolon,
-    /// colon, full stop or bracket in between), and the last word that states it. A right and a left both
-    /// stated read as bilateral.
+    /// The side stated inside a mention, in the few words after it or in the two words before it, within its clause
+    /// (no comma, semicolon, colon, full stop or bracket in between), and the last word that states it. A right and a
+    /// left both stated read as bilateral.
     /// </summary>
-    public static (Side Side, int Token)? StatedSide(TokenizedText tokens, TermMatch match, int sentenceEnd)
+    /// <param name="sentenceStart">The sentence's first token; with <paramref name="language"/> English, the words before the mention are read too (English writes the side before the noun, Spanish after it).</param>
+    public static (Side Side, int Token)? StatedSide(TokenizedText tokens, TermMatch match, int sentenceEnd, int sentenceStart = 0, Language language = Language.Spanish)
     {
         (Side Side, int Token)? found = null;
+        var wordsBefore = 0;
+        for (var i = match.First - 1; language == Language.English && i >= sentenceStart; i--)
+        {
+            var token = tokens.Tokens[i];
+            if (BreaksClause(tokens.Text.AsSpan(token.End, tokens.Tokens[i + 1].Start - token.End))) break;
+            if (SideOf(token.Key) is { } before)
+            {
+                // The quote keeps the mention's own words; the side before it is read, not quoted.
+                found = (before, match.Last);
+                break;
+            }
+            if (!token.IsStopword && ++wordsBefore >= WordsBefore) break;
+        }
         var wordsAfter = 0;
         for (var i = match.First; i < sentenceEnd; i++)
         {

@@ -26,7 +26,7 @@ public sealed class StatusCodes
     readonly List<Entry> _all = [];
     // Words just before a drug that say it is taken now and regularly ("on insulin", "takes warfarin daily"), and
     // the words of a medication list heading: kinds "cue" and "heading" of the table.
-    static readonly Dictionary<Language, (HashSet<string> Cues, HashSet<string> Headings)> Words = new();
+    static readonly Dictionary<Language, (HashSet<string> Cues, HashSet<string> Headings, HashSet<string> NotHeadings)> Words = new();
     const int CueWindow = 3;
 
     static StatusCodes()
@@ -35,10 +35,11 @@ public sealed class StatusCodes
         {
             var cues = new HashSet<string>(StringComparer.Ordinal);
             var headings = new HashSet<string>(StringComparer.Ordinal);
+            var notHeadings = new HashSet<string>(StringComparer.Ordinal);
             foreach (var f in LanguageData.ReadLines($"status-codes-{language.ToCode()}.tsv").Select(l => l.Split('\t')))
-                if (f[0] is "cue" or "heading")
-                    (f[0] == "cue" ? cues : headings).UnionWith(Tokenizer.Tokenize(f[1], language).Tokens.Select(t => t.Key));
-            Words[language] = (cues, headings);
+                if (f[0] is "cue" or "heading" or "not-heading")
+                    (f[0] == "cue" ? cues : f[0] == "heading" ? headings : notHeadings).UnionWith(Tokenizer.Tokenize(f[1], language).Tokens.Select(t => t.Key));
+            Words[language] = (cues, headings, notHeadings);
         }
     }
 
@@ -50,7 +51,7 @@ public sealed class StatusCodes
             foreach (var line in LanguageData.ReadLines($"status-codes-{language.ToCode()}.tsv"))
             {
                 var f = line.Split('\t');
-                if (f[0] is "cue" or "heading") continue;
+                if (f[0] is "cue" or "heading" or "not-heading") continue;
                 var kind = f[0] switch { "drug" => Kind.Drug, "device" => Kind.Device, "past" => Kind.Past, _ => throw new InvalidOperationException($"status-codes: unknown kind '{f[0]}'") };
                 if (icd10Cm.Find(f[2]) is not { IsBillable: true }) continue;
                 var keys = Tokenizer.Tokenize(f[1], language).Tokens.Select(t => t.Key).ToArray();
@@ -145,7 +146,10 @@ public sealed class StatusCodes
     }
 
     /// <summary>Why the sentence supports the status code, or null when it does not (with the reason it does not).</summary>
-    public static (string? Rule, string? Reason) Decide(Hit hit, MentionStatus status, string? trigger, TokenizedText text, Sentence sentence, Language language)
+    /// <param name="sectionHeader">The header of the note section holding the drug ("DISCHARGE MEDICATIONS"), when the note has one: a
+    /// transcription written on one line has its medication list there rather than on lines of its own.</param>
+    /// <param name="sectionStart">Where that section starts: a cue word before it was said of another section's drugs.</param>
+    public static (string? Rule, string? Reason) Decide(Hit hit, MentionStatus status, string? trigger, TokenizedText text, Sentence sentence, Language language, string? sectionHeader = null, int sectionStart = 0)
     {
         var entry = hit.Entry;
         if (status is MentionStatus.Negated or MentionStatus.Family or MentionStatus.Hypothetical or MentionStatus.Uncertain)
@@ -153,10 +157,12 @@ public sealed class StatusCodes
         switch (entry.Kind)
         {
             case Kind.Drug:
-                if (InMedicationList(text.Text, sentence.Start, language))
+                // Under an allergy header the drugs named are the ones the patient must not take, whatever the line opens with.
+                if ((sectionHeader is not null && IsMedicationHeading(sectionHeader, language))
+                    || (InMedicationList(text.Text, sentence.Start, language) && !(sectionHeader is not null && NamesNotHeading(sectionHeader, language))))
                     return ($"{Name}:long-term drug '{entry.Phrase}' in a medication list → {entry.Code}", null);
                 for (var i = Math.Max(sentence.FirstToken, hit.First - CueWindow); i < hit.First; i++)
-                    if (Words[language].Cues.Contains(text.Tokens[i].Key))
+                    if (text.Tokens[i].Start >= sectionStart && Words[language].Cues.Contains(text.Tokens[i].Key))
                         return ($"{Name}:long-term drug '{entry.Phrase}' ('{text.Text.Substring(text.Tokens[i].Start, text.Tokens[i].Length)}') → {entry.Code}", null);
                 return (null, "a drug not said to be taken long term");
             case Kind.Device:
@@ -167,6 +173,13 @@ public sealed class StatusCodes
                     : (null, "a procedure not said to be past");
         }
     }
+
+    /// <summary>A section header that names a medication list ("MEDICATIONS", "DISCHARGE MEDICATIONS"), not an allergy list ("ALLERGIES TO MEDICATIONS").</summary>
+    public static bool IsMedicationHeading(string header, Language language) =>
+        Tokenizer.Tokenize(header, language).Tokens.Any(t => Words[language].Headings.Contains(t.Key)) && !NamesNotHeading(header, language);
+
+    static bool NamesNotHeading(string header, Language language) =>
+        Tokenizer.Tokenize(header, language).Tokens.Any(t => Words[language].NotHeadings.Contains(t.Key));
 
     /// <summary>
     /// The line holding the sentence opens with a medication heading ("MEDICATIONS: , Coumadin …; metformin …"), or the
