@@ -79,6 +79,12 @@ public static class AuthFeature
     {
         var accessor = services.GetRequiredService<IHttpContextAccessor>();
         jwt.MapInboundClaims = false;
+        if (options.TokenCacheSize > 0)
+        {
+            jwt.TokenHandlers.Clear();
+            jwt.TokenHandlers.Add(new ValidatedTokens(options.TokenCacheSize,
+                () => accessor.HttpContext is { } http ? AuthUrls.BaseUrl(http.Request, options) : null) { MapInboundClaims = false });
+        }
         jwt.TokenValidationParameters = new TokenValidationParameters
         {
             ValidateIssuer = true,

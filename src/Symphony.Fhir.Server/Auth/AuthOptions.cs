@@ -94,6 +94,9 @@ public sealed class AuthOptions
     /// <summary>Where the first start writes the admin client's credentials; default admin-client.json in the data folder.</summary>
     public string? AdminClientFile { get; set; }
 
+    /// <summary>How many valid tokens the resource server remembers until they expire (<see cref="ValidatedTokens"/>); 0 checks every token in full each time.</summary>
+    public int TokenCacheSize { get; set; } = 10_000;
+
     public List<ClientOptions> Clients { get; set; } = [];
 
     public List<UserOptions> Users { get; set; } = [];
@@ -113,6 +116,8 @@ public sealed class AuthOptions
             return $"{Name(nameof(BaseUrl))} '{BaseUrl}' is not an absolute URL.";
         if (TokenLifetime < TimeSpan.FromMinutes(1) || TokenLifetime > TimeSpan.FromDays(1))
             return $"{Name(nameof(TokenLifetime))} must be between 00:01:00 and 1.00:00:00.";
+        if (TokenCacheSize is < 0 or > 1_000_000)
+            return $"{Name(nameof(TokenCacheSize))} must be between 0 and 1000000.";
         for (var i = 0; i < Clients.Count; i++)
         {
             var client = Clients[i];

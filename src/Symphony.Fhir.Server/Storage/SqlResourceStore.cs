@@ -333,7 +333,7 @@ public abstract class SqlResourceStore : IResourceStore
         var latest = byResource.Select(g => g.Last()).ToList();
         // Search rows to replace: only resources that had a version before this call (their first new version is not 1).
         var replaced = byResource.Where(g => g.First().Version.VersionId > 1).Select(g => g.Last()).ToList();
-        var batch = new StatementBatch(transaction);
+        var batch = new StatementBatch(transaction, MaxParametersPerCommand);
         string Row(StoredResource v) =>
             $"({batch.Parameter(v.ResourceType)}, {batch.Parameter(v.Id)}, {batch.Parameter(v.VersionId)}, {batch.Parameter(ToDb(v.LastUpdated))}, " +
             $"{batch.Parameter(v.IsDeleted)}, {JsonValue(batch.Parameter(v.Json))})";
@@ -356,12 +356,16 @@ public abstract class SqlResourceStore : IResourceStore
     }
 
     /// <summary>
-    /// Statements sent together in one command (one round trip), flushed before the parameter count reaches what one command
-    /// may carry (SQLite: 32,766 variables; PostgreSQL: 65,535 per statement). A statement's rows stay in order across flushes.
+    /// The most parameters one command of a write carries (PostgreSQL allows 65,535 per statement, SQLite 32,766 variables).
     /// </summary>
-    private sealed class StatementBatch(DbTransaction transaction)
+    protected virtual int MaxParametersPerCommand => 30_000;
+
+    /// <summary>
+    /// Statements sent together in one command (one round trip), flushed before the parameter count reaches
+    /// <see cref="MaxParametersPerCommand"/>. A statement's rows stay in order across flushes.
+    /// </summary>
+    private sealed class StatementBatch(DbTransaction transaction, int maxParameters)
     {
-        private const int MaxParameters = 30_000;
         private const int MaxRowsPerStatement = 500;
         private DbCommand _command = Command(transaction, "");
         private readonly StringBuilder _sql = new();
@@ -379,10 +383,10 @@ public abstract class SqlResourceStore : IResourceStore
         {
             for (var i = 0; i < rows.Count;)
             {
-                if (_command.Parameters.Count > MaxParameters / 2)
+                if (_command.Parameters.Count > maxParameters / 2)
                     await FlushAsync(ct);
                 _sql.Append(head);
-                for (var n = 0; i < rows.Count && n < MaxRowsPerStatement && _command.Parameters.Count < MaxParameters; i++, n++)
+                for (var n = 0; i < rows.Count && n < MaxRowsPerStatement && _command.Parameters.Count < maxParameters; i++, n++)
                     _sql.Append(n == 0 ? "" : separator).Append(row(rows[i]));
                 _sql.Append(tail).Append(";\n");
             }

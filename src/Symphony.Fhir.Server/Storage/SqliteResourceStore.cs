@@ -55,6 +55,10 @@ public sealed class SqliteResourceStore : SqlResourceStore
 
     protected override string? LockStatement(string keysParameter) => null;
 
+    // Microsoft.Data.Sqlite binds each parameter by looking its name up among the statement's, so binding a command costs
+    // the square of its parameters: many small commands (still one transaction, in process) keep a large write linear.
+    protected override int MaxParametersPerCommand => 999;
+
     protected override string JsonValue(string parameterName) => parameterName;
 
     protected override string JsonText(string alias) => $"{alias}.content";

@@ -149,6 +149,22 @@ public abstract class TokenMatrixTests<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [BackendFact]
+    public async Task GivenATokenAcceptedOnce_WhenItExpiresBeforeItIsSentAgain_Then401InvalidToken()
+    {
+        // Valid tokens are remembered between requests: the lifetime is still checked on each one. This token is within the
+        // one-minute clock skew for a few more seconds only.
+        await SeedAsync();
+        using var client = fixture.Anonymous();
+        var token = Token(expiresIn: TimeSpan.FromSeconds(-56));
+        var first = await client.SendAsync(Request(Interactions()[0], token));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        var again = await client.SendAsync(Request(Interactions()[0], token));
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+        Assert.Contains("error=\"invalid_token\"", again.Headers.WwwAuthenticate.Single().Parameter);
+    }
+
+    [BackendFact]
     public async Task GivenATokenWithTooNarrowAScope_WhenEachInteractionIsAsked_Then403NamingTheScopeItNeeds()
     {
         await SeedAsync();
