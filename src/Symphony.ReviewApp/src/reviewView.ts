@@ -203,7 +203,7 @@ export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: str
       h("div", { className: "submit-bar" },
         h("span", { id: "pending-count" }, pending.size === 0 ? "No decision yet." : `${pending.size} decision${pending.size === 1 ? "" : "s"} to submit.`),
         submit),
-      h("p", { className: "keys muted" }, "Keys: j / k next or previous code · a accept · r reject · c change code · u undo · n add a code for the selected words · Ctrl+Enter submit"));
+      h("p", { className: "keys muted" }, "Keys: j / k next or previous code · a accept · r reject · c change code · u undo · f find words · n add a code for the selected words · Ctrl+Enter submit"));
   }
 
   async function loadRejected(box: HTMLElement): Promise<void> {
@@ -299,7 +299,8 @@ export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: str
     findFrom = at + words.length;
     setSelection({ note: n.id, offset: at, length: words.length });
     selectRange(at, at + words.length);
-    announce(`Found “${n.text.slice(at, at + words.length)}”. Press Add a code to code it.`);
+    addButton.focus(); // the next step: code the words found
+    announce(`Found “${n.text.slice(at, at + words.length)}”. Press Enter to add a code for it.`);
   }
 
   function selectRange(start: number, end: number): void {
@@ -414,6 +415,7 @@ export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: str
       case "c": if (current) { e.preventDefault(); openChange(current); } break;
       case "u": if (current) { e.preventDefault(); undo(current); } break;
       case "n": e.preventDefault(); openAdd(); break;
+      case "f": e.preventDefault(); findInput.focus(); findInput.select(); break;
     }
   }
 

@@ -22,6 +22,10 @@ function queryOf(filters: WorklistFilters): string {
   return q.toString();
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 function formatDate(iso: string | undefined): string {
   return iso ? iso.slice(0, 10) : "—";
 }
@@ -83,14 +87,14 @@ export async function showWorklist(main: HTMLElement, fhir: Fhir, query: URLSear
     }
     const suggested = page.rows.reduce((n, r) => n + r.suggested, 0);
     clear(results,
-      h("p", { className: "summary" }, `${page.rows.length} encounters on this page, ${suggested} codes waiting for review.`,
+      h("p", { className: "summary" }, `${plural(page.rows.length, "encounter")} on this page, ${plural(suggested, "code")} waiting for review.`,
         h("span", { className: "muted" }, ` Loaded in ${elapsed} ms.`)),
       h("table", { className: "worklist" },
         h("caption", { className: "visually-hidden" }, "Encounters, newest first"),
         h("thead", {}, h("tr", {}, ...["Date", "Patient", "Encounter", "Notes", "Suggested", "Reviewed", "Status"].map(t => h("th", { scope: "col" }, t)))),
         h("tbody", {}, ...page.rows.map(row))),
       pager);
-    announce(`Worklist loaded: ${page.rows.length} encounters.`);
+    announce(`Worklist loaded: ${plural(page.rows.length, "encounter")}.`);
   }
   await load();
 }
