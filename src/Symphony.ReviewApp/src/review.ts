@@ -27,6 +27,14 @@ export interface EncounterReview {
   status: ReturnType<typeof rowStatus>;
 }
 
+/** Compares what was loaded with what the server holds now: the codes someone else decided meanwhile. */
+export function changedMeanwhile(before: readonly ReviewCode[], now: readonly ReviewCode[]): ReviewCode[] {
+  return now.filter(c => {
+    const earlier = before.find(b => b.key === c.key);
+    return earlier ? earlier.versionId !== c.versionId : c.state !== "suggested";
+  });
+}
+
 /** Decodes base64 UTF-8 as the server does (a leading BOM is not note text). */
 export function decodeBase64Utf8(data: string): string {
   const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));

@@ -4,7 +4,7 @@ import { PendingDecisions, REJECT_REASONS, claimPreview, reviewParameters, type 
 import { announce, clear, h } from "./dom";
 import { showError } from "./errors";
 import type { Resource } from "./fhirTypes";
-import { loadReview, rejectedCandidates, type Note } from "./review";
+import { changedMeanwhile, loadReview, rejectedCandidates, type Note } from "./review";
 import { segment, selectionSpan, type Span } from "./spans";
 import { codeTypeahead } from "./typeahead";
 
@@ -13,14 +13,6 @@ const PENDING_WORDS: Record<string, string> = { accept: "to accept", reject: "to
 
 /** The key an added (not yet submitted) code is highlighted and listed under. */
 function addedKey(d: Decision): string { return `add:${d.note}|${d.system}|${d.code}`; }
-
-/** Compares what was loaded with what the server holds now: the codes someone else decided meanwhile. */
-export function changedMeanwhile(before: readonly ReviewCode[], now: readonly ReviewCode[]): ReviewCode[] {
-  return now.filter(c => {
-    const earlier = before.find(b => b.key === c.key);
-    return earlier ? earlier.versionId !== c.versionId : c.state !== "suggested";
-  });
-}
 
 /** The review screen of one encounter: its notes with every evidence span highlighted beside its codes. */
 export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: string): Promise<void> {
@@ -112,6 +104,11 @@ export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: str
       h("button", { type: "button", className: "link", onclick: () => focusCode(k) }, labelOf(k))))));
   }
 
+  /** Scrolls the note (not the page) so the element sits a third of the way down it. */
+  function scrollNoteTo(el: Element): void {
+    noteText.scrollTop += el.getBoundingClientRect().top - noteText.getBoundingClientRect().top - noteText.clientHeight / 3;
+  }
+
   /** Lights the code's spans and scrolls the note to the first. */
   function light(key: string, scroll: boolean): void {
     for (const m of noteText.querySelectorAll("mark.lit")) m.classList.remove("lit");
@@ -119,7 +116,7 @@ export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: str
     for (const m of noteText.querySelectorAll<HTMLElement>("mark")) {
       if ((m.dataset.codes ?? "").split(" ").includes(key)) { m.classList.add("lit"); first ??= m; }
     }
-    if (scroll && first) first.scrollIntoView({ block: "center" });
+    if (scroll && first) scrollNoteTo(first);
   }
 
   function focusCode(key: string): void {
@@ -318,7 +315,7 @@ export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: str
     range.setStart(a[0], a[1]); range.setEnd(b[0], b[1]);
     const sel = window.getSelection();
     sel?.removeAllRanges(); sel?.addRange(range);
-    (a[0].parentElement as HTMLElement | null)?.scrollIntoView({ block: "center" });
+    if (a[0].parentElement) scrollNoteTo(a[0].parentElement);
   }
 
   function openAdd(): void {
@@ -378,8 +375,14 @@ export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: str
       await reload({ kind: "info", text: `Your ${count} decision${count === 1 ? " was" : "s were"} saved.` });
       announce(`Saved ${count} decisions.`);
     } catch (error) {
-      if (error instanceof FhirError && !error.expired && error.status !== 403) {
-        banner = { kind: "error", text: `The review was not saved: ${error.message}` };
+      if (error instanceof FhirError && !error.expired) {
+        // Kept on screen with the decisions, so they can be corrected (422) or sent again once allowed (403).
+        banner = {
+          kind: "error",
+          text: error.status === 403 && error.missingScope
+            ? `The review was not saved: your sign-in does not grant ${error.missingScope}. Ask an administrator for it, then sign in again.`
+            : `The review was not saved: ${error.message}`,
+        };
         render();
         return;
       }
