@@ -9,5 +9,5 @@ export default defineConfig({
     emptyOutDir: true,
     rollupOptions: { input: { index: resolve(__dirname, "index.html"), launch: resolve(__dirname, "launch.html") } },
   },
-  test: { environment: "happy-dom", include: ["test/**/*.test.ts"] },
+  test: { environment: "node", include: ["test/**/*.test.ts"] },
 });
