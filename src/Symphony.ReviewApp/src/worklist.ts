@@ -85,18 +85,20 @@ export function rowStatus(notes: number, tasks: readonly Resource[], noteVersion
 
 function ids(list: readonly string[]): string { return list.join(","); }
 
-/** The rows of one server page of encounters: their notes, coding Tasks and written codes, four searches for the whole page. */
+/** The rows of one server page of encounters: their notes, coding Tasks and written codes, four searches for the whole page (three at once). */
 async function rowsOf(fhir: Fhir, bundle: Bundle): Promise<WorklistRow[]> {
   const encounters = (bundle.entry ?? []).filter(e => e.search?.mode !== "include" && e.resource?.resourceType === "Encounter").map(e => e.resource!);
   if (encounters.length === 0) return [];
   const patients = new Map((bundle.entry ?? []).filter(e => e.resource?.resourceType === "Patient").map(e => [`Patient/${e.resource!.id}`, e.resource!]));
   const refs = encounters.map(e => `Encounter/${e.id}`);
-  const [notes, conditions, procedures] = await Promise.all([
-    fhir.searchAll(`DocumentReference?encounter=${ids(refs)}&_count=1000`),
+  // The notes' Tasks are asked as soon as the notes are known, while the codes are still being read.
+  const notesAndTasks = fhir.searchAll(`DocumentReference?encounter=${ids(refs)}&_count=1000`).then(async notes =>
+    [notes, notes.length === 0 ? [] : await fhir.searchAll(`Task?focus=${ids(notes.map(n => `DocumentReference/${n.id}`))}&_count=1000`)] as const);
+  const [[notes, tasks], conditions, procedures] = await Promise.all([
+    notesAndTasks,
     fhir.searchAll(`Condition?encounter=${ids(refs)}&_count=1000`),
     fhir.searchAll(`Procedure?encounter=${ids(refs)}&_count=1000`),
   ]);
-  const tasks = notes.length === 0 ? [] : await fhir.searchAll(`Task?focus=${ids(notes.map(n => `DocumentReference/${n.id}`))}&_count=1000`);
   const encounterOf = (r: Resource) => ((r.encounter as Reference | undefined)?.reference
     ?? ((r.context as { encounter?: Reference[] } | undefined)?.encounter?.[0]?.reference) ?? "");
   return encounters.map(encounter => {
