@@ -8,9 +8,11 @@ export class FhirError extends Error {
   /** 401, or a token the app knows has expired: the user must sign in (or be launched) again. */
   get expired(): boolean { return this.status === 401; }
 
-  /** The scope a 403 names ("needs user/Condition.u"), when it names one. */
+  /** The scope a 403 names, when it names one: the user/ one when it offers several ("needs system/Condition.u (or user/Condition.u)"). */
   get missingScope(): string | undefined {
-    return this.status === 403 ? /\b((?:system|user|patient)\/[\w*]+\.[cruds]+)\b/.exec(this.message)?.[1] : undefined;
+    if (this.status !== 403) return undefined;
+    const named = [...this.message.matchAll(/\b((?:system|user|patient)\/[\w*]+\.[cruds]+)\b/g)].map(m => m[1]);
+    return named.find(s => s.startsWith("user/")) ?? named[0];
   }
 }
 

@@ -64,3 +64,14 @@ describe("conflicts and note text", () => {
     expect(decodeBase64Utf8(base64)).toBe("café 🙂 ok");
   });
 });
+
+describe("refusals", () => {
+  it("names the user/ scope a 403 asks for, and reads a 401 as an expired session", async () => {
+    const { FhirError } = await import("../src/api");
+    const forbidden = new FhirError(403, "403: The token's scopes do not allow this: it needs system/Condition.u (or user/Condition.u).");
+    expect(forbidden.missingScope).toBe("user/Condition.u");
+    expect(forbidden.expired).toBe(false);
+    expect(new FhirError(403, "403: forbidden").missingScope).toBeUndefined();
+    expect(new FhirError(401, "401: invalid_token").expired).toBe(true);
+  });
+});
