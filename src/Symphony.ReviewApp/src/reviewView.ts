@@ -60,7 +60,7 @@ export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: str
       h("a", { href: "#/", className: "back" }, "← Worklist"),
       h("h2", { id: "review-title" }, `${review.patientName ?? "Patient"} · ${start?.slice(0, 10) ?? "no date"}${type ? ` · ${type.text ?? type.coding?.[0]?.display}` : ""}`),
       status.status === "coding" ? h("div", { className: "banner info", role: "status", id: "still-coding" },
-        "A note of this encounter is still being coded: its codes are not all here yet. ",
+        "A note of this encounter is still being coded: its codes are not all here yet (looked at again every few seconds). ",
         h("button", { type: "button", onclick: () => void reload() }, "Check again")) : null,
       status.status === "failed" ? h("div", { className: "banner error", role: "alert", id: "coding-failed" },
         `Coding failed: ${status.failure}`) : null,
@@ -390,7 +390,18 @@ export async function showReview(main: HTMLElement, fhir: Fhir, encounterId: str
     }
   }
 
+  // While a note is still being coded, look again every few seconds (until it is done or the screen is left).
+  let polling: number | undefined;
+  function pollWhileCoding(): void {
+    window.clearTimeout(polling);
+    if (review.status.status !== "coding" || pending.size > 0) return;
+    polling = window.setTimeout(() => {
+      if (main.contains(layout)) void reload(banner ?? undefined).catch(() => undefined);
+    }, 3000);
+  }
+
   function render(): void {
+    pollWhileCoding();
     renderHead(); renderTabs(); renderNote(); renderCodes(); setSelection(null);
     if (focusedKey) codesPane.querySelector<HTMLElement>(`li.code[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
   }
