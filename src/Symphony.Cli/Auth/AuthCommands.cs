@@ -32,18 +32,32 @@ public static class AuthCommands
         var generate = new Option<bool>("--generate-secret") { Description = "Make a random secret and print it once" };
         var jwks = new Option<string?>("--jwks") { Description = "JWKS file of its assertion keys (SMART Backend Services)" };
         var jwksUrl = new Option<string?>("--jwks-url") { Description = "URL of its JWKS" };
+        var redirectUris = new Option<string?>("--redirect-uris")
+        {
+            Description = "Space-separated redirect URIs for the authorization code flow (exact match); with no credential, a public client (PKCE)",
+        };
         var connection = ConnectionOption();
-        var command = new Command("add", "Store a client; a running server accepts it at once") { id, scopes, secret, generate, jwks, jwksUrl, connection };
+        var command = new Command("add", "Store a client; a running server accepts it at once") { id, scopes, secret, generate, jwks, jwksUrl, redirectUris, connection };
         command.SetAction(async (parse, ct) =>
         {
             var clientId = parse.GetValue(id)!;
             var given = new[] { parse.GetValue(secret) is { Length: > 0 }, parse.GetValue(generate), parse.GetValue(jwks) is { Length: > 0 }, parse.GetValue(jwksUrl) is { Length: > 0 } };
-            if (given.Count(g => g) != 1)
-                return Fail(parse, "give exactly one of --secret, --generate-secret, --jwks or --jwks-url");
+            var redirects = parse.GetValue(redirectUris) is { Length: > 0 } r ? string.Join(' ', r.Split(' ', StringSplitOptions.RemoveEmptyEntries)) : null;
+            if (given.Count(g => g) > 1 || given.Count(g => g) == 0 && redirects is null)
+                return Fail(parse, "give exactly one of --secret, --generate-secret, --jwks or --jwks-url, or only --redirect-uris for a public client");
+            if (AuthOptions.RedirectUriProblem(redirects) is { } redirectProblem)
+                return Fail(parse, $"--redirect-uris: {redirectProblem}");
             var scopeText = parse.GetValue(scopes)!;
             if (SmartScope.ParseAll(scopeText).Problem is { } problem)
                 return Fail(parse, $"--scopes: {problem}");
             var store = AuthStore.Open(parse.GetValue(connection)!);
+            if (given.All(g => !g))
+            {
+                if (!await store.AddPublicClientAsync(clientId, scopeText, redirects!, ct))
+                    return Fail(parse, $"a client '{clientId}' is already stored; remove it first");
+                parse.InvocationConfiguration.Output.WriteLine($"added public client {clientId} ({scopeText}; redirect URIs {redirects})");
+                return 0;
+            }
             if (parse.GetValue(jwks) is { Length: > 0 } || parse.GetValue(jwksUrl) is { Length: > 0 })
             {
                 string? keySet = null;
@@ -58,12 +72,16 @@ public static class AuthCommands
                     return Fail(parse, $"--jwks-url: '{url}' is not an absolute URL");
                 if (!await store.AddKeyClientAsync(clientId, scopeText, keySet, url is { Length: > 0 } ? url : null, ct))
                     return Fail(parse, $"a client '{clientId}' is already stored; remove it first");
+                if (redirects is not null)
+                    await store.SetRedirectUrisAsync(clientId, redirects, ct);
                 parse.InvocationConfiguration.Output.WriteLine($"added client {clientId} ({scopeText}, {(keySet is null ? "jwks-url" : "jwks")})");
                 return 0;
             }
             var value = parse.GetValue(generate) ? SecretHash.NewSecret() : parse.GetValue(secret)!;
             if (!await store.AddClientAsync(clientId, value, scopeText, ct))
                 return Fail(parse, $"a client '{clientId}' is already stored; remove it first");
+            if (redirects is not null)
+                await store.SetRedirectUrisAsync(clientId, redirects, ct);
             parse.InvocationConfiguration.Output.WriteLine($"added client {clientId} ({scopeText})");
             if (parse.GetValue(generate))
                 parse.InvocationConfiguration.Output.WriteLine($"client_secret: {value}"); // printed once on purpose; only its hash is stored
@@ -78,9 +96,9 @@ public static class AuthCommands
         var command = new Command("list", "The stored clients: id, scopes, credential kind (never a secret)") { connection };
         command.SetAction(async (parse, ct) =>
         {
-            var table = new Table().AddColumns("Client", "Scopes", "Credential", "Created");
+            var table = new Table().AddColumns("Client", "Scopes", "Credential", "Redirect URIs", "Created");
             foreach (var client in await AuthStore.Open(parse.GetValue(connection)!).ListClientsAsync(ct))
-                table.AddRow(Markup.Escape(client.ClientId), Markup.Escape(client.Scopes), client.CredentialKind, Markup.Escape(client.CreatedAt));
+                table.AddRow(Markup.Escape(client.ClientId), Markup.Escape(client.Scopes), client.CredentialKind, Markup.Escape(client.RedirectUris ?? ""), Markup.Escape(client.CreatedAt));
             AnsiConsole.Write(table);
             return 0;
         });

@@ -44,6 +44,10 @@ public static class AuthFeature
             builder.Services.AddSingleton<AuthStore>();
             builder.Services.AddSingleton<AuthKeys>();
             builder.Services.AddSingleton<ClientRegistry>();
+            builder.Services.AddSingleton<LoginUsers>();
+            builder.Services.AddSingleton<LaunchContexts>();
+            builder.Services.AddSingleton(TimeProvider.System);
+            LoginPages.AddLoginCookie(authentication, builder.Services);
             TokenServer.Add(builder.Services, auth);
             if (builder.ServerOptions().RunsApi)
                 builder.Services.AddHostedService<AdminClient>();
@@ -60,6 +64,14 @@ public static class AuthFeature
                 "Auth:Mode is none: no request is authenticated or authorised. Run this only behind a gateway that does both.");
         }
         app.MapGet(SmartConfigurationPath, SmartConfigurationAsync).AllowAnonymous();
+        if (options.UsesBuiltInServer)
+        {
+            app.MapMethods(TokenServer.AuthorizePath, [HttpMethods.Get, HttpMethods.Post], Authorization.AuthorizeAsync).AllowAnonymous().ExcludeFromDescription();
+            app.MapGet(LoginPages.LoginPath, (HttpContext http, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string? returnUrl) =>
+                LoginPages.LoginForm(http, antiforgery, returnUrl)).AllowAnonymous();
+            app.MapPost(LoginPages.LoginPath, LoginPages.LoginAsync).AllowAnonymous();
+            app.MapPost(LaunchContexts.LaunchPath, LaunchContexts.CreateAsync);
+        }
         return app;
     }
 
@@ -122,13 +134,19 @@ public static class AuthFeature
             document["issuer"] = baseUrl + "/";
             document["jwks_uri"] = baseUrl + TokenServer.JwksPath;
             document["token_endpoint"] = baseUrl + TokenServer.TokenPath;
-            document["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post", "private_key_jwt" };
+            document["authorization_endpoint"] = baseUrl + TokenServer.AuthorizePath;
+            document["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post", "private_key_jwt", "none" };
             document["token_endpoint_auth_signing_alg_values_supported"] = TokenServer.AssertionAlgorithms;
-            document["grant_types_supported"] = new[] { "client_credentials" };
-            document["scopes_supported"] = new[] { "system/*.cruds", "system/*.rs", "system/*.read", "system/*.write", "user/*.cruds", "user/*.rs" };
-            document["response_types_supported"] = Array.Empty<string>();
-            document["code_challenge_methods_supported"] = Array.Empty<string>();
-            document["capabilities"] = new[] { "client-confidential-symmetric", "client-confidential-asymmetric", "permission-v1", "permission-v2" };
+            document["grant_types_supported"] = new[] { "authorization_code", "client_credentials", "refresh_token" };
+            document["scopes_supported"] = new[]
+            {
+                "openid", "fhirUser", "launch", "launch/patient", "offline_access",
+                "system/*.cruds", "system/*.rs", "system/*.read", "system/*.write", "user/*.cruds", "user/*.rs", "patient/*.rs", "patient/*.read",
+            };
+            document["response_types_supported"] = new[] { "code" };
+            document["code_challenge_methods_supported"] = new[] { "S256" };
+            document["launch_endpoint"] = baseUrl + LaunchContexts.LaunchPath;
+            document["capabilities"] = SmartCapabilities;
         }
         else
         {
@@ -147,6 +165,14 @@ public static class AuthFeature
         }
         return Results.Json(document, JsonOptions, "application/json");
     }
+
+    /// <summary>What the built-in server does, each shown by a test (docs/auth.md, SMART App Launch).</summary>
+    public static readonly string[] SmartCapabilities =
+    [
+        "launch-standalone", "launch-ehr", "client-public", "client-confidential-symmetric", "client-confidential-asymmetric",
+        "context-standalone-patient", "context-ehr-patient", "context-ehr-encounter", "sso-openid-connect",
+        "permission-offline", "permission-patient", "permission-user", "permission-v1", "permission-v2",
+    ];
 
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
@@ -174,7 +200,11 @@ public static class AuthFeature
                 security.Extension.Add(new Extension
                 {
                     Url = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
-                    Extension = [new Extension("token", new FhirUri(baseUrl + TokenServer.TokenPath))],
+                    Extension =
+                    [
+                        new Extension("token", new FhirUri(baseUrl + TokenServer.TokenPath)),
+                        new Extension("authorize", new FhirUri(baseUrl + TokenServer.AuthorizePath)),
+                    ],
                 });
             }
         }

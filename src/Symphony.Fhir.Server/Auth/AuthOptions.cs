@@ -26,6 +26,25 @@ public sealed class ClientOptions
     public string? Jwks { get; set; }
 
     public string? JwksUrl { get; set; }
+
+    /// <summary>Space-separated redirect URIs for the authorisation code flow, matched exactly; with no credential, a public client.</summary>
+    public string? RedirectUris { get; set; }
+}
+
+/// <summary>
+/// The built-in public client of the coders' review app served at <c>/review/</c> (<c>Auth:ReviewClient:*</c>): its redirect URIs
+/// are <c>{base}/review/</c> and <c>{base}/review/index.html</c>, the base being <c>Auth:BaseUrl</c> or the URL a request came to.
+/// </summary>
+public sealed class ReviewClientOptions
+{
+    public const string ClientId = "symphony-review";
+
+    /// <summary>What the review app asks for: the user's identity and launch context, reads, and the updates <c>$review</c> demands (Condition.u, Procedure.u).</summary>
+    public const string DefaultScopes = "openid fhirUser launch launch/patient launch/encounter offline_access user/*.rs user/Condition.u user/Procedure.u";
+
+    public bool Enabled { get; set; } = true;
+
+    public string Scopes { get; set; } = DefaultScopes;
 }
 
 /// <summary>
@@ -79,6 +98,8 @@ public sealed class AuthOptions
 
     public List<UserOptions> Users { get; set; } = [];
 
+    public ReviewClientOptions ReviewClient { get; set; } = new();
+
     public bool UsesBuiltInServer => Mode == AuthMode.Smart && string.IsNullOrEmpty(Authority);
 
     public static string Name(string property) => $"{Section}:{property}";
@@ -99,8 +120,10 @@ public sealed class AuthOptions
             if (string.IsNullOrWhiteSpace(client.ClientId))
                 return $"{at}:ClientId is not set.";
             var credentials = new[] { client.Secret, client.Jwks, client.JwksUrl }.Count(c => !string.IsNullOrEmpty(c));
-            if (credentials != 1)
-                return $"{at} ('{client.ClientId}') needs exactly one of Secret, Jwks or JwksUrl.";
+            if (credentials > 1 || credentials == 0 && string.IsNullOrWhiteSpace(client.RedirectUris))
+                return $"{at} ('{client.ClientId}') needs exactly one of Secret, Jwks or JwksUrl, or none and RedirectUris (a public client).";
+            if (RedirectUriProblem(client.RedirectUris) is { } redirect)
+                return $"{at}:RedirectUris: {redirect}";
             if (client.Jwks is { Length: > 0 } jwks && ClientKeys.Parse(jwks) is null)
                 return $"{at}:Jwks is not a JSON Web Key Set with at least one key.";
             if (client.JwksUrl is { Length: > 0 } url && !Uri.TryCreate(url, UriKind.Absolute, out _))
@@ -121,11 +144,20 @@ public sealed class AuthOptions
             if (SmartScope.ParseAll(user.Scopes).Problem is { } problem)
                 return $"{at}:Scopes: {problem}";
         }
+        if (SmartScope.ParseAll(ReviewClient.Scopes).Problem is { } reviewScopes)
+            return $"{Name("ReviewClient")}:Scopes: {reviewScopes}";
         var duplicate = Clients.GroupBy(c => c.ClientId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             return $"{Name("Clients")} names '{duplicate.Key}' more than once.";
         return null;
     }
+
+    /// <summary>Why a space-separated list of redirect URIs cannot be used (each absolute, not a file path, no fragment), or null if it can.</summary>
+    public static string? RedirectUriProblem(string? uris) =>
+        (uris ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.IsFile || uri.Fragment.Length > 0) is { } bad
+            ? $"'{bad}' is not an absolute URI without a fragment"
+            : null;
 }
 
 public sealed class AuthOptionsValidation : IValidateOptions<AuthOptions>

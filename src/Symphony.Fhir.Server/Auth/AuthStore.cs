@@ -17,6 +17,7 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
         CREATE TABLE IF NOT EXISTS auth_client (client_id text PRIMARY KEY, secret_hash text NOT NULL, scopes text NOT NULL, created_at text NOT NULL);
         CREATE TABLE IF NOT EXISTS auth_client_key (client_id text PRIMARY KEY, jwks text, jwks_url text);
         CREATE TABLE IF NOT EXISTS auth_user (user_name text PRIMARY KEY, password_hash text NOT NULL, fhir_user text NOT NULL, scopes text NOT NULL, created_at text NOT NULL);
+        CREATE TABLE IF NOT EXISTS auth_client_redirect (client_id text PRIMARY KEY, redirect_uris text NOT NULL);
         CREATE TABLE IF NOT EXISTS auth_assertion (jti text PRIMARY KEY, expires_at text NOT NULL);
         """;
 
@@ -86,6 +87,40 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
     }
 
     /// <summary>
+    /// Stores a public client (no secret: an app in a browser or on a device, which must use PKCE) with its redirect URIs
+    /// unless one of that id exists; false if it did. Its secret_hash is empty, which no secret matches.
+    /// </summary>
+    public async Task<bool> AddPublicClientAsync(string clientId, string scopes, string redirectUris, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (await ExecuteAsync(transaction, "INSERT INTO auth_client (client_id, secret_hash, scopes, created_at) VALUES (@a, '', @b, @c) ON CONFLICT (client_id) DO NOTHING", ct,
+                clientId, scopes, Now()) != 1)
+            return false;
+        await SetRedirectUrisAsync(transaction, clientId, redirectUris, ct);
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// The redirect URIs of a stored client (a confidential client's for the authorisation code flow), in auth_client_redirect
+    /// beside its auth_client row, so databases made before it keep their auth_client.
+    /// </summary>
+    public async Task SetRedirectUrisAsync(string clientId, string redirectUris, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await SetRedirectUrisAsync(transaction, clientId, redirectUris, ct);
+        await transaction.CommitAsync(ct);
+    }
+
+    static async Task SetRedirectUrisAsync(DbTransaction transaction, string clientId, string redirectUris, CancellationToken ct)
+    {
+        await ExecuteAsync(transaction, "DELETE FROM auth_client_redirect WHERE client_id = @a", ct, clientId);
+        await ExecuteAsync(transaction, "INSERT INTO auth_client_redirect (client_id, redirect_uris) VALUES (@a, @b)", ct, clientId, redirectUris);
+    }
+
+    /// <summary>
     /// Stores a SMART Backend Services client (an inline JWKS or a JWKS URL) unless one of that id exists; false if it did.
     /// Its keys are in auth_client_key (a table of its own, so databases made before it keep their auth_client); its
     /// secret_hash is empty, which no secret matches.
@@ -113,12 +148,12 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
     }
 
     const string ClientQuery = """
-        SELECT c.client_id, c.secret_hash, c.scopes, c.created_at, k.jwks, k.jwks_url
-        FROM auth_client c LEFT JOIN auth_client_key k ON k.client_id = c.client_id
+        SELECT c.client_id, c.secret_hash, c.scopes, c.created_at, k.jwks, k.jwks_url, r.redirect_uris
+        FROM auth_client c LEFT JOIN auth_client_key k ON k.client_id = c.client_id LEFT JOIN auth_client_redirect r ON r.client_id = c.client_id
         """;
 
     static StoredClient ReadClient(DbDataReader reader) => new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-        reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+        reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6));
 
     /// <summary>The stored clients, by id.</summary>
     public async Task<IReadOnlyList<StoredClient>> ListClientsAsync(CancellationToken ct = default)
@@ -138,6 +173,7 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
         await using var connection = await OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await ExecuteAsync(transaction, "DELETE FROM auth_client_key WHERE client_id = @a", ct, clientId);
+        await ExecuteAsync(transaction, "DELETE FROM auth_client_redirect WHERE client_id = @a", ct, clientId);
         var removed = await ExecuteAsync(transaction, "DELETE FROM auth_client WHERE client_id = @a", ct, clientId) == 1;
         await transaction.CommitAsync(ct);
         return removed;
@@ -164,6 +200,17 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
         return users;
     }
 
+    /// <summary>A stored user with the hash of their password, for the login page; null if none has that name.</summary>
+    public async Task<UserOptions?> FindUserAsync(string userName, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, "SELECT user_name, password_hash, fhir_user, scopes FROM auth_user WHERE user_name = @a", userName);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new UserOptions { UserName = reader.GetString(0), PasswordHash = reader.GetString(1), FhirUser = reader.GetString(2), Scopes = reader.GetString(3) }
+            : null;
+    }
+
     public async Task<bool> RemoveUserAsync(string userName, CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
@@ -178,12 +225,23 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
     }
 
     /// <summary>Records a client assertion's id until it expires; false when it was seen before (a replay).</summary>
-    public async Task<bool> UseAssertionAsync(string clientId, string jti, DateTimeOffset expires, CancellationToken ct = default)
+    public Task<bool> UseAssertionAsync(string clientId, string jti, DateTimeOffset expires, CancellationToken ct = default) =>
+        UseOnceAsync($"{clientId}\n{jti}", expires, ct);
+
+    /// <summary>
+    /// Records an authorisation code or refresh token (by its SHA-256) as spent until it expires; false when it was spent
+    /// before. OpenIddict's stateless mode keeps no token entries, so this table is what makes them single-use.
+    /// </summary>
+    public Task<bool> UseTokenAsync(string token, DateTimeOffset expires, CancellationToken ct = default) =>
+        UseOnceAsync("token\n" + Convert.ToBase64String(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token))), expires, ct);
+
+    /// <summary>Records <paramref name="key"/> until it expires in auth_assertion; false when it was recorded before (a replay).</summary>
+    async Task<bool> UseOnceAsync(string key, DateTimeOffset expires, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         await ExecuteAsync(connection, "DELETE FROM auth_assertion WHERE expires_at < @a", ct, Now());
         return await ExecuteAsync(connection, "INSERT INTO auth_assertion (jti, expires_at) VALUES (@a, @b) ON CONFLICT (jti) DO NOTHING", ct,
-            $"{clientId}\n{jti}", expires.UtcDateTime.ToString("O")) == 1;
+            key, expires.UtcDateTime.ToString("O")) == 1;
     }
 
     static string Now() => DateTimeOffset.UtcNow.UtcDateTime.ToString("O");
@@ -218,12 +276,15 @@ public sealed class AuthStore(ServerOptions server, IServiceProvider services)
 }
 
 /// <summary>A client of the auth_client table: a secret's hash, or (SMART Backend Services) an inline JWKS or a JWKS URL.</summary>
-public sealed record StoredClient(string ClientId, string SecretHash, string Scopes, string CreatedAt, string? Jwks, string? JwksUrl)
+public sealed record StoredClient(string ClientId, string SecretHash, string Scopes, string CreatedAt, string? Jwks, string? JwksUrl, string? RedirectUris = null)
 {
     public bool HasKeys => Jwks is { Length: > 0 } || JwksUrl is { Length: > 0 };
 
+    /// <summary>No secret and no keys: an app that cannot keep a secret (it must use PKCE).</summary>
+    public bool IsPublic => !HasKeys && SecretHash.Length == 0;
+
     /// <summary>How it proves who it is, for listings: never the secret or its hash.</summary>
-    public string CredentialKind => Jwks is { Length: > 0 } ? "jwks" : JwksUrl is { Length: > 0 } ? "jwks-url" : "secret";
+    public string CredentialKind => Jwks is { Length: > 0 } ? "jwks" : JwksUrl is { Length: > 0 } ? "jwks-url" : IsPublic ? "public" : "secret";
 }
 
 /// <summary>

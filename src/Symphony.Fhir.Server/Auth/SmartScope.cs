@@ -32,7 +32,7 @@ public sealed record SmartScope(SmartContext Context, string ResourceType, Smart
     /// <summary>Scopes that grant no resource access but are accepted in a request (OpenID Connect, launch context, refresh).</summary>
     public static readonly IReadOnlySet<string> Other = new HashSet<string>(StringComparer.Ordinal)
     {
-        "openid", "fhirUser", "profile", "launch", "launch/patient", "offline_access", "online_access",
+        "openid", "fhirUser", "profile", "launch", "launch/patient", "launch/encounter", "offline_access", "online_access",
     };
 
     public bool Covers(string resourceType, SmartPermission permission) =>
@@ -122,5 +122,46 @@ public sealed record SmartScope(SmartContext Context, string ResourceType, Smart
         return allowed.Select(a => Parse(a).Scope).Any(a => a is not null && a.Context == scope.Context
             && (a.ResourceType == AnyType || a.ResourceType == scope.ResourceType)
             && (a.Permissions & scope.Permissions) == scope.Permissions);
+    }
+
+    /// <summary>
+    /// What a user's sign-in grants an app: each requested scope as far as both the client's registration and the user's own
+    /// scopes reach (user/Observation.rs asked, user/*.r allowed: user/Observation.r). A user's user/ scope reaches the
+    /// same patient/ scope (a patient in context is data the user may see). Scopes that grant no resource access (openid,
+    /// fhirUser, launch…, offline_access) need the client's registration only: the user's scopes limit data, not protocol.
+    /// </summary>
+    public static IReadOnlyList<string> Grant(IEnumerable<string> requested, IReadOnlyCollection<string> client, IReadOnlyCollection<string> user)
+    {
+        var granted = new List<string>();
+        var clientScopes = client.Select(c => Parse(c).Scope).OfType<SmartScope>().ToList();
+        var userScopes = user.Select(u => Parse(u).Scope).OfType<SmartScope>().ToList();
+        foreach (var item in requested)
+        {
+            if (Other.Contains(item))
+            {
+                if (client.Contains(item))
+                    granted.Add(item);
+                continue;
+            }
+            if (Parse(item).Scope is not { } asked)
+                continue;
+            foreach (var byClient in clientScopes.Where(c => c.Context == asked.Context).Select(c => Intersect(asked, c)).OfType<SmartScope>())
+            {
+                foreach (var byUser in userScopes.Where(u => u.Context == byClient.Context || u.Context == SmartContext.User && byClient.Context == SmartContext.Patient))
+                {
+                    if (Intersect(byClient, byUser with { Context = byClient.Context }) is { } both)
+                        granted.Add(both.ToString());
+                }
+            }
+        }
+        return granted.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The access two scopes of the same context both give, or null if they share none.</summary>
+    static SmartScope? Intersect(SmartScope a, SmartScope b)
+    {
+        var type = a.ResourceType == AnyType ? b.ResourceType : b.ResourceType == AnyType || b.ResourceType == a.ResourceType ? a.ResourceType : null;
+        var permissions = a.Permissions & b.Permissions;
+        return type is null || permissions == SmartPermission.None ? null : new SmartScope(a.Context, type, permissions);
     }
 }

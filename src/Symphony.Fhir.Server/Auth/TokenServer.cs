@@ -14,12 +14,14 @@ namespace Symphony.Fhir.Server.Auth;
 /// <summary>
 /// The built-in authorisation server: OpenIddict issues and signs the tokens, publishes the keys and speaks the protocol;
 /// these handlers supply what it would otherwise read from its own database (clients from <see cref="ClientRegistry"/>,
-/// client assertion keys, SMART scopes). OpenIddict runs in its stateless ("degraded") mode: clients come from
-/// configuration and the admin client row, and nothing else needs OpenIddict's four tables.
+/// client assertion keys, SMART scopes, redirect URIs). OpenIddict runs in its stateless ("degraded") mode: clients come from
+/// configuration and the database, codes and refresh tokens are self-contained (encrypted), and what must be remembered —
+/// that a code or refresh token was spent — is one row in auth_assertion (<see cref="AuthStore.UseTokenAsync"/>).
 /// </summary>
 public static class TokenServer
 {
     public const string TokenPath = "/auth/token";
+    public const string AuthorizePath = "/auth/authorize";
     public const string JwksPath = "/auth/jwks";
 
     /// <summary>Algorithms SMART Backend Services asks servers to accept for client assertions.</summary>
@@ -36,9 +38,13 @@ public static class TokenServer
         {
             options.EnableDegradedMode();
             options.SetTokenEndpointUris(TokenPath.TrimStart('/'))
+                .SetAuthorizationEndpointUris(AuthorizePath.TrimStart('/'))
                 .SetJsonWebKeySetEndpointUris(JwksPath.TrimStart('/'))
                 .SetConfigurationEndpointUris(".well-known/openid-configuration");
-            options.AllowClientCredentialsFlow();
+            options.AllowClientCredentialsFlow().AllowAuthorizationCodeFlow().AllowRefreshTokenFlow();
+            options.RequireProofKeyForCodeExchange();
+            // Codes are exchanged at once by the app the browser returns to.
+            options.SetAuthorizationCodeLifetime(TimeSpan.FromMinutes(2));
             // JWT access tokens that any resource server or tool can read and check against the published keys.
             options.DisableAccessTokenEncryption();
             options.SetAccessTokenLifetime(auth.TokenLifetime);
@@ -46,6 +52,10 @@ public static class TokenServer
                 options.SetIssuer(new Uri(baseUrl));
             // SMART scopes are checked against each client's registration below, not against a fixed list.
             options.RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateScopes.Descriptor);
+            options.RemoveEventHandler(OpenIddictServerHandlers.Authentication.ValidateScopes.Descriptor);
+            options.AddEventHandler<ValidateAuthorizationRequestContext>(b => b.UseScopedHandler<Authorization.ValidateRequest>()
+                .SetOrder(OpenIddictServerHandlers.Authentication.ValidateRedirectUriParameter.Descriptor.Order + 1)
+                .SetType(OpenIddictServerHandlerType.Custom));
             options.AddEventHandler<ValidateTokenContext>(b => b.UseScopedHandler<ResolveClientAssertionKeys>()
                 .SetOrder(OpenIddictServerHandlers.Protection.ResolveTokenValidationParameters.Descriptor.Order + 500)
                 .SetType(OpenIddictServerHandlerType.Custom));
@@ -55,7 +65,7 @@ public static class TokenServer
             options.AddEventHandler<HandleTokenRequestContext>(b => b.UseScopedHandler<IssueAccessToken>()
                 .SetType(OpenIddictServerHandlerType.Custom));
             // TLS is the deployment's (a proxy in front, or Kestrel's own certificate); the loopback walk-through is http.
-            options.UseAspNetCore().DisableTransportSecurityRequirement();
+            options.UseAspNetCore().DisableTransportSecurityRequirement().EnableAuthorizationEndpointPassthrough();
         });
         services.AddOptions<OpenIddictServerOptions>().Configure<AuthKeys>((options, keys) =>
         {
@@ -116,7 +126,21 @@ public static class TokenServer
                 context.Reject(Errors.InvalidClient, "The client is not registered.");
                 return;
             }
-            if (assertion is not null)
+            if (client.IsPublic)
+            {
+                // A public client proves nothing: it redeems a code (bound to its PKCE verifier) or a refresh token, no more.
+                if (!context.Request.IsAuthorizationCodeGrantType() && !context.Request.IsRefreshTokenGrantType())
+                {
+                    context.Reject(Errors.UnauthorizedClient, "A public client gets tokens through the authorization code flow only.");
+                    return;
+                }
+                if (assertion is not null || context.ClientSecret is { Length: > 0 })
+                {
+                    context.Reject(Errors.InvalidClient, "The client is public: it has no secret or keys.");
+                    return;
+                }
+            }
+            else if (assertion is not null)
             {
                 if (client.Keys is null || assertion.Issuer != client.ClientId || assertion.Subject != client.ClientId)
                 {
@@ -157,13 +181,37 @@ public static class TokenServer
         }
     }
 
-    /// <summary>The access token: the client as subject, the scopes asked for (all it is registered for when none), the FHIR base URL as audience.</summary>
-    public sealed class IssueAccessToken(IOptions<AuthOptions> options) : IOpenIddictServerHandler<HandleTokenRequestContext>
+    /// <summary>
+    /// An authorisation code or refresh token: spent once (a second use is invalid_grant), then the tokens of the user's
+    /// sign-in it carries, with its SMART launch context in the response. Client credentials: the client as subject, the
+    /// scopes asked for (all it is registered for when none), the FHIR base URL as audience.
+    /// </summary>
+    public sealed class IssueAccessToken(IOptions<AuthOptions> options, AuthStore store, LoginUsers users) : IOpenIddictServerHandler<HandleTokenRequestContext>
     {
-        public ValueTask HandleAsync(HandleTokenRequestContext context)
+        public async ValueTask HandleAsync(HandleTokenRequestContext context)
         {
             if (context.Transaction.GetProperty<RegisteredClient>(nameof(RegisteredClient)) is not { } client)
-                return default;
+                return;
+            var (grant, spent) = context.Request.IsAuthorizationCodeGrantType() ? (context.AuthorizationCodePrincipal, context.Request.Code)
+                : context.Request.IsRefreshTokenGrantType() ? (context.RefreshTokenPrincipal, context.Request.RefreshToken)
+                : (null, null);
+            if (grant is not null && spent is not null)
+            {
+                var expires = grant.GetExpirationDate() ?? DateTimeOffset.UtcNow.AddDays(30);
+                if (!await store.UseTokenAsync(spent, expires, context.Transaction.CancellationToken))
+                {
+                    context.Reject(Errors.InvalidGrant, "The authorization code or refresh token has already been used.");
+                    return;
+                }
+                // A user removed (from configuration or by symphony auth user remove) gets no new tokens from an old refresh token.
+                if (await users.FindAsync(grant.GetClaim(Claims.Subject), context.Transaction.CancellationToken) is null)
+                {
+                    context.Reject(Errors.InvalidGrant, "The user of this sign-in is no longer registered.");
+                    return;
+                }
+                context.SignIn(grant, Authorization.ContextParameters(grant));
+                return;
+            }
             var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
             identity.SetClaim(Claims.Subject, client.ClientId);
             var requested = context.Request.GetScopes();
@@ -172,7 +220,6 @@ public static class TokenServer
             identity.SetPresenters(client.ClientId);
             identity.SetDestinations(_ => [Destinations.AccessToken]);
             context.SignIn(new ClaimsPrincipal(identity));
-            return default;
         }
     }
 }

@@ -115,6 +115,39 @@ public sealed class AuthCliTests
         }
     }
 
+    [Fact]
+    public async Task GivenAPublicClientAddedWithRedirectUris_WhenAUserSignsIn_ThenItGetsTokensOnlyAtThoseUris()
+    {
+        await using var backend = new SqliteTestBackend();
+        var settings = new Dictionary<string, string?>(backend.ServerSettings)
+        {
+            ["role"] = "api", ["Terminology:LoadAtStartup"] = "false",
+            ["Auth:Users:0:UserName"] = "cli-user", ["Auth:Users:0:PasswordHash"] = SecretHash.Of(AppLaunchFixture.Password),
+            ["Auth:Users:0:FhirUser"] = "Practitioner/cli-1", ["Auth:Users:0:Scopes"] = "user/*.rs",
+        };
+        await using var factory = InMemoryServer.Start(settings);
+        var database = settings["Storage:SqlitePath"]!;
+
+        var (added, output) = await RunAsync("auth", "client", "add", AppLaunchFixture.App, "--scopes", "user/*.rs",
+            "--redirect-uris", AppLaunchFixture.AppRedirect, "--connection", database);
+        Assert.True(added == 0, output);
+        var stored = await AuthStore.Open(database).FindClientAsync(AppLaunchFixture.App);
+        Assert.Equal("public", stored!.CredentialKind);
+        Assert.Equal(AppLaunchFixture.AppRedirect, stored.RedirectUris);
+
+        var client = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        client.DefaultRequestHeaders.Authorization = null;
+        using var browser = new Browser(client);
+        var (verifier, challenge) = Browser.Pkce();
+        var code = Browser.CodeOf(await browser.SignInAsync(Browser.AuthorizeUrl("user/*.rs", challenge), "cli-user"));
+        var (status, body) = await browser.ExchangeAsync(code, verifier);
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+
+        var elsewhere = await client.GetAsync(Browser.AuthorizeUrl("user/*.rs", challenge, redirectUri: "http://app.example/other"));
+        Assert.Equal(HttpStatusCode.BadRequest, elsewhere.StatusCode);
+        Assert.Null(elsewhere.Headers.Location);
+    }
+
     static async Task<(int Code, string Output)> RunAsync(params string[] args)
     {
         var output = new StringWriter();

@@ -137,7 +137,7 @@ public abstract class BackendServicesTests<TFixture>(TFixture fixture) : IClassF
         using var client = fixture.Anonymous();
         var smart = JsonDocument.Parse(await client.GetStringAsync("/.well-known/smart-configuration")).RootElement;
         Assert.Equal("http://localhost/", smart.GetProperty("issuer").GetString());
-        Assert.Equal(["client_credentials"], smart.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["authorization_code", "client_credentials", "refresh_token"], smart.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()));
         Assert.Contains("private_key_jwt", smart.GetProperty("token_endpoint_auth_methods_supported").EnumerateArray().Select(e => e.GetString()));
         Assert.Contains("permission-v2", smart.GetProperty("capabilities").EnumerateArray().Select(e => e.GetString()));
 
@@ -153,6 +153,7 @@ public abstract class BackendServicesTests<TFixture>(TFixture fixture) : IClassF
         Assert.Contains("\"code\":\"SMART-on-FHIR\"", metadata);
         Assert.Contains("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris", metadata);
         Assert.Contains("\"valueUri\":\"http://localhost/auth/token\"", metadata);
+        Assert.Contains("\"valueUri\":\"http://localhost/auth/authorize\"", metadata);
     }
 
     [BackendFact]
