@@ -13,7 +13,7 @@ export const CLIENT_ID = "symphony-review";
 export const SCOPES = [
   "openid", "fhirUser",
   "user/Encounter.rs", "user/Patient.r", "user/DocumentReference.rs", "user/Binary.r", "user/Task.s",
-  "user/Condition.us", "user/Procedure.us", "user/Provenance.s", "user/Claim.s",
+  "user/Condition.s", "user/Condition.u", "user/Procedure.s", "user/Procedure.u", "user/Provenance.s", "user/Claim.s",
 ].join(" ");
 
 /** The FHIR base the app is served under: the server serves the app at {base}/review/. */
