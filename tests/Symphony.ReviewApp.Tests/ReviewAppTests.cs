@@ -268,4 +268,23 @@ public sealed class ReviewAppTests(ReviewAppFixture fixture) : IClassFixture<Rev
         var untouched = conditions.Single(c => c["code"]!["coding"]![0]!["code"]!.GetValue<string>() == mine);
         Assert.Contains(untouched["meta"]!["tag"]!.AsArray(), t => t!["code"]!.GetValue<string>() == "machine-suggested");
     }
+
+    [Fact]
+    public async Task An_EHR_launch_with_an_encounter_in_context_opens_that_encounters_review()
+    {
+        var (encounter, _) = await CodedEncounterAsync("ehr");
+        // The EHR asks the server for a launch value naming the encounter, then opens the app with it.
+        using var launch = await Server.Admin.PostAsync("auth/launch", new FormUrlEncodedContent(new Dictionary<string, string> { ["encounter"] = encounter }));
+        var launchBody = await launch.Content.ReadAsStringAsync();
+        Assert.True(launch.IsSuccessStatusCode, launchBody);
+        var value = JsonNode.Parse(launchBody)!["launch"]!.GetValue<string>();
+        var iss = Server.BaseUrl.ToString().TrimEnd('/');
+
+        var page = await Browser.PageAsync(fixture.Browser);
+        await page.GotoAsync(App($"launch.html?iss={Uri.EscapeDataString(iss)}&launch={Uri.EscapeDataString(value)}"));
+        await SignIn.LoginPageAsync(page, keyboard: false);
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"#/encounter/{encounter}$"));
+        await page.Locator("li.code").First.WaitForAsync();
+        Assert.Contains("1971-02-27", await page.Locator("#review-title").TextContentAsync());
+    }
 }
