@@ -27,7 +27,22 @@ if [ -z "${SYMPHONY_TEST_POSTGRES:-}" ]; then
   export SYMPHONY_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres;SSL Mode=Disable"
 fi
 
+# The review app's end-to-end tests drive Debian's Chromium (never a downloaded browser).
+if ! command -v chromium >/dev/null && [ "$(id -u)" -eq 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+
 results=$(mktemp -d)
+
+# The review app's unit tests (Vitest); its packages are installed from package-lock.json when it changed.
+app=src/Symphony.ReviewApp
+if [ ! "$app/node_modules/.package-lock.json" -nt "$app/package-lock.json" ]; then
+  (cd "$app" && npm ci --no-audit --no-fund) || echo "tests/run.sh: npm ci failed in $app"
+fi
+(cd "$app" && npx vitest run --reporter=default --reporter=json --outputFile="$results/vitest.json")
+vitest_status=$?
+
 dotnet test Symphony.Fhir.sln -c Release --logger "trx" --results-directory "$results"
 status=$?
 
@@ -43,6 +58,11 @@ for trx in "$results"/*.trx; do
   pg=$((pg + $(grep -o '<UnitTestResult [^>]*testName="[^"]*Postgres[^"]*"[^>]*outcome="Passed"' "$trx" | wc -l)))
   sqlite=$((sqlite + $(grep -o '<UnitTestResult [^>]*testName="[^"]*Sqlite[^"]*"[^>]*outcome="Passed"' "$trx" | wc -l)))
 done
+if [ -f "$results/vitest.json" ]; then
+  read -r vp vf < <(node -e 'const r=require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests)' "$results/vitest.json")
+  passed=$((passed + vp)); failed=$((failed + vf))
+fi
+[ "$vitest_status" -ne 0 ] && status=$vitest_status
 rm -rf "$results"
 echo "backend tests passed: ${sqlite} on SQLite, ${pg} on PostgreSQL"
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # a build or runner failure counts as a failure

@@ -6,6 +6,7 @@ using Symphony.Fhir.Server.Resources;
 using Symphony.Fhir.Server.Storage;
 using Symphony.Fhir.Server.CodingJobs;
 using Symphony.Fhir.Server.Review;
+using Symphony.Fhir.Server.ReviewApp;
 using Symphony.Fhir.Server.Telemetry;
 using Symphony.Fhir.Server.Terminology;
 
@@ -19,6 +20,7 @@ builder.AddAuth();
 builder.AddFhirApi();
 builder.AddCoding();
 builder.AddReview();
+builder.AddReviewApp();
 builder.AddTerminology();
 // Last: it wraps the store as the features above left it, so each FHIR write commits with its AuditEvent.
 builder.AddAudit();
@@ -36,6 +38,7 @@ app.MapAuth();
 app.MapHealth();
 app.MapCoding();
 app.MapReview();
+app.MapReviewApp();
 app.MapFhirApi();
 app.MapTerminology();
 app.Run();
