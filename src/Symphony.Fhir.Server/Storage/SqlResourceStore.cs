@@ -417,17 +417,20 @@ public abstract class SqlResourceStore : IResourceStore
             return name;
         }
 
-        string DateCondition(string lowColumn, string highColumn, SearchValue value)
+        // An indexed date's open end is null (a period without a start or end); r.last_updated never is, and a plain
+        // comparison on it lets the (resource_type, last_updated) index bound the scan to the matching range.
+        string DateCondition(string lowColumn, string highColumn, SearchValue value, bool openEnded = true)
         {
             var low = Parameter(value.Low is { } l ? ToDb(l) : null);
             var high = Parameter(value.High is { } h ? ToDb(h) : null);
+            string OrOpen(string column) => openEnded ? $"{column} IS NULL OR " : "";
             return value.Prefix switch
             {
                 "ne" => $"NOT ({lowColumn} >= {low} AND {highColumn} <= {high})",
-                "gt" => $"({highColumn} IS NULL OR {highColumn} > {high})",
-                "ge" => $"({highColumn} IS NULL OR {highColumn} >= {low})",
-                "lt" => $"({lowColumn} IS NULL OR {lowColumn} < {low})",
-                "le" => $"({lowColumn} IS NULL OR {lowColumn} <= {high})",
+                "gt" => $"({OrOpen(highColumn)}{highColumn} > {high})",
+                "ge" => $"({OrOpen(highColumn)}{highColumn} >= {low})",
+                "lt" => $"({OrOpen(lowColumn)}{lowColumn} < {low})",
+                "le" => $"({OrOpen(lowColumn)}{lowColumn} <= {high})",
                 "sa" => $"{lowColumn} > {high}",
                 "eb" => $"{highColumn} < {low}",
                 _ => $"{lowColumn} >= {low} AND {highColumn} <= {high}",
@@ -437,7 +440,7 @@ public abstract class SqlResourceStore : IResourceStore
         string Condition(SearchCriterion criterion, SearchValue value) => (criterion.Name, criterion.Kind) switch
         {
             ("_id", _) => $"r.id = {Parameter(value.Code)}",
-            ("_lastUpdated", _) => DateCondition("r.last_updated", "r.last_updated", value),
+            ("_lastUpdated", _) => DateCondition("r.last_updated", "r.last_updated", value, openEnded: false),
             (_, SearchParamKind.Date) => DateCondition("s.low", "s.high", value),
             (_, SearchParamKind.Token) when value.System == "" => $"s.value = {Parameter(value.Code)} AND s.system IS NULL",
             (_, SearchParamKind.Token) when value.Code is null => $"s.system = {Parameter(value.System)}",
