@@ -9,7 +9,7 @@ public static class StorageExtensions
         var options = builder.ServerOptions();
         if (options.Provider == StorageProvider.Postgres)
         {
-            builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithAutoPrepare(options.PostgresConnectionString!)));
+            builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(ForTheStore(options.PostgresConnectionString!)));
             builder.Services.AddSingleton<IResourceStore, PostgresResourceStore>();
         }
         else
@@ -20,12 +20,17 @@ public static class StorageExtensions
         return builder;
     }
 
-    /// <summary>The store repeats a handful of statements; prepared statements save parsing and planning each time.</summary>
-    private static string WithAutoPrepare(string connectionString)
+    /// <summary>
+    /// The store repeats a handful of statements: prepared statements save parsing and planning each time. Its
+    /// connections keep no session state (locks and settings are the transaction's), so a connection handed back to the
+    /// pool needs no reset: without it, each of the several checkouts per request would run Npgsql's reset statements.
+    /// </summary>
+    private static string ForTheStore(string connectionString)
     {
         var settings = new NpgsqlConnectionStringBuilder(connectionString);
         if (settings.MaxAutoPrepare == 0)
             settings.MaxAutoPrepare = 64;
+        settings.NoResetOnClose = true;
         return settings.ConnectionString;
     }
 }
