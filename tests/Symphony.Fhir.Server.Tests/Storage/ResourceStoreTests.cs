@@ -210,6 +210,35 @@ public abstract class ResourceStoreTests : IAsyncLifetime
     }
 
     [BackendFact]
+    public async Task GivenResourcesWrittenAtDifferentTimes_WhenSearchingByLastUpdated_ThenEachPrefixBoundsTheRange()
+    {
+        var family = Guid.NewGuid().ToString("N");
+        var identifier = new SearchCriterion("identifier", SearchParamKind.Token, [new SearchValue("urn:test", family)]);
+        var written = new List<StoredResource>();
+        for (var i = 0; i < 3; i++)
+        {
+            var patient = NewPatient(family, $"{family}-{i}");
+            patient.Identifier.Add(new Identifier("urn:test", family));
+            written.Add((await _store.WriteAsync([ResourceWrite.Create(patient)]))[0].Stored);
+            await Task.Delay(20); // distinct last-updated instants (they are kept to the millisecond)
+        }
+        var middle = written[1].LastUpdated;
+
+        async System.Threading.Tasks.Task<string[]> Ids(string prefix)
+        {
+            var at = new SearchValue(Prefix: prefix, Low: middle, High: middle);
+            var page = await _store.SearchAsync(new SearchQuery("Patient", [identifier, new SearchCriterion("_lastUpdated", SearchParamKind.Date, [at])]));
+            return page.Matches.Select(m => m.Id).Order().ToArray();
+        }
+
+        Assert.Equal([$"{family}-1", $"{family}-2"], await Ids("ge"));
+        Assert.Equal([$"{family}-2"], await Ids("gt"));
+        Assert.Equal([$"{family}-0", $"{family}-1"], await Ids("le"));
+        Assert.Equal([$"{family}-0"], await Ids("lt"));
+        Assert.Equal([$"{family}-1"], await Ids("eq"));
+    }
+
+    [BackendFact]
     public async Task GivenManyMatches_WhenPaging_ThenTotalCountsAllAndPagesDoNotOverlap()
     {
         var family = Guid.NewGuid().ToString("N");
