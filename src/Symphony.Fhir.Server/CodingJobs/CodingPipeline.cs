@@ -331,7 +331,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
     {
         if (IdOf(patientReference, "Patient") is not { } patientId) return null;
         var page = await store.SearchAsync(new SearchQuery("Coverage",
-            [new SearchCriterion("patient", SearchParamKind.Reference, [new SearchValue("Patient", patientId)])], Count: 1), ct);
+            [new SearchCriterion("patient", SearchParamKind.Reference, [new SearchValue("Patient", patientId)])], Count: 1, CountAll: false), ct);
         return page.Matches.Count == 0 ? null : new ResourceReference($"Coverage/{page.Matches[0].Id}");
     }
 

@@ -52,7 +52,7 @@ public sealed class ResourceInteractions(IResourceStore store, ResourceValidator
     {
         var parameters = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(
             ifNoneExist.Contains('?') ? ifNoneExist[ifNoneExist.IndexOf('?')..] : ifNoneExist);
-        var query = ParseSearch(resourceType, parameters, lenient: false).Query with { Count = 2 };
+        var query = ParseSearch(resourceType, parameters, lenient: false).Query with { Count = 2, CountAll = false };
         var page = await store.SearchAsync(query, ct);
         return page.Matches.Count switch
         {

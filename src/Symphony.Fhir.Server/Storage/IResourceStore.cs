@@ -87,13 +87,15 @@ public sealed record SearchValue(
 /// <summary>A parameter with values OR-ed together; criteria are AND-ed. Names "_id" and "_lastUpdated" address the resource row.</summary>
 public sealed record SearchCriterion(string Name, SearchParamKind Kind, IReadOnlyList<SearchValue> AnyOf);
 
+/// <summary>A search; <paramref name="CountAll"/> false when the caller needs no total (it saves a statement): Total is then the matches returned.</summary>
 public sealed record SearchQuery(
     string ResourceType,
     IReadOnlyList<SearchCriterion> Criteria,
     int Count = 20,
     int Offset = 0,
     bool NewestFirst = false,
-    IReadOnlyList<string>? IncludeParams = null);
+    IReadOnlyList<string>? IncludeParams = null,
+    bool CountAll = true);
 
 public sealed record SearchPage(IReadOnlyList<StoredResource> Matches, IReadOnlyList<StoredResource> Included, int Total);
 

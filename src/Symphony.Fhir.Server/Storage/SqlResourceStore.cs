@@ -172,9 +172,13 @@ public abstract class SqlResourceStore : IResourceStore
         await MigrateAsync(ct);
         await using var connection = await OpenAsync(ct);
 
-        await using var count = Command(connection, "");
-        count.CommandText = $"SELECT COUNT(*) FROM resource r WHERE {Where(query, count)}";
-        var total = Convert.ToInt32(await count.ExecuteScalarAsync(ct));
+        int? total = null;
+        if (query.CountAll)
+        {
+            await using var count = Command(connection, "");
+            count.CommandText = $"SELECT COUNT(*) FROM resource r WHERE {Where(query, count)}";
+            total = Convert.ToInt32(await count.ExecuteScalarAsync(ct));
+        }
 
         await using var select = Command(connection, "");
         var order = query.NewestFirst ? "DESC" : "ASC";
@@ -188,7 +192,7 @@ public abstract class SqlResourceStore : IResourceStore
         var included = query.IncludeParams is { Count: > 0 } && matches.Count > 0
             ? await ReadIncludedAsync(connection, query.ResourceType, query.IncludeParams, matches, ct)
             : [];
-        return new SearchPage(matches, included, total);
+        return new SearchPage(matches, included, total ?? matches.Count);
     }
 
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken ct = default)

@@ -253,11 +253,14 @@ public abstract class ResourceStoreTests : IAsyncLifetime
         var first = await _store.SearchAsync(new SearchQuery("Patient", [identifier], Count: 2));
         var second = await _store.SearchAsync(new SearchQuery("Patient", [identifier], Count: 2, Offset: 2));
         var newest = await _store.SearchAsync(new SearchQuery("Patient", [identifier], Count: 5, NewestFirst: true));
+        var uncounted = await _store.SearchAsync(new SearchQuery("Patient", [identifier], Count: 2, CountAll: false));
 
         Assert.Equal(5, first.Total);
         Assert.Equal(2, first.Matches.Count);
         Assert.Empty(first.Matches.Select(m => m.Id).Intersect(second.Matches.Select(m => m.Id)));
         Assert.Equal(newest.Matches.Select(m => m.LastUpdated).OrderDescending(), newest.Matches.Select(m => m.LastUpdated));
+        Assert.Equal(first.Matches.Select(m => m.Id), uncounted.Matches.Select(m => m.Id));
+        Assert.Equal(2, uncounted.Total); // not counted: only what the page holds
     }
 
     [BackendFact]
