@@ -219,7 +219,7 @@ public abstract class ResourceStoreTests : IAsyncLifetime
         {
             var patient = NewPatient(family, $"{family}-{i}");
             patient.Identifier.Add(new Identifier("urn:test", family));
-            written.Add((await _store.WriteAsync([ResourceWrite.Create(patient)]))[0].Stored);
+            written.Add((await _store.WriteAsync([ResourceWrite.Upsert(patient)]))[0].Stored);
             await Task.Delay(20); // distinct last-updated instants (they are kept to the millisecond)
         }
         var middle = written[1].LastUpdated;
