@@ -19,24 +19,6 @@ public sealed class PostgresResourceStore(NpgsqlDataSource dataSource) : SqlReso
 
     protected override string JsonValue(string parameterName) => $"{parameterName}::jsonb";
 
-    protected override bool InsertsArrays => true;
-
-    protected override string ArrayInsert(string table, IReadOnlyList<InsertColumn> columns, IReadOnlyList<string> arrayParameters)
-    {
-        var names = string.Join(", ", columns.Select(c => c.Name));
-        var values = string.Join(", ", columns.Select(c => c.IsJson ? JsonValue(c.Name) : c.Name));
-        var arrays = string.Join(", ", columns.Select((c, i) => $"{arrayParameters[i]}::{c.ArrayType}[]"));
-        return $"INSERT INTO {table} ({names}) SELECT {values} FROM unnest({arrays}) AS x({names})";
-    }
-
-    protected override object ArrayOf(InsertColumn column, IEnumerable<object?> values) => column.ArrayType switch
-    {
-        "integer" => values.Cast<int>().ToArray(),
-        "boolean" => values.Cast<bool>().ToArray(),
-        "timestamptz" => values.Select(v => (DateTimeOffset?)v).ToArray(),
-        _ => values.Select(v => (string?)v).ToArray(),
-    };
-
     protected override string JsonText(string alias) => $"{alias}.content::text";
 
     protected override object ToDb(DateTimeOffset value) => value.ToUniversalTime();

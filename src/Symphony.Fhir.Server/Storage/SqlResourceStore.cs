@@ -338,65 +338,26 @@ public abstract class SqlResourceStore : IResourceStore
         // Search rows to replace: only resources that had a version before this call (their first new version is not 1).
         var replaced = byResource.Where(g => g.First().Version.VersionId > 1).Select(g => g.Last()).ToList();
         var batch = new StatementBatch(transaction, MaxParametersPerCommand);
-        async System.Threading.Tasks.Task InsertAsync(string table, InsertColumn[] columns, IReadOnlyList<object?[]> rows, string tail)
-        {
-            if (rows.Count == 0)
-                return;
-            if (InsertsArrays)
-            {
-                var arrays = columns.Select((column, i) => batch.Parameter(ArrayOf(column, rows.Select(row => row[i])))).ToList();
-                batch.AddStatement(ArrayInsert(table, columns, arrays) + tail);
-                return;
-            }
-            await batch.AddRowsAsync($"INSERT INTO {table} ({string.Join(", ", columns.Select(c => c.Name))}) VALUES ", rows,
-                row => "(" + string.Join(", ", columns.Select((c, i) => c.IsJson ? JsonValue(batch.Parameter(row[i])) : batch.Parameter(row[i]))) + ")", tail, ct);
-        }
+        string Row(StoredResource v) =>
+            $"({batch.Parameter(v.ResourceType)}, {batch.Parameter(v.Id)}, {batch.Parameter(v.VersionId)}, {batch.Parameter(ToDb(v.LastUpdated))}, " +
+            $"{batch.Parameter(v.IsDeleted)}, {JsonValue(batch.Parameter(v.Json))})";
 
-        await InsertAsync("resource_history", HistoryColumns,
-            versions.Select(v => new object?[] { v.Version.ResourceType, v.Version.Id, v.Version.VersionId, ToDb(v.Version.LastUpdated), v.Version.IsDeleted, v.Version.Json }).ToList(), "");
-        await InsertAsync("resource", ResourceColumns,
-            latest.Select(v => new object?[] { v.Version.ResourceType, v.Version.Id, v.Version.VersionId, ToDb(v.Version.LastUpdated), v.Version.IsDeleted }).ToList(),
+        await batch.AddRowsAsync("INSERT INTO resource_history (resource_type, id, version_id, last_updated, is_deleted, content) VALUES ",
+            versions, v => Row(v.Version), "", ct);
+        await batch.AddRowsAsync("INSERT INTO resource (resource_type, id, version_id, last_updated, is_deleted) VALUES ",
+            latest, v => $"({batch.Parameter(v.Version.ResourceType)}, {batch.Parameter(v.Version.Id)}, {batch.Parameter(v.Version.VersionId)}, " +
+                         $"{batch.Parameter(ToDb(v.Version.LastUpdated))}, {batch.Parameter(v.Version.IsDeleted)})",
             " ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id, last_updated = excluded.last_updated, " +
-            "is_deleted = excluded.is_deleted");
+            "is_deleted = excluded.is_deleted", ct);
         await batch.AddRowsAsync("DELETE FROM search_index WHERE ", replaced,
             v => $"(resource_type = {batch.Parameter(v.Version.ResourceType)} AND resource_id = {batch.Parameter(v.Version.Id)})", "", ct, separator: " OR ");
-        await InsertAsync("search_index", SearchIndexColumns,
-            latest.SelectMany(v => v.Index.Select(row => new object?[]
-            {
-                v.Version.ResourceType, v.Version.Id, row.Name, row.System, row.Value,
-                row.Low is { } low ? ToDb(low) : null, row.High is { } high ? ToDb(high) : null,
-            })).ToList(), "");
+        var index = latest.SelectMany(v => v.Index.Select(row => (v.Version, Row: row))).ToList();
+        await batch.AddRowsAsync("INSERT INTO search_index (resource_type, resource_id, name, system, value, low, high) VALUES ", index,
+            r => $"({batch.Parameter(r.Version.ResourceType)}, {batch.Parameter(r.Version.Id)}, {batch.Parameter(r.Row.Name)}, {batch.Parameter(r.Row.System)}, " +
+                 $"{batch.Parameter(r.Row.Value)}, {batch.Parameter(r.Row.Low is { } low ? ToDb(low) : null)}, {batch.Parameter(r.Row.High is { } high ? ToDb(high) : null)})",
+            "", ct);
         await batch.FlushAsync(ct);
     }
-
-    /// <summary>A column of the inserts above: its name, its type as an array element, and whether it holds JSON.</summary>
-    protected sealed record InsertColumn(string Name, string ArrayType, bool IsJson = false);
-
-    private static readonly InsertColumn[] ResourceColumns =
-    [
-        new("resource_type", "text"), new("id", "text"), new("version_id", "integer"), new("last_updated", "timestamptz"), new("is_deleted", "boolean"),
-    ];
-
-    private static readonly InsertColumn[] HistoryColumns = [.. ResourceColumns, new("content", "text", IsJson: true)];
-
-    private static readonly InsertColumn[] SearchIndexColumns =
-    [
-        new("resource_type", "text"), new("resource_id", "text"), new("name", "text"), new("system", "text"), new("value", "text"),
-        new("low", "timestamptz"), new("high", "timestamptz"),
-    ];
-
-    /// <summary>
-    /// Whether a write's rows go into each table as one array per column (<see cref="ArrayInsert"/>): one statement text
-    /// whatever the number of rows, so it is prepared once. Otherwise as VALUES lists, whose text changes with the count.
-    /// </summary>
-    protected virtual bool InsertsArrays => false;
-
-    /// <summary>The insert of every row from one array parameter per column (when <see cref="InsertsArrays"/>).</summary>
-    protected virtual string ArrayInsert(string table, IReadOnlyList<InsertColumn> columns, IReadOnlyList<string> arrayParameters) =>
-        throw new NotSupportedException();
-
-    /// <summary>One column's values as the typed array <see cref="ArrayInsert"/> takes.</summary>
-    protected virtual object ArrayOf(InsertColumn column, IEnumerable<object?> values) => throw new NotSupportedException();
 
     /// <summary>
     /// The most parameters one command of a write carries (PostgreSQL allows 65,535 per statement, SQLite 32,766 variables).
@@ -419,9 +380,6 @@ public abstract class SqlResourceStore : IResourceStore
             Add(_command, name, value);
             return name;
         }
-
-        /// <summary>A statement whose parameters are already added.</summary>
-        public void AddStatement(string sql) => _sql.Append(sql).Append(";\n");
 
         /// <summary>One statement <paramref name="head"/> row, row, … <paramref name="tail"/>, split into several when long.</summary>
         public async System.Threading.Tasks.Task AddRowsAsync<T>(
