@@ -121,6 +121,10 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
             .ToList();
         if (versions.SiteLexicons.TryGetValue(language, out var lexiconVersion))
             foreach (var provenance in written.OfType<Provenance>()) provenance.PolicyElement.Add(new FhirUri(CurrentSiteLexicon.Reference(language, lexiconVersion)));
+        // The coder's Device is one for every note it codes, its content a function of its id: once stored it is left out
+        // of the write-back, whose write lock on it would otherwise make every worker's write-back wait for the others'.
+        if (written.OfType<Device>().FirstOrDefault() is { } device && await store.ReadAsync("Device", device.Id!, ct) is { IsDeleted: false })
+            written.Remove(device);
         var writtenIds = written.Where(r => r is Condition or Procedure).Select(r => r.Id!).ToHashSet();
         var keptIds = decided.Select(d => d.Split('/')[1]).ToHashSet();
         foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id) && !keptIds.Contains(id)))

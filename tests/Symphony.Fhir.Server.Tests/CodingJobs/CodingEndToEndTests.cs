@@ -189,6 +189,23 @@ public abstract class CodingEndToEndTests<TFixture>(TFixture fixture) : IClassFi
         Assert.Equal(HttpStatusCode.Conflict, (await _coding.Http.DeleteAsync(status)).StatusCode);
     }
 
+    [BackendFact]
+    public async Task GivenTheCodersDeviceWasDeleted_WhenTheNextNoteIsCoded_ThenTheDeviceIsStoredAgain()
+    {
+        // Once stored, the Device is left out of later write-backs; a deleted one must come back with the next note.
+        var first = await PostAsync(SyntheaNote.Load("outpatient"), documentId: "device-first");
+        await WaitForTaskAsync("device-first", status => status is FhirTask.TaskStatus.Completed);
+        var condition = (await SearchAsync<Condition>($"Condition?encounter=Encounter/{first.Encounter.Id}")).First();
+        var device = Assert.Single(await SearchAsync<Provenance>($"Provenance?target=Condition/{condition.Id}")).Agent[0].Who!.Reference!;
+        Assert.Equal(HttpStatusCode.OK, (await _coding.Http.GetAsync(device)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _coding.Http.DeleteAsync(device)).StatusCode);
+
+        await PostAsync(SyntheaNote.Load("outpatient"), documentId: "device-second");
+        await WaitForTaskAsync("device-second", status => status is FhirTask.TaskStatus.Completed);
+
+        Assert.Equal(HttpStatusCode.OK, (await _coding.Http.GetAsync(device)).StatusCode);
+    }
+
     /// <summary>Stores the note under its own encounter (tests share the database, and a Claim is per encounter).</summary>
     async Task<SyntheaNote> PostAsync(SyntheaNote note, string? documentId = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
