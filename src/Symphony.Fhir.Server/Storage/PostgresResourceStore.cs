@@ -11,6 +11,15 @@ public sealed class PostgresResourceStore(NpgsqlDataSource dataSource) : SqlReso
     protected override async Task<DbConnection> OpenAsync(CancellationToken ct) =>
         await dataSource.OpenConnectionAsync(ct);
 
+    protected override async Task<DbTransaction> BeginReadOnlyAsync(CancellationToken ct)
+    {
+        var connection = await dataSource.OpenConnectionAsync(ct);
+        var transaction = await connection.BeginTransactionAsync(ct);
+        await using var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction);
+        await readOnly.ExecuteNonQueryAsync(ct);
+        return transaction;
+    }
+
     protected override ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
 
     // unnest yields the keys in array order, so the locks are taken in that order.
