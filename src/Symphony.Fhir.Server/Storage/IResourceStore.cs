@@ -25,7 +25,7 @@ public interface IResourceStore
 
     /// <summary>
     /// Runs read-only SQL (the jobs', review's and site lexicon's own tables) in a transaction that takes no write lock, so
-    /// a poll never waits for a writer nor makes one wait. A statement that writes fails.
+    /// a poll never waits for a writer nor makes one wait. Only for reads: on SQLite a statement that writes fails.
     /// </summary>
     System.Threading.Tasks.Task ReadSqlAsync(Func<DbTransaction, CancellationToken, System.Threading.Tasks.Task> read, CancellationToken ct = default);
 

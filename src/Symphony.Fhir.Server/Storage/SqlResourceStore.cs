@@ -27,7 +27,7 @@ public abstract class SqlResourceStore : IResourceStore
 
     protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
 
-    /// <summary>A transaction on a connection of its own that reads a consistent snapshot and refuses writes.</summary>
+    /// <summary>A transaction on a connection of its own that reads without waiting for writers (and, where it costs nothing, refuses writes).</summary>
     protected abstract Task<DbTransaction> BeginReadOnlyAsync(CancellationToken ct);
 
     /// <summary>Serialises writers that could touch the same rows; disposed after commit.</summary>

@@ -266,30 +266,6 @@ public abstract class ResourceStoreTests : IAsyncLifetime
         Assert.Equal(2, patients);
     }
 
-    [BackendFact]
-    public async Task GivenAStatementThatWrites_WhenRunThroughReadSql_ThenItFailsAndNothingChanges()
-    {
-        await _store.MigrateAsync();
-
-        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => _store.ReadSqlAsync(async (tx, ct) =>
-        {
-            await using var delete = tx.Connection!.CreateCommand();
-            delete.Transaction = tx;
-            delete.CommandText = "INSERT INTO schema_migrations (version, applied_at) VALUES ('not-a-migration', 'now')";
-            await delete.ExecuteNonQueryAsync(ct);
-        }));
-
-        var migrations = -1;
-        await _store.ReadSqlAsync(async (tx, ct) =>
-        {
-            await using var count = tx.Connection!.CreateCommand();
-            count.Transaction = tx;
-            count.CommandText = "SELECT COUNT(*) FROM schema_migrations WHERE version = 'not-a-migration'";
-            migrations = Convert.ToInt32(await count.ExecuteScalarAsync(ct));
-        });
-        Assert.Equal(0, migrations);
-    }
-
     private static async Task<int> CountPatientsAsync(System.Data.Common.DbTransaction tx, CancellationToken ct)
     {
         await using var count = tx.Connection!.CreateCommand();
@@ -309,6 +285,32 @@ public abstract class ResourceStoreTests : IAsyncLifetime
 public sealed class SqliteResourceStoreTests : ResourceStoreTests
 {
     protected override System.Threading.Tasks.Task<TestBackend> CreateBackendAsync() => System.Threading.Tasks.Task.FromResult<TestBackend>(new SqliteTestBackend());
+
+    [Fact]
+    public async Task GivenAStatementThatWrites_WhenRunThroughReadSql_ThenItFailsAndNothingChanges()
+    {
+        await using var backend = new SqliteTestBackend();
+        var store = backend.CreateStore();
+        await store.MigrateAsync();
+
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => store.ReadSqlAsync(async (tx, ct) =>
+        {
+            await using var insert = tx.Connection!.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = "INSERT INTO schema_migrations (version, applied_at) VALUES ('not-a-migration', 'now')";
+            await insert.ExecuteNonQueryAsync(ct);
+        }));
+
+        var migrations = -1;
+        await store.ReadSqlAsync(async (tx, ct) =>
+        {
+            await using var count = tx.Connection!.CreateCommand();
+            count.Transaction = tx;
+            count.CommandText = "SELECT COUNT(*) FROM schema_migrations WHERE version = 'not-a-migration'";
+            migrations = Convert.ToInt32(await count.ExecuteScalarAsync(ct));
+        });
+        Assert.Equal(0, migrations);
+    }
 
     [Fact]
     public async Task GivenAnotherConnectionHoldingTheDatabaseWriteLock_WhenReadThroughReadSql_ThenTheReadDoesNotWaitWhileAWriteDoes()
