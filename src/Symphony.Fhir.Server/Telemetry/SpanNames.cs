@@ -32,7 +32,7 @@ public sealed partial class SpanNames : BaseProcessor<Activity>
         foreach (var statement in sql.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (Verb().Match(statement) is not { Success: true } verb) continue;
-            var target = Table().Match(statement) is { Success: true } table ? table.Groups[1].Value
+            var target = Table().Match(statement) is { Success: true } table ? table.Groups[1].Value.Replace("\"", "", StringComparison.Ordinal)
                 : Function().Match(statement) is { Success: true } function ? function.Groups[1].Value : null;
             var name = target is null ? verb.Value.ToUpperInvariant() : $"{verb.Value.ToUpperInvariant()} {target}";
             if (names.Count == 0 || names[^1] != name) names.Add(name);
@@ -55,7 +55,7 @@ public sealed partial class SpanNames : BaseProcessor<Activity>
     /// The table a statement reads or writes: the first name after FROM, INTO or UPDATE that is not a function call
     /// (<c>unnest(</c>; a column list has a space before its parenthesis: <c>INTO resource (</c>).
     /// </summary>
-    [GeneratedRegex(@"\b(?:FROM|INTO|UPDATE)\s+(?>([A-Za-z_][A-Za-z0-9_.]*))(?!\()", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\b(?:FROM|INTO|UPDATE)\s+(?>(""?[A-Za-z_]\w*""?(?:\.""?[A-Za-z_]\w*""?)?))(?!\()", RegexOptions.IgnoreCase)]
     private static partial Regex Table();
 
     /// <summary>A statement that only calls a function (<c>SELECT pg_advisory_xact_lock(…)</c>) is named after it.</summary>

@@ -15,6 +15,8 @@ public sealed class SpanNamesTests
     [InlineData("SELECT COUNT(*) FROM resource r WHERE r.resource_type = @type AND EXISTS (SELECT 1 FROM search_index s WHERE s.resource_id = r.id)", "SELECT resource")]
     [InlineData("DELETE FROM search_index WHERE resource_type = @type AND resource_id = @id;\nINSERT INTO search_index (resource_type) VALUES (@p0);\nINSERT INTO search_index (resource_type) VALUES (@p1);\nUPDATE coding_request SET status = 'done';\nINSERT INTO coding_decision (id) VALUES (@id)",
         "DELETE search_index; INSERT search_index; UPDATE coding_request; +1")]
+    [InlineData("\n        INSERT INTO \"hangfire\".\"jobqueue\" (\"jobid\", \"queue\") \n        VALUES (@JobId, @Queue);\n      ", "INSERT hangfire.jobqueue")]
+    [InlineData("WITH \"s\" AS (INSERT INTO \"hangfire\".\"state\" (\"jobid\") VALUES (@JobId) RETURNING \"id\") UPDATE \"hangfire\".\"job\" \"j\" SET \"stateid\" = \"s\".\"id\"", "WITH hangfire.state")]
     [InlineData("CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY)", "CREATE")]
     public void GivenStatements_WhenNamed_ThenTheNameSaysWhatTheyDoToWhichTable(string sql, string expected) =>
         Assert.Equal(expected, SpanNames.Statement(sql));
