@@ -13,5 +13,6 @@ root.Add(Symphony.Cli.Agent.DevCommands.Create());
 root.Add(new Command("bench", "Benchmarks that print figures")
 {
     BenchCoderCommand.Create(), BenchTerminologyCommand.Create(), BenchServerCommand.Create(), BenchE2eCommand.Create(),
+    BenchWorklistCommand.Create(),
 });
 return root.Parse(args).Invoke();

@@ -114,40 +114,6 @@ public sealed class ReviewServer : IAsyncDisposable
         return (encounterId, noteId);
     }
 
-    /// <summary>
-    /// Stores <paramref name="count"/> encounters of the fixture's patient, each with the fixture's note, in transaction
-    /// Bundles of 100 (the same real note under different ids); returns the note ids.
-    /// </summary>
-    public async Task<List<string>> SeedManyAsync(string prefix, int count)
-    {
-        var notes = new List<string>();
-        using (var put = await Admin.PutAsync($"Patient/{Fixture("Patient")["id"]}", new StringContent(Fixture("Patient").ToJsonString(), Encoding.UTF8, "application/fhir+json")))
-            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
-        for (var start = 0; start < count; start += 100)
-        {
-            var entries = new JsonArray();
-            for (var i = start; i < Math.Min(count, start + 100); i++)
-            {
-                var encounter = Fixture("Encounter");
-                var note = Fixture("DocumentReference");
-                encounter["id"] = $"{prefix}-enc-{i:D4}";
-                note["id"] = $"{prefix}-note-{i:D4}";
-                note["context"]!["encounter"]![0]!["reference"] = $"Encounter/{prefix}-enc-{i:D4}";
-                notes.Add($"{prefix}-note-{i:D4}");
-                foreach (var resource in new[] { encounter, note })
-                    entries.Add(new JsonObject
-                    {
-                        ["resource"] = resource,
-                        ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = $"{resource["resourceType"]}/{resource["id"]}" },
-                    });
-            }
-            var bundle = new JsonObject { ["resourceType"] = "Bundle", ["type"] = "transaction", ["entry"] = entries };
-            using var post = await Admin.PostAsync("", new StringContent(bundle.ToJsonString(), Encoding.UTF8, "application/fhir+json"));
-            Assert.True(post.IsSuccessStatusCode, $"transaction: {(int)post.StatusCode} {await post.Content.ReadAsStringAsync()}");
-        }
-        return notes;
-    }
-
     /// <summary>Waits until the note's coding Task is completed (a fresh server loads its coder first).</summary>
     public async Task WaitCodedAsync(string noteId, int minutes = 4)
     {

@@ -37,7 +37,7 @@ public static class LexiconCommands
                 Storage.IResourceStore store = database.Contains("Host=", StringComparison.OrdinalIgnoreCase)
                     ? new Storage.PostgresResourceStore(Npgsql.NpgsqlDataSource.Create(database))
                     : new Storage.SqliteResourceStore(database);
-                await store.WriteAsync([], async (tx, c) =>
+                await store.ReadSqlAsync(async (tx, c) =>
                 {
                     decisions = (await CodingDecisions.StampAsync(tx, c)).Count;
                     foreach (var v in await SiteLexiconRows.VersionsAsync(tx, c))

@@ -33,6 +33,9 @@ public sealed class AuditingStore(IResourceStore inner, IHttpContextAccessor htt
         return stored;
     }
 
+    public System.Threading.Tasks.Task ReadSqlAsync(Func<DbTransaction, CancellationToken, System.Threading.Tasks.Task> read, CancellationToken ct = default) =>
+        inner.ReadSqlAsync(read, ct);
+
     public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct = default)
     {
         var page = await inner.SearchAsync(query, ct);

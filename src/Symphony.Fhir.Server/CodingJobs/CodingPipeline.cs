@@ -109,7 +109,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         // and a rejected code is not suggested again.
         var documentVersion = int.Parse(document.Meta!.VersionId!, System.Globalization.CultureInfo.InvariantCulture);
         IReadOnlyList<CodingDecision> decisions = [];
-        await store.WriteAsync([], async (tx, c) => decisions = await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c), ct);
+        await store.ReadSqlAsync(async (tx, c) => decisions = await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c), ct);
         var decided = decisions.Select(d => WriteBack.ResourceFor(document.Id!, d.System, d.Code)).ToHashSet();
         var rejected = ReviewedCodes.Apply([], decisions).Where(c => c.State == ReviewState.Rejected).Select(c => (c.Code.System, c.Code.Code)).ToHashSet();
         result = result with { Codes = result.Codes.Where(c => !rejected.Contains((c.System, c.Code))).ToList() };

@@ -194,7 +194,7 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
     public async Task<CodingRequest?> GetAsync(string id, CancellationToken ct)
     {
         CodingRequest? found = null;
-        await store.WriteAsync([], async (tx, c) =>
+        await store.ReadSqlAsync(async (tx, c) =>
             found = (await QueryAsync(tx, $"SELECT {Columns} FROM coding_request WHERE id = @id", c, ("@id", id))).SingleOrDefault(), ct);
         return found;
     }
@@ -218,7 +218,7 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
     {
         var count = 0;
         long? oldest = null;
-        await store.WriteAsync([], async (tx, c) =>
+        await store.ReadSqlAsync(async (tx, c) =>
         {
             await using var command = Command(tx, """
                 SELECT COUNT(*), MIN(CASE WHEN status = 'pending' THEN updated_at ELSE lease_until END) FROM coding_request
@@ -237,7 +237,7 @@ public sealed class CodingRequests(IResourceStore store, Microsoft.Extensions.Op
     public async Task<IReadOnlyDictionary<string, int>> CountByStatusAsync(CancellationToken ct)
     {
         var counts = new Dictionary<string, int>();
-        await store.WriteAsync([], async (tx, c) =>
+        await store.ReadSqlAsync(async (tx, c) =>
         {
             await using var command = Command(tx, "SELECT status, COUNT(*) FROM coding_request GROUP BY status");
             await using var reader = await command.ExecuteReaderAsync(c);

@@ -24,6 +24,9 @@ public sealed class IntakeStore(IResourceStore inner, CodingSignal signal) : IRe
 
     public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct = default) => inner.SearchAsync(query, ct);
 
+    public System.Threading.Tasks.Task ReadSqlAsync(Func<DbTransaction, CancellationToken, System.Threading.Tasks.Task> read, CancellationToken ct = default) =>
+        inner.ReadSqlAsync(read, ct);
+
     public Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken ct = default) => inner.HistoryAsync(query, ct);
 
     public async Task<IReadOnlyList<WriteResult>> WriteAsync(

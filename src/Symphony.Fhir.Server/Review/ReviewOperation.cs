@@ -118,7 +118,7 @@ public static class ReviewOperation
 
         (CodedNote Note, string EncounterId)? coded = null;
         IReadOnlyList<CodingDecision> earlier = [];
-        await store.WriteAsync([], async (tx, c) =>
+        await store.ReadSqlAsync(async (tx, c) =>
         {
             coded = await CodingRequests.LastCodedAsync(tx, id, c);
             earlier = await CodingDecisions.ForNoteAsync(tx, id, version, c);

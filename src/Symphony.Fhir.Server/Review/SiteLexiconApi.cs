@@ -43,7 +43,7 @@ public static class SiteLexiconApi
         (SiteLexiconVersion Version, List<SiteLexiconEntry> Entries)? lexicon = null;
         IReadOnlyList<SiteLexiconVersion> history = [];
         (int Count, long DecidedThrough) decided = default, built = default;
-        await store.WriteAsync([], async (tx, c) =>
+        await store.ReadSqlAsync(async (tx, c) =>
         {
             lexicon = await SiteLexiconRows.LoadAsync(tx, language, version, c);
             history = await SiteLexiconRows.VersionsAsync(tx, c);
@@ -88,7 +88,7 @@ public static class SiteLexiconApi
         await store.WriteAsync([], async (tx, c) => number = await SiteLexiconRows.AddAsync(tx, language, entries, SiteLexiconVersion.Posted, 0, by, c), ct);
         await lexicons.RefreshAsync(ct);
         IReadOnlyList<SiteLexiconVersion> history = [];
-        await store.WriteAsync([], async (tx, c) => history = await SiteLexiconRows.VersionsAsync(tx, c), ct);
+        await store.ReadSqlAsync(async (tx, c) => history = await SiteLexiconRows.VersionsAsync(tx, c), ct);
         var stored = history.Single(h => h.Language == language && h.Version == number);
         http.HttpContext.Response.Headers.Location = $"{Path}?language={language.ToCode()}&version={number}";
         return Results.Text(Summary(stored, history.Where(h => h.Language == language)).ToJsonString(), "application/json; charset=utf-8", Encoding.UTF8,

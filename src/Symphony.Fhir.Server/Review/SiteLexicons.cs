@@ -68,7 +68,7 @@ public sealed class SiteLexicons(IResourceStore store, ILogger<SiteLexicons> log
     public async Task<CurrentSiteLexicon> RefreshAsync(CancellationToken ct)
     {
         IReadOnlyDictionary<Language, int> newest = new Dictionary<Language, int>();
-        await store.WriteAsync([], async (tx, c) => newest = await SiteLexiconRows.NewestAsync(tx, c), ct);
+        await store.ReadSqlAsync(async (tx, c) => newest = await SiteLexiconRows.NewestAsync(tx, c), ct);
         if (Same(newest, Current.Versions)) return Current;
         await _gate.WaitAsync(ct);
         try
@@ -76,7 +76,7 @@ public sealed class SiteLexicons(IResourceStore store, ILogger<SiteLexicons> log
             if (Same(newest, Current.Versions)) return Current;
             var versions = new Dictionary<Language, int>();
             var entries = new List<SiteLexiconEntry>();
-            await store.WriteAsync([], async (tx, c) =>
+            await store.ReadSqlAsync(async (tx, c) =>
             {
                 foreach (var language in newest.Keys)
                     if (await SiteLexiconRows.LoadAsync(tx, language, newest[language], c) is { } loaded)
@@ -180,7 +180,7 @@ public sealed class SiteLexiconRefresher(SiteLexicons lexicons, IResourceStore s
     async System.Threading.Tasks.Task RebuildWhenSettledAsync(CancellationToken ct)
     {
         (int Count, long DecidedThrough) stamp = default, built = default;
-        await store.WriteAsync([], async (tx, c) =>
+        await store.ReadSqlAsync(async (tx, c) =>
         {
             stamp = await CodingDecisions.StampAsync(tx, c);
             built = await SiteLexiconRows.BuiltAsync(tx, c);
@@ -197,7 +197,7 @@ public sealed class SiteLexiconRefresher(SiteLexicons lexicons, IResourceStore s
         var started = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<CodingDecision> decisions = [];
         (int Count, long DecidedThrough) stamp = default;
-        await store.WriteAsync([], async (tx, c) =>
+        await store.ReadSqlAsync(async (tx, c) =>
         {
             decisions = await CodingDecisions.AllAsync(tx, c);
             stamp = (decisions.Count, decisions.Count == 0 ? 0 : decisions.Max(d => d.DecidedAt.ToUnixTimeMilliseconds()));

@@ -23,6 +23,12 @@ public interface IResourceStore
         Func<DbTransaction, CancellationToken, System.Threading.Tasks.Task>? alsoInTransaction = null,
         CancellationToken ct = default);
 
+    /// <summary>
+    /// Runs read-only SQL (the jobs', review's and site lexicon's own tables) in a transaction that takes no write lock, so
+    /// a poll never waits for a writer nor makes one wait. Only for reads: on SQLite a statement that writes fails.
+    /// </summary>
+    System.Threading.Tasks.Task ReadSqlAsync(Func<DbTransaction, CancellationToken, System.Threading.Tasks.Task> read, CancellationToken ct = default);
+
     Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct = default);
 
     /// <summary>Versions newest first; resourceType and id narrow it to a type or one resource.</summary>

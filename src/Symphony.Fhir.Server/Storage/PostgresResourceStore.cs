@@ -11,6 +11,14 @@ public sealed class PostgresResourceStore(NpgsqlDataSource dataSource) : SqlReso
     protected override async Task<DbConnection> OpenAsync(CancellationToken ct) =>
         await dataSource.OpenConnectionAsync(ct);
 
+    // Reads take no lock here; SET TRANSACTION READ ONLY would cost a round trip of its own on every poll and job, and the
+    // SQLite backend, which refuses writes in this transaction, runs every test that goes through it.
+    protected override async Task<DbTransaction> BeginReadOnlyAsync(CancellationToken ct)
+    {
+        var connection = await dataSource.OpenConnectionAsync(ct);
+        return await connection.BeginTransactionAsync(ct);
+    }
+
     protected override ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
 
     // unnest yields the keys in array order, so the locks are taken in that order.

@@ -27,6 +27,9 @@ public abstract class SqlResourceStore : IResourceStore
 
     protected abstract Task<DbConnection> OpenAsync(CancellationToken ct);
 
+    /// <summary>A transaction on a connection of its own that reads without waiting for writers (and, where it costs nothing, refuses writes).</summary>
+    protected abstract Task<DbTransaction> BeginReadOnlyAsync(CancellationToken ct);
+
     /// <summary>Serialises writers that could touch the same rows; disposed after commit.</summary>
     protected abstract ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct);
 
@@ -165,6 +168,18 @@ public abstract class SqlResourceStore : IResourceStore
             await alsoInTransaction(transaction, ct);
         await transaction.CommitAsync(ct);
         return results;
+    }
+
+    public async System.Threading.Tasks.Task ReadSqlAsync(Func<DbTransaction, CancellationToken, System.Threading.Tasks.Task> read, CancellationToken ct = default)
+    {
+        await MigrateAsync(ct);
+        var transaction = await BeginReadOnlyAsync(ct);
+        await using var connection = transaction.Connection!;
+        await using (transaction)
+        {
+            await read(transaction, ct);
+            await transaction.CommitAsync(ct);
+        }
     }
 
     public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct = default)

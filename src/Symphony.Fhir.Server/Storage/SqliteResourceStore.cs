@@ -9,6 +9,7 @@ public sealed class SqliteResourceStore : SqlResourceStore
 {
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
     private readonly string _connectionString;
+    private readonly string _readOnlyConnectionString;
 
     // SQLite allows one writer at a time; queueing writers here avoids busy retries inside the database.
     private readonly SemaphoreSlim _writer = new(1, 1);
@@ -24,6 +25,7 @@ public sealed class SqliteResourceStore : SqlResourceStore
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
+        _readOnlyConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Mode = SqliteOpenMode.ReadOnly }.ToString();
 
         // WAL is a property of the file: set it once here, not on every connection (changing the journal mode takes a lock).
         using var connection = new SqliteConnection(_connectionString);
@@ -45,6 +47,15 @@ public sealed class SqliteResourceStore : SqlResourceStore
         pragma.CommandText = "PRAGMA synchronous = NORMAL;";
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
+    }
+
+    // A read-only connection in a deferred transaction reads a WAL snapshot: it takes neither this process's writer
+    // semaphore nor the database's write lock, so it runs beside a writer in any process.
+    protected override async Task<DbTransaction> BeginReadOnlyAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(_readOnlyConnectionString);
+        await connection.OpenAsync(ct);
+        return connection.BeginTransaction(deferred: true);
     }
 
     protected override async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct)

@@ -33,7 +33,9 @@ public static class TelemetryFeature
                 .AddSource(CodingTelemetry.Name)
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !UntracedPaths.Contains(context.Request.Path.Value, StringComparer.OrdinalIgnoreCase))
                 .AddHttpClientInstrumentation()
-                .AddNpgsql())
+                .AddNpgsql()
+                // Before the exporters, which UseOtlpExporter adds after this: they send the names it gives.
+                .AddProcessor(new SpanNames()))
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(CodingTelemetry.Name, "Npgsql")

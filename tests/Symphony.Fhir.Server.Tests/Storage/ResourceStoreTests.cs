@@ -274,6 +274,38 @@ public abstract class ResourceStoreTests : IAsyncLifetime
         Assert.Null(await second.ReadAsync("Patient", "none"));
     }
 
+    [BackendFact]
+    public async Task GivenAWriteTransactionInProgress_WhenReadThroughReadSql_ThenTheReadRunsBesideItAndSeesOnlyCommittedRows()
+    {
+        await _store.WriteAsync([ResourceWrite.Upsert(NewPatient("Committed", "read-sql-1"))]);
+        var writing = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var write = Task.Run(() => _store.WriteAsync([ResourceWrite.Upsert(NewPatient("Uncommitted", "read-sql-2"))], async (_, _) =>
+        {
+            writing.SetResult();
+            await release.Task;
+        }));
+        await writing.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The writer holds its transaction (and, on SQLite, the process's writer and the database's write lock) until the read is done.
+        var patients = -1;
+        await _store.ReadSqlAsync(async (tx, ct) => patients = await CountPatientsAsync(tx, ct)).WaitAsync(TimeSpan.FromSeconds(30));
+        release.SetResult();
+        await write;
+
+        Assert.Equal(1, patients);
+        await _store.ReadSqlAsync(async (tx, ct) => patients = await CountPatientsAsync(tx, ct));
+        Assert.Equal(2, patients);
+    }
+
+    private static async Task<int> CountPatientsAsync(System.Data.Common.DbTransaction tx, CancellationToken ct)
+    {
+        await using var count = tx.Connection!.CreateCommand();
+        count.Transaction = tx;
+        count.CommandText = "SELECT COUNT(*) FROM resource WHERE resource_type = 'Patient' AND id LIKE 'read-sql-%'";
+        return Convert.ToInt32(await count.ExecuteScalarAsync(ct));
+    }
+
     private static Patient NewPatient(string family, string? id = null) => new()
     {
         Id = id,
@@ -285,6 +317,69 @@ public abstract class ResourceStoreTests : IAsyncLifetime
 public sealed class SqliteResourceStoreTests : ResourceStoreTests
 {
     protected override System.Threading.Tasks.Task<TestBackend> CreateBackendAsync() => System.Threading.Tasks.Task.FromResult<TestBackend>(new SqliteTestBackend());
+
+    [Fact]
+    public async Task GivenAStatementThatWrites_WhenRunThroughReadSql_ThenItFailsAndNothingChanges()
+    {
+        await using var backend = new SqliteTestBackend();
+        var store = backend.CreateStore();
+        await store.MigrateAsync();
+
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => store.ReadSqlAsync(async (tx, ct) =>
+        {
+            await using var insert = tx.Connection!.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = "INSERT INTO schema_migrations (version, applied_at) VALUES ('not-a-migration', 'now')";
+            await insert.ExecuteNonQueryAsync(ct);
+        }));
+
+        var migrations = -1;
+        await store.ReadSqlAsync(async (tx, ct) =>
+        {
+            await using var count = tx.Connection!.CreateCommand();
+            count.Transaction = tx;
+            count.CommandText = "SELECT COUNT(*) FROM schema_migrations WHERE version = 'not-a-migration'";
+            migrations = Convert.ToInt32(await count.ExecuteScalarAsync(ct));
+        });
+        Assert.Equal(0, migrations);
+    }
+
+    [Fact]
+    public async Task GivenAnotherConnectionHoldingTheDatabaseWriteLock_WhenReadThroughReadSql_ThenTheReadDoesNotWaitWhileAWriteDoes()
+    {
+        await using var backend = new SqliteTestBackend();
+        var store = (SqliteResourceStore)backend.CreateStore();
+        await store.WriteAsync([ResourceWrite.Upsert(new Patient { Id = "held" })]);
+
+        // As another process would: a connection of its own that takes SQLite's write lock and keeps it.
+        await using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path}");
+        await other.OpenAsync();
+        var held = other.BeginTransaction(deferred: false);
+        await using (var touch = other.CreateCommand())
+        {
+            touch.Transaction = held;
+            touch.CommandText = "UPDATE resource SET last_updated = last_updated WHERE id = 'held'";
+            await touch.ExecuteNonQueryAsync();
+        }
+
+        // Microsoft.Data.Sqlite waits for a lock synchronously: the write waits on a thread of its own.
+        var waitingWrite = Task.Run(() => store.WriteAsync([ResourceWrite.Upsert(new Patient { Id = "after" })]));
+        var patients = -1;
+        await store.ReadSqlAsync(async (tx, ct) =>
+        {
+            await using var count = tx.Connection!.CreateCommand();
+            count.Transaction = tx;
+            count.CommandText = "SELECT COUNT(*) FROM resource WHERE resource_type = 'Patient'";
+            patients = Convert.ToInt32(await count.ExecuteScalarAsync(ct));
+        }).WaitAsync(TimeSpan.FromSeconds(20));
+        var writeWaited = !waitingWrite.IsCompleted;
+        held.Commit();
+        await waitingWrite;
+
+        Assert.Equal(1, patients);
+        Assert.True(writeWaited);
+        Assert.NotNull(await store.ReadAsync("Patient", "after"));
+    }
 }
 
 public sealed class PostgresResourceStoreTests : ResourceStoreTests

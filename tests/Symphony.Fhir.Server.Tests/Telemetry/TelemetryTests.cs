@@ -98,6 +98,7 @@ public abstract class TelemetryTests<TFixture>(TFixture fixture) : IClassFixture
         var post = Assert.Single(spans, s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("http.request.method") == "POST"
             && (string?)s.GetTagItem("url.path") == "/DocumentReference");
 
+        Assert.Equal("POST /DocumentReference", post.DisplayName);
         Assert.Equal(post.TraceId, job!.TraceId);
         Assert.Equal(post.SpanId, job.ParentSpanId);
         Assert.Equal("coded", job.GetTagItem("symphony.coding.outcome"));
@@ -109,6 +110,11 @@ public abstract class TelemetryTests<TFixture>(TFixture fixture) : IClassFixture
             // Npgsql's spans: the note and its coding request stored under the POST, the write-back's statements under its stage.
             Assert.Contains(spans, s => s.Source.Name == "Npgsql" && s.ParentSpanId == post.SpanId);
             Assert.Contains(spans, s => s.Source.Name == "Npgsql" && s.ParentSpanId == stages[3].SpanId);
+            // Each named for what it does, so a viewer's waterfall reads as the write-back's steps.
+            var writeBack = spans.Where(s => s.Source.Name == "Npgsql" && s.ParentSpanId == stages[3].SpanId).Select(s => s.DisplayName).ToList();
+            Assert.Contains(writeBack, name => name.StartsWith("INSERT resource_history", StringComparison.Ordinal));
+            Assert.Contains("UPDATE coding_request", writeBack);
+            Assert.DoesNotContain(spans, s => s.Source.Name == "Npgsql" && s.DisplayName == "postgresql");
             // Hangfire's polling and the sweeper's counts start no trace of their own.
             Assert.DoesNotContain(spans, s => s.Source.Name == "Npgsql" && s.ParentSpanId == default);
         }
