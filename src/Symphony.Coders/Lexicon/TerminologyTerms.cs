@@ -43,6 +43,10 @@ public static partial class TerminologyTerms
     // with rectal bleeding" keep their qualifier (shortened, they would read as the generic condition).
     [GeneratedRegex(@",\s*unspecified(\s+(site|organism|type|cause|severity|stage|degree|eye|ear|side)|\s+as\b.*|,\s*(not intractable|uncomplicated|without\b)(?!.*\bwith\b).*)?\s*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingUnspecified();
     [GeneratedRegex(@"^\s*([A-Za-z-]+) and ([A-Za-z-]+)\s*$")] private static partial Regex TwoConditions();
+    // The Alphabetic Index lists "acquired" as a nonessential modifier of a condition that can also be congenital, and
+    // gives the congenital form its own subterm and title ("Cyst, kidney (acquired) N28.1; congenital Q61.00"): a note
+    // that does not say congenital names the acquired code.
+    [GeneratedRegex(@",\s*acquired\s*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingAcquired();
 
     /// <summary>A tabular title without its parenthesised modifiers and trailing "except …"/"without …"/"NEC" qualifier.</summary>
     internal static string CoreTitle(string display) => TrailingQualifier().Replace(Parenthetical().Replace(display, ""), "");
@@ -89,7 +93,7 @@ public static partial class TerminologyTerms
         yield return withoutModifiers;
         var withModifiers = clean.Replace("(", " ").Replace(")", " ");
         if (withModifiers != withoutModifiers) yield return withModifiers;
-        var shortened = TrailingUnspecified().Replace(TrailingQualifier().Replace(withoutModifiers, ""), "");
+        var shortened = TrailingAcquired().Replace(TrailingUnspecified().Replace(TrailingQualifier().Replace(withoutModifiers, ""), ""), "");
         if (shortened != withoutModifiers && shortened.Length > 2) yield return shortened;
         // A title naming two conditions in one word each ("Hypo-osmolality and hyponatremia") names each of them.
         if (splitTwoConditions && TwoConditions().Match(shortened) is { Success: true } pair)
@@ -202,7 +206,7 @@ public static partial class TerminologyTerms
     static IEnumerable<string> NeoplasmPhrases(string column, string site)
     {
         var c = column.ToLowerInvariant();
-        if (c.Contains("primary")) { yield return $"{site} carcinoma"; yield return $"{site} cancer"; yield return $"malignant neoplasm {site}"; yield return $"{site} adenocarcinoma"; }
+        if (c.Contains("primary")) { yield return $"{site} carcinoma"; yield return $"{site} cancer"; yield return $"malignant neoplasm {site}"; yield return $"{site} adenocarcinoma"; yield return $"{site} malignancy"; }
         else if (c.Contains("secondary")) { yield return $"{site} metastasis"; yield return $"{site} metastases"; yield return $"secondary malignant neoplasm {site}"; }
         else if (c.Contains("situ")) yield return $"{site} carcinoma in situ";
         else if (c.Contains("benign")) { yield return $"benign neoplasm {site}"; yield return $"benign {site} tumor"; }
