@@ -245,7 +245,7 @@ public static partial class TerminologyTerms
         foreach (var entry in pcs.IndexEntries)
         {
             var code = entry.Code.Replace(".", "").TrimEnd('-');
-            if (code.Length < 4) continue;
+            if (code.Length < 4 || ProcedureReporting.Readings.Contains(entry.Path[0])) continue;
             yield return new LexiconTerm(string.Join(" ", entry.Path), CodeSystems.Icd10Pcs, code.Length > 4 && code.Length < 7 ? code[..4] : code, TermSource.IndexTerm, 0.4);
         }
     }
