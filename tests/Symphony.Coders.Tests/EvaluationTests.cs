@@ -32,6 +32,28 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void The_basis_file_lists_each_ranked_code_with_its_confidence_and_what_it_is_made_of()
+    {
+        var coder = new Coder(ShippedCodeSystems.Icd10Cm.Value, ShippedCodeSystems.Icd10Pcs.Value);
+        const string text = "A 62-year-old man was admitted for hematuria. CT showed a renal lesion and retroperitoneal lymphadenopathy.";
+        var result = coder.Code(text, new CodingOptions { CodeEveryMention = true });
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            CodiEspWriter.Write(dir, [CodiEspPrediction.From("S1", text, result)]);
+            var lines = File.ReadAllLines(Path.Combine(dir, "basis.tsv")).Select(l => l.Split('\t')).ToList();
+            var diagnoses = File.ReadAllLines(Path.Combine(dir, "D.tsv")).Select(l => l.Split('\t')[1]).ToList();
+            // Diagnoses first, in the ranked order of D.tsv.
+            Assert.Equal(diagnoses, lines.Take(diagnoses.Count).Select(f => f[1]));
+            var lesion = Assert.Single(lines, f => f[1] == "n28.9");
+            Assert.Equal(result.Codes.Single(c => c.Code == "N28.9").Confidence, double.Parse(lesion[2], System.Globalization.CultureInfo.InvariantCulture), 3);
+            Assert.Contains("synonym match", lesion[3]);
+            Assert.Contains("mention", lesion[3]);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void X_lines_with_discontinuous_references_keep_their_outer_bounds()
     {
         var m = CodiEspSplit.ReadMentions(["S1\tPROCEDIMIENTO\tbt41zzz\tecografía renal derecha\t307 316;348 361"]).Single();

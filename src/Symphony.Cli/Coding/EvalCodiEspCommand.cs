@@ -11,7 +11,7 @@ namespace Symphony.Cli.Coding;
 
 /// <summary>
 /// <c>symphony eval codiesp --data &lt;dir&gt; --split dev --language en|es [--adapt-from train[,…]] --out &lt;dir&gt;</c>:
-/// codes every document of a CodiEsp split, writes D.tsv/P.tsv/X.tsv and, when gold is present, prints the scores.
+/// codes every document of a CodiEsp split, writes D.tsv/P.tsv/X.tsv and basis.tsv and, when gold is present, prints the scores.
 /// </summary>
 public static class EvalCodiEspCommand
 {
@@ -22,7 +22,7 @@ public static class EvalCodiEspCommand
         var language = new Option<string>("--language") { Description = "en reads text_files_en, es reads text_files.", DefaultValueFactory = _ => "en" };
         language.AcceptOnlyFromAmong("en", "es");
         var adaptFrom = new Option<string?>("--adapt-from") { Description = "Build a site lexicon from these splits' X annotations (comma separated)." };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for D.tsv, P.tsv, X.tsv.", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for D.tsv, P.tsv, X.tsv and basis.tsv (each code's confidence and what it is made of).", Required = true };
         var guidelines = new Option<bool>("--apply-guidelines") { Description = "Code only affirmed mentions and apply combination codes and Excludes1, as for real coding. By default the CodiEsp convention is followed: every mention is coded as written, negated and historical ones included." };
         var minWeight = new Option<double>("--min-lexicon-weight") { Description = "Leave out site phrases that carried their code in fewer than this share of the documents where they occur.", DefaultValueFactory = _ => SiteLexiconBuilder.DefaultMinWeight };
         var disable = new Option<string?>("--disable") { Description = "Switch components off to measure them: descriptions,inclusion,notes,index,procedures,synonyms,translations." };
@@ -116,7 +116,7 @@ public static class EvalCodiEspCommand
             Console.WriteLine($"coded {predictions.Count} documents in {clock.Elapsed.TotalSeconds:0.00} s");
             var outDir = parse.GetValue(output)!.FullName;
             CodiEspWriter.Write(outDir, predictions);
-            Console.WriteLine($"wrote {Path.Combine(outDir, "D.tsv")}, P.tsv, X.tsv");
+            Console.WriteLine($"wrote {Path.Combine(outDir, "D.tsv")}, P.tsv, X.tsv, basis.tsv");
 
             Print(corpus, predictions, lang);
             return 0;

@@ -66,7 +66,8 @@ public sealed class CodiEspSplit
 }
 
 /// <summary>Codes and spans predicted for one document, in CodiEsp form (codes lower case, CM dotted).</summary>
-public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, List<string> Procedures, List<CodiEspMention> Mentions)
+/// <param name="Basis">Each ranked code (diagnoses, then procedures) with its confidence and what it is made of, for error analysis; empty when not known.</param>
+public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, List<string> Procedures, List<CodiEspMention> Mentions, List<(string Code, double Confidence, string Basis)>? Basis = null)
 {
     /// <summary>
     /// CodiEsp writes ICD-10-CM codes without the 7th (episode) character: S72.001A → s72.001,
@@ -99,7 +100,9 @@ public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, 
         return new CodiEspPrediction(document,
             result.Codes.Where(c => c.System == diagnosisSystem).Select(c => CodiEspCode(c, diagnosisSystem)).Distinct().ToList(),
             result.Procedures.Select(c => c.Code.ToLowerInvariant()).ToList(),
-            mentions);
+            mentions,
+            result.Codes.Where(c => c.System == diagnosisSystem).Concat(result.Procedures)
+                .Select(c => (CodiEspCode(c, diagnosisSystem), c.Confidence, c.Basis?.ToString() ?? "")).ToList());
     }
 
     /// <summary>The span grown over whole words within <paramref name="limit"/> characters each way, never across punctuation or a line break.</summary>
@@ -136,19 +139,22 @@ public sealed record CodiEspPrediction(string Document, List<string> Diagnoses, 
 
 public static class CodiEspWriter
 {
-    /// <summary>Writes D.tsv, P.tsv and X.tsv (ranked codes, best first).</summary>
+    /// <summary>Writes D.tsv, P.tsv and X.tsv (ranked codes, best first), and basis.tsv: each code's confidence and what it is made of.</summary>
     public static void Write(string outDir, IEnumerable<CodiEspPrediction> predictions)
     {
         Directory.CreateDirectory(outDir);
         using var d = new StreamWriter(Path.Combine(outDir, "D.tsv"));
         using var p = new StreamWriter(Path.Combine(outDir, "P.tsv"));
         using var x = new StreamWriter(Path.Combine(outDir, "X.tsv"));
+        using var basis = new StreamWriter(Path.Combine(outDir, "basis.tsv"));
         foreach (var prediction in predictions)
         {
             foreach (var code in prediction.Diagnoses) d.WriteLine($"{prediction.Document}\t{code}");
             foreach (var code in prediction.Procedures) p.WriteLine($"{prediction.Document}\t{code}");
             foreach (var m in prediction.Mentions)
                 x.WriteLine($"{m.Document}\t{m.Start} {m.End}\t{(m.IsProcedure ? "PROCEDIMIENTO" : "DIAGNOSTICO")}\t{m.Code}");
+            foreach (var (code, confidence, why) in prediction.Basis ?? [])
+                basis.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{prediction.Document}\t{code}\t{confidence:0.####}\t{why}"));
         }
     }
 }

@@ -43,6 +43,10 @@ public static partial class TerminologyTerms
     // with rectal bleeding" keep their qualifier (shortened, they would read as the generic condition).
     [GeneratedRegex(@",\s*unspecified(\s+(site|organism|type|cause|severity|stage|degree|eye|ear|side)|\s+as\b.*|,\s*(not intractable|uncomplicated|without\b)(?!.*\bwith\b).*)?\s*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingUnspecified();
     [GeneratedRegex(@"^\s*([A-Za-z-]+) and ([A-Za-z-]+)\s*$")] private static partial Regex TwoConditions();
+    // The Alphabetic Index lists "acquired" as a nonessential modifier of a condition that can also be congenital, and
+    // gives the congenital form its own subterm and title ("Cyst, kidney (acquired) N28.1; congenital Q61.00"): a note
+    // that does not say congenital names the acquired code.
+    [GeneratedRegex(@",\s*acquired\s*$", RegexOptions.IgnoreCase)] private static partial Regex TrailingAcquired();
 
     /// <summary>A tabular title without its parenthesised modifiers and trailing "except …"/"without …"/"NEC" qualifier.</summary>
     internal static string CoreTitle(string display) => TrailingQualifier().Replace(Parenthetical().Replace(display, ""), "");
@@ -89,7 +93,7 @@ public static partial class TerminologyTerms
         yield return withoutModifiers;
         var withModifiers = clean.Replace("(", " ").Replace(")", " ");
         if (withModifiers != withoutModifiers) yield return withModifiers;
-        var shortened = TrailingUnspecified().Replace(TrailingQualifier().Replace(withoutModifiers, ""), "");
+        var shortened = TrailingAcquired().Replace(TrailingUnspecified().Replace(TrailingQualifier().Replace(withoutModifiers, ""), ""), "");
         if (shortened != withoutModifiers && shortened.Length > 2) yield return shortened;
         // A title naming two conditions in one word each ("Hypo-osmolality and hyponatremia") names each of them.
         if (splitTwoConditions && TwoConditions().Match(shortened) is { Success: true } pair)
@@ -176,9 +180,9 @@ public static partial class TerminologyTerms
         switch (entry.Index)
         {
             case "neoplasm":
-                var site = string.Join(" ", entry.Path.Skip(entry.Path.Count > 1 && entry.Path[0].StartsWith("Neoplasm", StringComparison.OrdinalIgnoreCase) ? 1 : 0));
-                foreach (var phrase in NeoplasmPhrases(entry.Column ?? "", site))
-                    yield return new LexiconTerm(phrase, system, code, TermSource.IndexTerm, 0.45);
+                foreach (var site in NeoplasmSites(entry.Path.Skip(entry.Path.Count > 1 && entry.Path[0].StartsWith("Neoplasm", StringComparison.OrdinalIgnoreCase) ? 1 : 0)))
+                    foreach (var phrase in NeoplasmPhrases(entry.Column ?? "", site))
+                        yield return new LexiconTerm(phrase, system, code, TermSource.IndexTerm, 0.45);
                 break;
             case "drug":
                 if (entry.Column is { } column && column.Contains("Accidental", StringComparison.OrdinalIgnoreCase))
@@ -199,15 +203,38 @@ public static partial class TerminologyTerms
         }
     }
 
-    static IEnumerable<string> NeoplasmPhrases(string column, string site)
+    /// <summary>Neoplasm Table column (lower case) → how notes name a neoplasm of a site in that column (Data/neoplasm-phrases-en.tsv).</summary>
+    static readonly ILookup<string, string> NeoplasmPhrasing = LanguageData.ReadLines("neoplasm-phrases-en.tsv")
+        .Select(l => l.Split('\t'))
+        .ToLookup(f => f[0], f => f[1], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A Neoplasm Table site as notes name it. A site title that lists one word's forms ("vagina, vaginal", "uterus, uteri,
+    /// uterine", "pleura, pleural", "spleen, splenic NEC") names the site by any one of them — read together, every form
+    /// would have to occur; a title whose second part qualifies the first ("lobe, brain", "vesicle, seminal") is one name.
+    /// </summary>
+    static IEnumerable<string> NeoplasmSites(IEnumerable<string> path)
     {
-        var c = column.ToLowerInvariant();
-        if (c.Contains("primary")) { yield return $"{site} carcinoma"; yield return $"{site} cancer"; yield return $"malignant neoplasm {site}"; yield return $"{site} adenocarcinoma"; }
-        else if (c.Contains("secondary")) { yield return $"{site} metastasis"; yield return $"{site} metastases"; yield return $"secondary malignant neoplasm {site}"; }
-        else if (c.Contains("situ")) yield return $"{site} carcinoma in situ";
-        else if (c.Contains("benign")) { yield return $"benign neoplasm {site}"; yield return $"benign {site} tumor"; }
-        else if (c.Contains("unspecified")) yield return $"{site} neoplasm";
+        IEnumerable<string> sites = [""];
+        foreach (var title in path)
+        {
+            var forms = WordForms(title);
+            sites = sites.SelectMany(s => forms.Select(f => s.Length == 0 ? f : s + " " + f)).ToList();
+        }
+        return sites;
     }
+
+    [GeneratedRegex(@"\s+NEC$")] private static partial Regex TrailingNec();
+
+    static string[] WordForms(string title)
+    {
+        var parts = TrailingNec().Replace(title, "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var forms = parts.Length > 1 && parts.All(p => !p.Contains(' ') && p.Length > 2 && string.Compare(p, 0, parts[0], 0, 2, StringComparison.OrdinalIgnoreCase) == 0);
+        return forms ? parts : [title];
+    }
+
+    static IEnumerable<string> NeoplasmPhrases(string column, string site) =>
+        NeoplasmPhrasing[column].Select(phrase => phrase.Replace("{site}", site, StringComparison.Ordinal));
 
     static IEnumerable<LexiconTerm> ExtractPcs(CodeSystemVersion pcs)
     {
@@ -218,7 +245,7 @@ public static partial class TerminologyTerms
         foreach (var entry in pcs.IndexEntries)
         {
             var code = entry.Code.Replace(".", "").TrimEnd('-');
-            if (code.Length < 4) continue;
+            if (code.Length < 4 || ProcedureReporting.Readings.Contains(entry.Path[0])) continue;
             yield return new LexiconTerm(string.Join(" ", entry.Path), CodeSystems.Icd10Pcs, code.Length > 4 && code.Length < 7 ? code[..4] : code, TermSource.IndexTerm, 0.4);
         }
     }

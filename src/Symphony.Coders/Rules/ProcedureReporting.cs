@@ -15,6 +15,12 @@ public static class ProcedureReporting
     static readonly HashSet<string> Settings = Lines.Where(f => f[0] == "setting").Select(f => f[1]).ToHashSet(StringComparer.OrdinalIgnoreCase);
     static readonly HashSet<char> NotSignificant = Lines.Where(f => f[0] == "not-significant").Select(f => f[1][0]).ToHashSet();
 
+    /// <summary>
+    /// ICD-10-PCS index main terms that name a vital sign: a note writes them as a reading of the examination ("blood pressure
+    /// of 110/80"), never as a procedure, in any convention; their index entries are not read as procedure names.
+    /// </summary>
+    public static readonly IReadOnlySet<string> Readings = Lines.Where(f => f[0] == "reading").Select(f => f[1]).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Why a procedure code is not reported in this setting, or null when it is.</summary>
     public static string? NotReported(string code, CareSetting setting)
     {
