@@ -4,6 +4,7 @@ using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.DependencyInjection;
 using Symphony.Coders.Lexicon;
+using Symphony.Coders.Text;
 using Symphony.Fhir.Server.CodingJobs;
 using Symphony.Fhir.Server.Review;
 using Symphony.Fhir.Server.Storage;
@@ -76,6 +77,13 @@ public abstract class ReviewVersionTests<TFixture>(TFixture fixture) : IClassFix
         Assert.Contains("I10", billed);
         Assert.DoesNotContain("N39.0", billed);
 
+        // The site lexicon counts the note in version 2 now, with the same phrases its review gave on version 1.
+        var decisions = await AllDecisionsAsync(note.Document.Id!);
+        Assert.Equal(await LexiconAsync(decisions.Where(d => d.NoteVersion == 1).ToList()), await LexiconAsync(decisions));
+        var lexicon = await LexiconAsync(decisions);
+        Assert.Contains(lexicon, e => (e.Term, e.Code, e.Weight) == ("hypertension", "I10", 1));
+        Assert.Contains(lexicon, e => (e.Term, e.Code, e.Weight) == ("urinary tract infection", "N39.0", 0)); // the rejection still weighs against it
+
         var answer = States(await ReviewAsync(note.Document.Id!, Decision("I10", "accept")));
         Assert.Equal("accepted", answer["I10"]);
         Assert.Equal("rejected", answer["N39.0"]);
@@ -111,6 +119,10 @@ public abstract class ReviewVersionTests<TFixture>(TFixture fixture) : IClassFix
         Assert.Equal("unconfirmed", uti.VerificationStatus!.Coding[0].Code);
         Assert.Contains(uti.Meta!.Tag, t => t.Code == ProfileUrls.NeedsReviewTagCode);
         Assert.Contains(uti.Note, n => n.Text!.Contains("rejected it on version 1 (no culture yet)", StringComparison.Ordinal));
+
+        // Marks are no one's decision: the site lexicon still counts the note in version 1, as its reviewer left it.
+        var decisions = await AllDecisionsAsync(note.Document.Id!);
+        Assert.Equal(await LexiconAsync(decisions.Where(d => d.NoteVersion == 1).ToList()), await LexiconAsync(decisions));
 
         // $review answers both as needs-review; a person's decision on version 2 settles one.
         var states = States(await ReviewAsync(note.Document.Id!, Decision("N39.0", "reject", "still no culture")));
@@ -258,6 +270,22 @@ public abstract class ReviewVersionTests<TFixture>(TFixture fixture) : IClassFix
         };
         if (reason is not null) parts.Add(new() { Name = "reason", Value = new FhirString(reason) });
         return new Parameters.ParameterComponent { Name = "decision", Part = parts };
+    }
+
+    async Task<IReadOnlyList<CodingDecision>> AllDecisionsAsync(string documentId)
+    {
+        IReadOnlyList<CodingDecision> decisions = [];
+        await fixture.Factory.Services.GetRequiredService<IResourceStore>().WriteAsync([], async (tx, ct) => decisions = await CodingDecisions.AllAsync(tx, ct));
+        return decisions.Where(d => d.DocumentId == documentId).ToList();
+    }
+
+    /// <summary>The site lexicon the server's builder makes of these decisions alone (the fixture does not learn, so each test asks).</summary>
+    async Task<List<SiteLexiconEntry>> LexiconAsync(IReadOnlyList<CodingDecision> decisions)
+    {
+        var services = fixture.Factory.Services;
+        var (coder, _) = await services.GetRequiredService<CoderCatalog>().ForAsync(DateOnly.FromDateTime(DateTime.UtcNow), default);
+        var built = await SiteLexiconBuild.FromDecisionsAsync(services.GetRequiredService<IResourceStore>(), decisions, coder, Language.English, 0.45, default);
+        return [.. built.SelectMany(b => b.Entries).OrderBy(e => e.Term, StringComparer.Ordinal).ThenBy(e => e.Code, StringComparer.Ordinal)];
     }
 
     async Task<IReadOnlyList<CodingDecision>> DecisionsAsync(string documentId, int version)
