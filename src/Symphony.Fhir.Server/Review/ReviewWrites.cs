@@ -49,9 +49,6 @@ public static class ReviewWrites
             ReviewAction.Reject => $"Rejected by {context.Reviewer.Id}" + (decision.Reason is { } reason ? $": {reason}" : "."),
             _ => $"Added by {context.Reviewer.Id}" + (decision.Reason is { } why ? $": {why}" : "."),
         };
-        // The review app reads who decided from the note's start ("Accepted by …"): the carried version goes after it.
-        if (decision.CarriedFrom is { } from)
-            note = $"{note.TrimEnd('.')} (kept from version {from}: its evidence is at the same words in {context.NoteVersion}).";
         switch (resource)
         {
             case Condition condition when decision.Action == ReviewAction.Reject:
@@ -69,8 +66,11 @@ public static class ReviewWrites
         resource.Meta.Tag.RemoveAll(t => t.System == ProfileUrls.MachineSuggestedTagSystem);
         resource.Meta.Tag.Add((Coding)ReviewedTag.DeepCopy());
         var annotation = new Annotation { Text = new Markdown(note), Time = context.At.ToString("o") };
-        if (resource is Condition c) c.Note.Add(annotation);
-        if (resource is Procedure p) p.Note.Add(annotation);
+        var notes = resource switch { Condition c => c.Note, Procedure p => p.Note, _ => new List<Annotation>() };
+        notes.Add(annotation);
+        // A note of its own: the review app reads who decided from a note that is only "Accepted by …".
+        if (decision.CarriedFrom is { } from)
+            notes.Add(new Annotation { Text = new Markdown($"Kept from version {from}: the evidence is at the same words in {context.NoteVersion}."), Time = context.At.ToString("o") });
         // A carried accept or add quotes its moved spans in the new note version; a review's accept keeps the machine's Provenance.
         if (decision.Action == ReviewAction.Reject || (decision.Action == ReviewAction.Accept && decision.CarriedFrom is null)) return [resource];
         var agent = new Provenance.AgentComponent
