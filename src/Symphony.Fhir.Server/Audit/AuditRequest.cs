@@ -70,7 +70,7 @@ public sealed class AuditRequest
             ("POST", KnownRoutes.Type) => "create",
             ("GET", KnownRoutes.TypeHistory) => "history-type",
             ("GET", KnownRoutes.Instance) => "read",
-            ("PUT", KnownRoutes.Instance) => "update",
+            ("PUT", KnownRoutes.Instance) or ("PUT", Review.ConditionEdit.Route) => "update",
             ("DELETE", KnownRoutes.Instance) => "delete",
             ("GET", KnownRoutes.InstanceHistory) => "history-instance",
             ("GET", KnownRoutes.InstanceVersion) => "vread",

@@ -106,11 +106,28 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
 
         job.Stage(CodingTelemetry.Stages.WriteBack);
         // The machine never overrides a person: codes decided on for this note version keep the resources the reviewer left,
-        // and a rejected code is not suggested again.
+        // and a rejected code is not suggested again. A new version not yet decided on first takes over the decisions of the
+        // newest earlier reviewed version whose evidence is still at the same words, and marks the others for review.
         var documentVersion = int.Parse(document.Meta!.VersionId!, System.Globalization.CultureInfo.InvariantCulture);
         IReadOnlyList<CodingDecision> decisions = [];
-        await store.ReadSqlAsync(async (tx, c) => decisions = await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c), ct);
-        var decided = decisions.Select(d => WriteBack.ResourceFor(document.Id!, d.System, d.Code)).ToHashSet();
+        (int Version, IReadOnlyList<CodingDecision> Decisions)? reviewedBefore = null;
+        await store.ReadSqlAsync(async (tx, c) =>
+        {
+            decisions = await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c);
+            if (decisions.Count == 0) reviewedBefore = await CodingDecisions.NewestBeforeAsync(tx, document.Id!, documentVersion, c);
+        }, ct);
+        var storedDecisions = decisions.Count;
+        IReadOnlyList<CodingDecision> carried = [];
+        if (reviewedBefore is { } before)
+        {
+            var oldText = await EarlierTextAsync(document.Id!, before.Version, ct);
+            carried = CarriedDecisions.Carry(before.Decisions, before.Version, oldText, text.Text!, documentVersion,
+                result.Codes.Select(c => (c.System, c.Code)).ToHashSet(), DateTimeOffset.UtcNow);
+            decisions = carried;
+        }
+        var standing = ReviewedCodes.Last(decisions);
+        var marked = standing.Values.Where(d => d.Action == ReviewAction.NeedsReview).ToList();
+        var decided = standing.Values.Where(d => d.Action != ReviewAction.NeedsReview).Select(d => WriteBack.ResourceFor(document.Id!, d.System, d.Code)).ToHashSet();
         var rejected = ReviewedCodes.Apply([], decisions).Where(c => c.State == ReviewState.Rejected).Select(c => (c.Code.System, c.Code.Code)).ToHashSet();
         result = result with { Codes = result.Codes.Where(c => !rejected.Contains((c.System, c.Code))).ToList() };
 
@@ -125,6 +142,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         // of the write-back, whose write lock on it would otherwise make every worker's write-back wait for the others'.
         if (written.OfType<Device>().FirstOrDefault() is { } device && await store.ReadAsync("Device", device.Id!, ct) is { IsDeleted: false })
             written.Remove(device);
+        await CarryOverAsync(written, carried, marked, document, encounterId, new ResourceReference(patient), versions, ct);
         var writtenIds = written.Where(r => r is Condition or Procedure).Select(r => r.Id!).ToHashSet();
         var keptIds = decided.Select(d => d.Split('/')[1]).ToHashSet();
         foreach (var earlier in (request.WrittenIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Where(id => !writtenIds.Contains(id) && !keptIds.Contains(id)))
@@ -132,7 +150,7 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
                 written.Add(WriteBack.Supersede(superseded));
 
         var claimId = WriteBack.ClaimId(encounterId);
-        var references = written.Where(r => r is Condition or Procedure).Select(r => $"{r.TypeName}/{r.Id}").Concat(decided).Append($"Claim/{claimId}").ToList();
+        var references = written.Where(r => r is Condition or Procedure).Select(r => $"{r.TypeName}/{r.Id}").Concat(decided).Distinct().Append($"Claim/{claimId}").ToList();
         var answer = CodingParameters.Build(result, versions, references, language);
         AgentCoding.Describe(answer, run);
         var thisNote = ReviewedCodes.Claimed(WriteBack.NoteVersion(document), ReviewedCodes.Apply(ClaimSource.Of(input).Codes, decisions));
@@ -158,11 +176,46 @@ public sealed class CodingPipeline(IResourceStore store, CodingRequests requests
         await store.WriteAsync(writes, async (tx, c) =>
         {
             // A review committed while the note was coded: roll back and code again with it, rather than overwrite it.
-            if ((await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c)).Count != decisions.Count)
+            if ((await CodingDecisions.ForNoteAsync(tx, document.Id!, documentVersion, c)).Count != storedDecisions)
                 throw new InvalidOperationException($"{request.FocusReference} was reviewed while it was coded; it will be coded again");
+            await CodingDecisions.InsertAsync(tx, carried, c);
             await CompleteOrRollBackAsync(tx, request, writtenIds, answer, c, encounterId);
         }, ct);
         logger.LogInformation("Coded {Focus} ({Request}, attempt {Attempt})", request.FocusReference, request.Id, request.Attempts);
+    }
+
+    /// <summary>
+    /// What the decisions taken over from an earlier version write: each carried code's resource as its decision left it, with a
+    /// Provenance quoting the moved spans in this version (as a review writes them), and each code marked for review unconfirmed
+    /// and tagged — the machine's new Condition or Procedure when it suggests the code again, else the one the earlier review left.
+    /// </summary>
+    async System.Threading.Tasks.Task CarryOverAsync(List<Resource> written, IReadOnlyList<CodingDecision> carried, IReadOnlyList<CodingDecision> marked,
+        DocumentReference document, string encounterId, ResourceReference patient, CodeSystemVersions versions, CancellationToken ct)
+    {
+        var noteVersion = WriteBack.NoteVersion(document);
+        var at = DateTimeOffset.UtcNow;
+        foreach (var decision in ReviewedCodes.Last(carried.Where(d => d.Action != ReviewAction.NeedsReview)).Values)
+        {
+            var reference = WriteBack.ResourceFor(document.Id!, decision.System, decision.Code).Split('/');
+            var current = await ReadAsync<Resource>(reference[0], reference[1], ct);
+            var context = new ReviewWrites.Context(document, noteVersion, patient, encounterId, Reviewer.Stored(decision.Reviewer), at);
+            written.AddRange(ReviewWrites.For(decision, versions.For(decision.System), current, context));
+        }
+        foreach (var mark in marked)
+        {
+            var reference = WriteBack.ResourceFor(document.Id!, mark.System, mark.Code);
+            var index = written.FindIndex(r => $"{r.TypeName}/{r.Id}" == reference);
+            if (index >= 0) written[index] = ReviewWrites.MarkForReview(written[index], mark);
+            else if (await ReadAsync<Resource>(reference.Split('/')[0], reference.Split('/')[1], ct) is { } earlier)
+                written.Add(ReviewWrites.MarkForReview(earlier, mark));
+        }
+    }
+
+    async Task<string?> EarlierTextAsync(string documentId, int version, CancellationToken ct)
+    {
+        var stored = await store.ReadVersionAsync("DocumentReference", documentId, version, ct);
+        if (stored is not { IsDeleted: false, Json: { } json }) return null;
+        return (await NoteTextReader.ReadAsync(Deserializer.Deserialize<DocumentReference>(json), ReadBinaryAsync, ct)).Text;
     }
 
     /// <summary>The type of a written id (request.WrittenIds keeps ids only): Procedures' ids start "proc-".</summary>

@@ -13,6 +13,8 @@ public static class ProfileUrls
     public const string MachineSuggestedTagCode = "machine-suggested";
     /// <summary>A person's decision replaced the machine-suggested tag (see docs/coding.md, "Review").</summary>
     public const string ReviewedTagCode = "reviewed";
+    /// <summary>A decision of an earlier note version whose evidence changed in the new text: a person must decide again (docs/review.md).</summary>
+    public const string NeedsReviewTagCode = "needs-review";
     /// <summary>meta.tag of a Procedure whose ICD-10-PCS code is a partial one (the table prefix): never on the Claim.</summary>
     public const string CodeCompletenessTagSystem = "https://symphony-fhir.dev/CodeSystem/code-completeness";
     public const string IncompleteTagCode = "incomplete";

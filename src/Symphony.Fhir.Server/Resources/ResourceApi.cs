@@ -96,6 +96,12 @@ public static class ResourceApi
     {
         ResourceInteractions.EnsureKnownType(type);
         var resource = await FhirSerialization.ReadResourceAsync(request, options.Value.BodyLimits, ct);
+        return await UpdateAsync(type, id, resource, request, interactions, ct);
+    }
+
+    /// <summary>The plain FHIR update of a resource already read from the body (a route that looked at it first and found nothing of its own to do).</summary>
+    public static async Task<FhirResult> UpdateAsync(string type, string id, Resource resource, HttpRequest request, ResourceInteractions interactions, CancellationToken ct)
+    {
         var ifMatch = ResourceInteractions.ParseETag(request.Headers[KnownHeaders.IfMatch].FirstOrDefault());
         var write = interactions.PrepareUpdate(type, id, resource, ifMatch);
         var result = (await interactions.Store.WriteAsync([write], ct: ct))[0];
@@ -153,7 +159,7 @@ public static class ResourceApi
     }
 
     /// <summary>A write's answer: Location and ETag, and the stored body unless Prefer: return=minimal.</summary>
-    private static FhirResult Stored(HttpRequest request, int statusCode, StoredResource stored)
+    public static FhirResult Stored(HttpRequest request, int statusCode, StoredResource stored)
     {
         var minimal = request.Headers[KnownHeaders.Prefer].Any(value => value?.Contains("return=minimal", StringComparison.OrdinalIgnoreCase) == true);
         var location = $"{ResultBundles.BaseUrl(request)}/{stored.VersionedReference}";

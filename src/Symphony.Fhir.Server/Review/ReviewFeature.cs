@@ -28,6 +28,10 @@ public static class ReviewFeature
         app.MapPost("/Encounter/{id}/$review", (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
             ReviewOperation.ReviewEncounterAsync(id, request, services, fhir, ct))
             .RequireScope(SmartPermission.Read, "Encounter").RequireScope(SmartPermission.Read, "DocumentReference");
+        // A plain FHIR edit of a Condition the coding wrote is a review decision; any other Condition is updated as usual.
+        app.MapPut(ConditionEdit.Route, (string id, HttpRequest request, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct) =>
+            ConditionEdit.PutAsync(id, request, services, fhir, ct))
+            .RequireScope(SmartPermission.Update, "Condition");
         app.MapGet(SiteLexiconApi.Path, SiteLexiconApi.GetAsync).RequireScope(SmartPermission.Read, "CodeSystem");
         // Replacing what every note is coded with is an admin's act, as loading terminology is (POST /CodeSystem/$import).
         app.MapPost(SiteLexiconApi.Path, SiteLexiconApi.PostAsync).RequireScope(SmartPermission.Create, "CodeSystem");

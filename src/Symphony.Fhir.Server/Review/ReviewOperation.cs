@@ -22,7 +22,7 @@ public static class ReviewOperation
     static readonly FhirJsonDeserializer Json = new();
 
     /// <summary>One note under review: what the machine coded on that version, what people decided before, the decisions of this review.</summary>
-    sealed record NoteReview(string DocumentId, int Version, DocumentReference Document, string EncounterId, Encounter Encounter,
+    public sealed record NoteReview(string DocumentId, int Version, DocumentReference Document, string EncounterId, Encounter Encounter,
         ResourceReference Patient, string Text, IReadOnlyList<AnsweredCode> Machine, IReadOnlyList<CodingDecision> Earlier, Coder Coder, CodeSystemVersions Versions)
     {
         public List<CodingDecision> Decisions { get; } = [];
@@ -33,22 +33,39 @@ public static class ReviewOperation
 
     public static async Task<IResult> ReviewNoteAsync(string id, HttpRequest http, IServiceProvider services, IOptions<FhirOptions> fhir, CancellationToken ct)
     {
-        var store = services.GetRequiredService<IResourceStore>();
         var (inputs, askedVersion) = ReviewRequest.Read(await FhirSerialization.ReadResourceAsync(http, fhir.Value.MaxBodyBytes, ct));
         if (inputs.FirstOrDefault(i => i.Note is not null && i.Note != id) is { } elsewhere)
             throw FhirException.BadRequest($"A decision names DocumentReference/{elsewhere.Note}: DocumentReference/{id}/$review decides on that note only.");
+        var note = await DecideAsync(http, services, id, askedVersion, inputs, ct);
+        return FhirResult.Of(StatusCodes.Status200OK, Answer(note.DocumentId, note.Version, note.After));
+    }
+
+    /// <summary>
+    /// A person's decisions on one note version (default: the current one), however they were sent — $review, or a PUT of a
+    /// Condition the coding wrote: the scopes they need, each checked against the note (nothing is written if one is wrong), then
+    /// stored with what they change and the Claim rebuilt, in one transaction. Returns the note as now reviewed.
+    /// </summary>
+    public static async Task<NoteReview> DecideAsync(HttpRequest http, IServiceProvider services, string documentId, int? version, IReadOnlyList<ReviewInput> inputs, CancellationToken ct)
+    {
         DemandScopes(http, services, inputs);
-        var current = await store.ReadAsync("DocumentReference", id, ct);
-        if (current is null || current.IsDeleted) throw FhirException.NotFound($"DocumentReference/{id} is not known.");
-        var note = await LoadAsync(store, services, id, askedVersion ?? current.VersionId, ct);
+        var note = await LoadNoteAsync(services, documentId, version, ct);
         var reviewer = Reviewer.Of(http.HttpContext);
         var at = DateTimeOffset.UtcNow;
         var problems = new List<string>();
         foreach (var (input, n) in inputs.Select((d, i) => (d, i + 1)))
             Check(note, input, n, reviewer, at, problems);
         ThrowIfAny(problems);
-        await CommitAsync(store, [note], note.EncounterId, reviewer, at, ct);
-        return FhirResult.Of(StatusCodes.Status200OK, Answer(note.DocumentId, note.Version, note.After));
+        await CommitAsync(services.GetRequiredService<IResourceStore>(), [note], note.EncounterId, reviewer, at, ct);
+        return note;
+    }
+
+    /// <summary>The note's version (default: its current one) as coded and reviewed so far; 404 for an unknown note, 422 if that version is not the coded one.</summary>
+    public static async Task<NoteReview> LoadNoteAsync(IServiceProvider services, string documentId, int? version, CancellationToken ct)
+    {
+        var store = services.GetRequiredService<IResourceStore>();
+        var current = await store.ReadAsync("DocumentReference", documentId, ct);
+        if (current is null || current.IsDeleted) throw FhirException.NotFound($"DocumentReference/{documentId} is not known.");
+        return await LoadAsync(store, services, documentId, version ?? current.VersionId, ct);
     }
 
     /// <summary>
@@ -161,6 +178,11 @@ public static class ReviewOperation
             }
             spans = given.Select(s => new EvidenceSpan(s.Offset, s.Length, note.Text.Substring(s.Offset, s.Length))).ToList();
         }
+        else if (input.Action == ReviewAction.Accept && known!.Code.Spans.Count == 0)
+        {
+            problems.Add($"decision {n}: {input.Code} has no evidence in DocumentReference/{note.DocumentId} version {note.Version} (the words it was decided on changed); accept it with its 'span's.");
+            return;
+        }
         else
         {
             // Accept or reject without spans: the machine's, one decision per mention, as a reviewer giving spans sends them
@@ -231,7 +253,7 @@ public static class ReviewOperation
             var parts = new List<Parameters.ParameterComponent>
             {
                 new() { Name = "code", Value = new Coding(code.Code.System, code.Code.Code, code.Code.Display) { Version = code.Code.Version } },
-                new() { Name = "review", Value = new Code(code.State.ToString().ToLowerInvariant()) },
+                new() { Name = "review", Value = new Code(ReviewedCodes.Name(code.State)) },
                 new() { Name = "resource", Value = new ResourceReference(WriteBack.ResourceFor(documentId, code.Code.System, code.Code.Code)) },
             };
             if (code.Decision is { } decision)

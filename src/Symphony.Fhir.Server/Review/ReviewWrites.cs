@@ -20,6 +20,12 @@ public sealed record Reviewer(string Id, ResourceReference Who)
             return new(client, new ResourceReference { Identifier = new Identifier(ClientIdSystem, client), Display = $"Client {client}" });
         return new(Unauthenticated, new ResourceReference { Display = "Unauthenticated reviewer (Auth:Mode=none)" });
     }
+
+    /// <summary>The reviewer a stored decision names, as <see cref="Of"/> made it: a fhirUser is a reference, anything else a client id.</summary>
+    public static Reviewer Stored(string id) =>
+        id == Unauthenticated ? new(id, new ResourceReference { Display = "Unauthenticated reviewer (Auth:Mode=none)" })
+        : id.Contains('/') ? new(id, new ResourceReference(id))
+        : new(id, new ResourceReference { Identifier = new Identifier(ClientIdSystem, id), Display = $"Client {id}" });
 }
 
 /// <summary>
@@ -60,15 +66,41 @@ public static class ReviewWrites
         resource.Meta.Tag.RemoveAll(t => t.System == ProfileUrls.MachineSuggestedTagSystem);
         resource.Meta.Tag.Add((Coding)ReviewedTag.DeepCopy());
         var annotation = new Annotation { Text = new Markdown(note), Time = context.At.ToString("o") };
-        if (resource is Condition c) c.Note.Add(annotation);
-        if (resource is Procedure p) p.Note.Add(annotation);
-        if (decision.Action != ReviewAction.Add) return [resource];
+        var notes = resource switch { Condition c => c.Note, Procedure p => p.Note, _ => new List<Annotation>() };
+        notes.Add(annotation);
+        // A note of its own: the review app reads who decided from a note that is only "Accepted by …".
+        if (decision.CarriedFrom is { } from)
+            notes.Add(new Annotation { Text = new Markdown($"Kept from version {from}: the evidence is at the same words in {context.NoteVersion}."), Time = context.At.ToString("o") });
+        // A carried accept or add quotes its moved spans in the new note version; a review's accept keeps the machine's Provenance.
+        if (decision.Action == ReviewAction.Reject || (decision.Action == ReviewAction.Accept && decision.CarriedFrom is null)) return [resource];
         var agent = new Provenance.AgentComponent
         {
             Type = WriteBack.Concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "author", "Author"),
             Who = context.Reviewer.Who,
         };
         return [resource, WriteBack.Provenance(resource, decision.Spans.Select(s => (s, context.NoteVersion)).ToList(), [context.NoteVersion], agent, context.At, null)];
+    }
+
+    /// <summary>
+    /// A code whose earlier decision did not survive the note's new text: unconfirmed (a Condition) and tagged needs-review in
+    /// place of the coding-origin tag, with the mark's reason as a note, until a person decides again.
+    /// </summary>
+    public static Resource MarkForReview(Resource written, CodingDecision mark)
+    {
+        var resource = written.DeepCopy();
+        resource.Meta ??= new Meta();
+        resource.Meta.Tag.RemoveAll(t => t.System == ProfileUrls.MachineSuggestedTagSystem);
+        resource.Meta.Tag.Add(new Coding(ProfileUrls.MachineSuggestedTagSystem, ProfileUrls.NeedsReviewTagCode, CarriedDecisions.TagDisplay(mark.NoteVersion)));
+        var notes = resource switch { Condition c => c.Note, Procedure p => p.Note, _ => new List<Annotation>() };
+        if (resource is Condition condition)
+        {
+            condition.VerificationStatus = new CodeableConcept { Coding = [new Coding(ConditionStatuses.VerificationSystem, "unconfirmed", "Unconfirmed")] };
+            condition.ClinicalStatus ??= new CodeableConcept { Coding = [new Coding(ConditionStatuses.ClinicalSystem, "active", "Active")] };
+        }
+        if (resource is Procedure { Status: EventStatus.EnteredInError } procedure) procedure.Status = EventStatus.Completed;
+        if (mark.Reason is { } reason && !notes.Any(n => n.Text == reason))
+            notes.Add(new Annotation { Text = new Markdown(reason), Time = mark.DecidedAt.ToString("o") });
+        return resource;
     }
 
     static Resource Added(CodingDecision decision, string? version, Context context)

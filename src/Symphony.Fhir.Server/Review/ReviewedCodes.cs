@@ -4,13 +4,14 @@ using Symphony.Fhir.Server.CodingJobs;
 namespace Symphony.Fhir.Server.Review;
 
 /// <summary>Where a code of a note stands: as the machine suggested it, or as a person left it.</summary>
-public enum ReviewState { Suggested, Accepted, Rejected, Added }
+public enum ReviewState { Suggested, Accepted, Rejected, Added, NeedsReview }
 
 public sealed record ReviewedCode(AnsweredCode Code, ReviewState State, CodingDecision? Decision);
 
 /// <summary>
 /// The one rule for what a note's codes are once people have decided on them: the last decision on a code wins; a rejected
-/// code stays rejected whatever the machine says again; accepted and added codes carry the spans the decision stored.
+/// code stays rejected whatever the machine says again; accepted and added codes carry the spans the decision stored; a code
+/// marked needs-review (a decision of an earlier note version whose evidence changed) keeps the machine's spans until a person decides.
 /// Used by $review, by the write-back of a re-coded note and by the encounter's Claim.
 /// </summary>
 public static class ReviewedCodes
@@ -23,7 +24,7 @@ public static class ReviewedCodes
         var reviewed = new List<ReviewedCode>();
         foreach (var code in machine)
             reviewed.Add(last.TryGetValue((code.System, code.Code), out var decision)
-                ? new ReviewedCode(code with { Spans = decision.Spans }, StateOf(decision), decision)
+                ? new ReviewedCode(decision.Action == ReviewAction.NeedsReview ? code : code with { Spans = decision.Spans }, StateOf(decision), decision)
                 : new ReviewedCode(code, ReviewState.Suggested, null));
         // Codes a person added, and decided codes the machine no longer lists (a re-code leaves rejected codes out).
         foreach (var decision in last.Values.Where(d => !machine.Any(m => m.System == d.System && m.Code == d.Code)))
@@ -50,8 +51,12 @@ public static class ReviewedCodes
     {
         ReviewAction.Accept => ReviewState.Accepted,
         ReviewAction.Reject => ReviewState.Rejected,
+        ReviewAction.NeedsReview => ReviewState.NeedsReview,
         _ => ReviewState.Added,
     };
+
+    /// <summary>How $review names a state: "suggested", "accepted", "rejected", "added", "needs-review".</summary>
+    public static string Name(ReviewState state) => state == ReviewState.NeedsReview ? ReviewAction.NeedsReview : state.ToString().ToLowerInvariant();
 
     /// <summary>The other coded notes of the encounter as the Claim counts them, each with its own decisions applied.</summary>
     public static async Task<IReadOnlyList<ClaimSource>> OtherNotesAsync(System.Data.Common.DbTransaction tx, string encounterId, string exceptRequestId, CancellationToken ct)

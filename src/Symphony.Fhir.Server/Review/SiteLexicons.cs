@@ -102,7 +102,8 @@ public sealed class SiteLexicons(IResourceStore store, ILogger<SiteLexicons> log
 
 /// <summary>
 /// Builds the site lexicon of each language from the stored decisions, with the builder the evaluation uses
-/// (<see cref="SiteLexiconBuilder"/>). A note counts in the version of it last decided on, in the language it was coded in,
+/// (<see cref="SiteLexiconBuilder"/>). A note counts in the version of it last decided on (decisions carried to a new version
+/// count there; needs-review marks do not count), in the language it was coded in,
 /// with the text the server decoded; it counts as reviewed: its accepted and added codes are the positive evidence, each
 /// decision's spans one phrase (their words in order), and a phrase that occurs in it without its code counts against that
 /// code — so a rejected code's words weigh against it. Only what the last review of a code decided counts.
@@ -117,7 +118,8 @@ public static class SiteLexiconBuild
         Language defaultLanguage, double minWeight, CancellationToken ct)
     {
         var byLanguage = new Dictionary<Language, (List<AcceptedAnnotation> Accepted, Dictionary<string, string> Texts, int Decisions)>();
-        foreach (var note in decisions.GroupBy(d => d.DocumentId))
+        // A needs-review mark is no one's decision: it neither counts for or against its code, nor makes its version the one decided on.
+        foreach (var note in decisions.Where(d => d.Action != ReviewAction.NeedsReview).GroupBy(d => d.DocumentId))
         {
             var version = note.Max(d => d.NoteVersion);
             var onVersion = note.Where(d => d.NoteVersion == version).ToList();

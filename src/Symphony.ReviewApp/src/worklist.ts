@@ -57,8 +57,12 @@ function nameOf(patient: Resource | undefined): string | undefined {
   return name.text ?? [...(name.given ?? []), name.family].filter(Boolean).join(" ");
 }
 
-/** A written code is pending review while it carries the machine-suggested tag and is not a superseded suggestion. */
+/**
+ * A written code is pending review while it carries the machine-suggested tag and is not a superseded suggestion, or is
+ * marked needs-review (a decision of an earlier note version whose evidence changed).
+ */
 export function isSuggested(resource: Resource): boolean {
+  if (tagged(resource.meta, "needs-review")) return true;
   if (!tagged(resource.meta, "machine-suggested")) return false;
   if (resource.resourceType === "Procedure") return resource.status !== "entered-in-error";
   const status = (resource.verificationStatus as CodeableConcept | undefined)?.coding ?? [];

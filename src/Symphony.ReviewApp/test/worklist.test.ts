@@ -37,6 +37,7 @@ describe("worklist status", () => {
     expect(isSuggested({ resourceType: "Condition", meta: { tag: [tag] }, verificationStatus: { coding: [{ code: "entered-in-error" }] } })).toBe(false);
     expect(isSuggested({ resourceType: "Procedure", meta: { tag: [tag] }, status: "entered-in-error" })).toBe(false);
     expect(isSuggested({ resourceType: "Condition", meta: { tag: [{ ...tag, code: "reviewed" }] } })).toBe(false);
+    expect(isSuggested({ resourceType: "Condition", meta: { tag: [{ ...tag, code: "needs-review" }] }, verificationStatus: { coding: [{ code: "unconfirmed" }] } })).toBe(true);
   });
 
   it("asks the server for the filters it can answer, newest first", () => {

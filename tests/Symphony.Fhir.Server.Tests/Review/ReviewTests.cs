@@ -272,7 +272,7 @@ public sealed class ReviewWithoutAuthTests
     static readonly FhirJsonDeserializer Json = new();
 
     [Fact]
-    public async Task GivenAuthModeNone_WhenANoteIsReviewed_ThenTheDecisionIsWrittenWithAnUnauthenticatedReviewer()
+    public async Task GivenAuthModeNone_WhenANoteIsReviewedAndAConditionPut_ThenTheDecisionsAreWrittenWithAnUnauthenticatedReviewer()
     {
         await using var backend = new SqliteTestBackend();
         await using var server = CodingServerFixture.Start(new Dictionary<string, string?>(CodingServerFixture.Settings(backend)) { ["Auth:Mode"] = "none" });
@@ -307,5 +307,15 @@ public sealed class ReviewWithoutAuthTests
         IReadOnlyList<CodingDecision> decisions = [];
         await server.Services.GetRequiredService<IResourceStore>().WriteAsync([], async (tx, ct) => decisions = await CodingDecisions.ForNoteAsync(tx, note.Document.Id, 1, ct));
         Assert.Equal(Reviewer.Unauthenticated, Assert.Single(decisions).Reviewer);
+
+        // A plain FHIR edit of a Condition the coding wrote is the same decision, with the same reviewer.
+        var suggested = Json.Deserialize<Bundle>(await http.GetStringAsync($"/Condition?encounter=Encounter/{note.Encounter.Id}")).Entry
+            .Select(e => (Condition)e.Resource!).First(c => c.Meta!.Tag.Any(t => t.Code == ProfileUrls.MachineSuggestedTagCode));
+        suggested.VerificationStatus = WriteBack.Concept(ConditionStatuses.VerificationSystem, "refuted", "Refuted");
+        suggested.ClinicalStatus = null;
+        var put = await http.PutAsync($"/Condition/{suggested.Id}", CodingTestClient.Body(suggested));
+        Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+        await server.Services.GetRequiredService<IResourceStore>().WriteAsync([], async (tx, ct) => decisions = await CodingDecisions.ForNoteAsync(tx, note.Document.Id, 1, ct));
+        Assert.Contains(decisions, d => d.Code == suggested.Code!.Coding[0].Code && d.Action == ReviewAction.Reject && d.Reviewer == Reviewer.Unauthenticated);
     }
 }
