@@ -56,20 +56,57 @@ public sealed partial class Coder
         _terminology = terminology;
         _systems = new[] { terminology.Icd10Cm, terminology.Icd10Pcs }.OfType<CodeSystemVersion>().Concat(terminology.Others).ToDictionary(s => s.Url);
         SiteLexiconEntries = siteLexicon.ToList();
-        _blocked = SiteLexiconEntries.Where(e => e.Weight <= 0).GroupBy(e => e.Language).ToDictionary(
+        // A coder never gives a code its code systems do not have (a site's archive may hold codes of an older release).
+        var usable = SiteLexiconEntries.Where(e => CodeDisplay(e.System, e.Code) is not null).ToList();
+        _blocked = usable.Where(e => e.Weight <= 0).GroupBy(e => e.Language).ToDictionary(
             g => g.Key,
             g => g.Select(e => (TermMatcher.Signature(e.Term, g.Key), e.Code)).ToHashSet());
         // Clinical abbreviations read as the site's phrases too ("HTA" for "hipertensión arterial").
-        _site = SiteLexiconEntries.Where(e => e.Weight > 0).GroupBy(e => e.Language).ToDictionary(
+        _site = usable.Where(e => e.Weight > 0).GroupBy(e => e.Language).ToDictionary(
             g => g.Key,
             g => new TermMatcher(g.OrderByDescending(e => e.Weight).Select(e => new LexiconTerm(e.Term, e.System, e.Code, TermSource.SiteLexicon, e.Weight)), g.Key, TerminologyLexicon.Abbreviations(g.Key)));
+        _decided = usable.GroupBy(e => e.Language).ToDictionary(
+            g => g.Key,
+            g => new SiteDecisions(g.Select(e => e.Code).ToHashSet(StringComparer.Ordinal), g.Select(e => TermMatcher.Signature(e.Term, g.Key)).ToHashSet(StringComparer.Ordinal)));
+    }
+
+    /// <summary>The codes and phrases a site lexicon of a language has an entry for, of any weight: what the site's coders decided on.</summary>
+    sealed record SiteDecisions(HashSet<string> Codes, HashSet<string> Phrases);
+    readonly Dictionary<Language, SiteDecisions> _decided;
+    readonly System.Collections.Concurrent.ConcurrentDictionary<Language, Lazy<TermMatcher>> _undecidedSynonyms = new();
+
+    /// <summary>
+    /// A site lexicon adds to the generic knowledge rather than replacing it: a generic synonym is read unless the site
+    /// lexicon has an entry for its code or its words, where the site's own phrases and weights say what the site codes.
+    /// </summary>
+    TermMatcher UndecidedSynonyms(Language language, SiteDecisions decided) => _undecidedSynonyms.GetOrAdd(language, lang => new Lazy<TermMatcher>(() =>
+        new TermMatcher(_terminology.SynonymTerms(lang).Where(t => !decided.Codes.Contains(t.Code) && !decided.Phrases.Contains(TermMatcher.Signature(t.Text, lang)))
+            .OrderByDescending(t => t.Weight), lang, TerminologyLexicon.Abbreviations(lang)))).Value;
+
+    /// <summary>
+    /// The code's display in the code system the coder codes against; null when it is not a code of it. A partial
+    /// ICD-10-PCS code — a table prefix of 3 to 6 characters that some code of the release starts with — is one: sites record them.
+    /// </summary>
+    public string? CodeDisplay(string system, string code)
+    {
+        if (_systems.GetValueOrDefault(system) is not { } terminology) return null;
+        if (terminology.Find(code) is { } concept) return concept.Display;
+        // Prefixes of up to 4 characters are grouping concepts of the release; a 5- or 6-character one is read below its 4-character prefix.
+        if (system == CodeSystems.Icd10Pcs && code.Length is 5 or 6 && terminology.Find(code[..4]) is { } table
+            && table.Children.Any(c => c.StartsWith(code, StringComparison.Ordinal)))
+            return $"ICD-10-PCS {code} (partial code)";
+        return null;
     }
 
     /// <summary>A coder with the same terminology and another site lexicon; the terminology index is shared, not rebuilt.</summary>
     public Coder WithSiteLexicon(IEnumerable<SiteLexiconEntry> siteLexicon) => new(_terminology, siteLexicon);
 
     /// <summary>Builds the terminology matcher for a language now rather than on the first note.</summary>
-    public void Warm(Language language) => _ = _terminology.Matcher(language, withSynonyms: !_site.ContainsKey(language));
+    public void Warm(Language language)
+    {
+        _ = _terminology.Matcher(language, withSynonyms: !_decided.TryGetValue(language, out var decided));
+        if (decided is not null) _ = UndecidedSynonyms(language, decided);
+    }
 
     /// <summary>The code-system terms the coder reads a language with (no synonyms, no site phrases): what a site lexicon builder measures on a site's documents.</summary>
     public IEnumerable<LexiconTerm> GenericTerms(Language language) => _terminology.Matcher(language, withSynonyms: false).Terms;
@@ -85,19 +122,21 @@ public sealed partial class Coder
         var tokens = Tokenizer.Tokenize(text, options.Language);
         var context = ContextDetector.For(options.Language);
         var matchers = new List<TermMatcher>(2);
-        var hasSite = _site.TryGetValue(options.Language, out var site);
-        if (hasSite) matchers.Add(site!);
+        var hasSite = _decided.TryGetValue(options.Language, out var decided);
+        if (_site.TryGetValue(options.Language, out var site)) matchers.Add(site);
         matchers.Add(_terminology.Matcher(options.Language, withSynonyms: !hasSite));
+        if (hasSite) matchers.Add(UndecidedSynonyms(options.Language, decided!));
 
         var draft = new CodeDraftSet(this);
         var sections = NoteSections.For(options.Language).Read(text);
-        // Like the generic synonyms, the status table's phrases give way to a site lexicon of the language, whose own
-        // phrases carry the status codes the site gives (README: Evaluation).
-        var statusCodes = options.StatusCodes && !hasSite ? _terminology.Status : null;
+        var statusCodes = options.StatusCodes ? _terminology.Status : null;
         foreach (var sentence in tokens.Sentences)
         {
             var mentions = FindMentions(tokens, sentence, matchers, _blocked.GetValueOrDefault(options.Language), draft);
             var statusHits = statusCodes?.Find(tokens, sentence, options.Language);
+            // Like the generic synonyms, a status phrase gives way to a site lexicon that has decided on its code:
+            // the site's own phrases carry the status codes the site gives.
+            if (hasSite && statusHits is not null) statusHits.RemoveAll(h => decided!.Codes.Contains(h.Entry.Code));
             if (mentions.Count == 0 && statusHits is not { Count: > 0 }) continue;
             var triggers = context.FindTriggers(tokens, sentence);
             foreach (var hit in statusHits ?? [])

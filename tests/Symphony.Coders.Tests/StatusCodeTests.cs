@@ -60,12 +60,17 @@ public class StatusCodeTests
         Assert.DoesNotContain(Shipped.Value.Code("Se trató con prednisona durante cinco días.", new CodingOptions { Language = Text.Language.Spanish }).Codes, c => c.Code == "Z79.52");
 
     [Fact]
-    public void A_site_lexicon_of_the_language_replaces_the_status_table_as_it_replaces_the_synonyms()
+    public void A_site_lexicon_adds_to_the_status_table_and_replaces_it_only_for_the_codes_it_has_entries_for()
     {
-        var site = Shipped.Value.WithSiteLexicon([new Lexicon.SiteLexiconEntry("marcapasos", Lexicon.CodeSystems.Icd10Cm, "Z95.0", Text.Language.Spanish, 0.9)]);
         var options = new CodingOptions { Language = Text.Language.Spanish };
+        const string appendix = "Antecedentes de apendicectomía.";
+        Assert.Contains(Shipped.Value.Code(appendix, options).Codes, c => c.Code == "Z90.49");
+        var site = Shipped.Value.WithSiteLexicon([new Lexicon.SiteLexiconEntry("marcapasos", Lexicon.CodeSystems.Icd10Cm, "Z95.0", Text.Language.Spanish, 0.9)]);
         Assert.Contains(site.Code("Portador de marcapasos.", options).Codes, c => c.Code == "Z95.0");
-        Assert.DoesNotContain(site.Code("Antecedentes de apendicectomía.", options).Codes, c => c.Code == "Z90.49");
+        Assert.Contains(site.Code(appendix, options).Codes, c => c.Code == "Z90.49");
+        // A site that decided how it writes Z90.49 (here: its coders did not give it for these words) is read with its own entries.
+        var decided = Shipped.Value.WithSiteLexicon([new Lexicon.SiteLexiconEntry("apendicectomía previa", Lexicon.CodeSystems.Icd10Cm, "Z90.49", Text.Language.Spanish, 0)]);
+        Assert.DoesNotContain(decided.Code(appendix, options).Codes, c => c.Code == "Z90.49");
     }
 
     [Theory]

@@ -22,6 +22,7 @@ public static class EvalCodiEspCommand
         var language = new Option<string>("--language") { Description = "en reads text_files_en, es reads text_files.", DefaultValueFactory = _ => "en" };
         language.AcceptOnlyFromAmong("en", "es");
         var adaptFrom = new Option<string?>("--adapt-from") { Description = "Build a site lexicon from these splits' X annotations (comma separated)." };
+        var adaptNotes = new Option<int?>("--adapt-notes") { Description = "With --adapt-from: build the site lexicon from only the first N notes of those splits (in name order), as a site that has reviewed N notes." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder for D.tsv, P.tsv, X.tsv and basis.tsv (each code's confidence and what it is made of).", Required = true };
         var guidelines = new Option<bool>("--apply-guidelines") { Description = "Code only affirmed mentions and apply combination codes and Excludes1, as for real coding. By default the CodiEsp convention is followed: every mention is coded as written, negated and historical ones included." };
         var minWeight = new Option<double>("--min-lexicon-weight") { Description = "Leave out site phrases that carried their code in fewer than this share of the documents where they occur.", DefaultValueFactory = _ => SiteLexiconBuilder.DefaultMinWeight };
@@ -35,7 +36,7 @@ public static class EvalCodiEspCommand
         var terminology = new Option<FileInfo?>("--terminology") { Description = "Code against a FHIR CodeSystem (.json/.xml) or package (.tgz) instead of the shipped ICD-10-CM/PCS, read as any code system: displays, designations and hierarchy only (e.g. one written by `terminology export-fhir`). Its codes are scored as the diagnoses." };
         var system = new Option<string?>("--system") { Description = "With --terminology: the CodeSystem url to code against (needed when the file holds several)." };
         var command = new Command("codiesp", "Code a CodiEsp split, write CodiEsp-format predictions and print P/R/F1/MAP.")
-            { data, split, language, adaptFrom, output, guidelines, minWeight, disable, writeLexicon, widen, folds, server, serverTimeout, reviewSteps, terminology, system };
+            { data, split, language, adaptFrom, adaptNotes, output, guidelines, minWeight, disable, writeLexicon, widen, folds, server, serverTimeout, reviewSteps, terminology, system };
         command.SetAction(parse =>
         {
             var lang = LanguageCodes.Parse(parse.GetValue(language)!);
@@ -70,9 +71,10 @@ public static class EvalCodiEspCommand
             else coder = CoderFactory.Create(null, Sources(disabled));
             if (parse.GetValue(adaptFrom) is { Length: > 0 } adapt)
             {
-                var site = BuildSiteLexicon(dataDir, adapt.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), parse.GetValue(minWeight), coder.GenericTerms(Language.Spanish), coder.NamesSide);
+                if (parse.GetValue(adaptNotes) is < 0) throw new ArgumentException("--adapt-notes must be 0 or more.");
+                var site = BuildSiteLexicon(dataDir, adapt.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), parse.GetValue(adaptNotes), parse.GetValue(minWeight), coder);
                 coder = coder.WithSiteLexicon(site);
-                Console.WriteLine($"site lexicon: {site.Count:N0} phrases from {adapt} X annotations");
+                Console.WriteLine($"site lexicon: {site.Count:N0} phrases from {adapt} X annotations" + (parse.GetValue(adaptNotes) is { } notes ? $" of the first {notes} notes" : ""));
                 if (parse.GetValue(writeLexicon) is { } lexiconFile)
                 {
                     using var writer = new StreamWriter(lexiconFile.FullName);
@@ -104,7 +106,7 @@ public static class EvalCodiEspCommand
                 {
                     var held = documents.Where((_, i) => i % n == fold).ToHashSet(StringComparer.Ordinal);
                     var site = SiteLexiconBuilder.Build(
-                        corpus.GoldX.Where(m => !held.Contains(m.Document)).Select(Accepted),
+                        corpus.GoldX.Where(m => !held.Contains(m.Document)).Select(m => Accepted(m, coder)),
                         corpus.Texts.Where(kv => !held.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value),
                         Language.Spanish, parse.GetValue(minWeight), coder.GenericTerms(Language.Spanish), coder.NamesSide);
                     predictions.AddRange(Predict(coder.WithSiteLexicon(site), corpus.Texts.Where(kv => held.Contains(kv.Key))));
@@ -160,24 +162,35 @@ public static class EvalCodiEspCommand
         return sources;
     }
 
-    static AcceptedAnnotation Accepted(CodiEspMention m)
+    static AcceptedAnnotation Accepted(CodiEspMention m, Coder coder)
     {
         var system = m.IsProcedure ? CodeSystems.Icd10Pcs : CodeSystems.Icd10Cm;
-        return new AcceptedAnnotation(m.Document, m.Reference, system, SiteLexicon.NormalizeCode(m.Code, system));
+        var code = SiteLexicon.NormalizeCode(m.Code, system);
+        // CodiEsp writes ICD-10-CM codes without their 7th character (W19.XXXA as w19.xxx): a site's coder records the
+        // whole code, the initial encounter's, as the server replay's review does.
+        if (system == CodeSystems.Icd10Cm && code.Replace(".", "").Length == 6 && coder.CodeDisplay(system, code) is null && coder.CodeDisplay(system, code + "A") is not null)
+            code += "A";
+        return new AcceptedAnnotation(m.Document, m.Reference, system, code);
     }
 
-    /// <summary>The accepted codes of the given splits, with their quoted Spanish phrases, through the site-lexicon builder.</summary>
-    static List<SiteLexiconEntry> BuildSiteLexicon(string dataDir, string[] splits, double minWeight, IEnumerable<LexiconTerm> genericTerms, Func<string, string, bool> codeNamesSide)
+    /// <summary>The accepted codes of the given splits (of their first <paramref name="notes"/> notes in name order, when given), with their quoted Spanish phrases, through the site-lexicon builder.</summary>
+    static List<SiteLexiconEntry> BuildSiteLexicon(string dataDir, string[] splits, int? notes, double minWeight, Coder coder)
     {
         var annotations = new List<AcceptedAnnotation>();
         var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        var gold = new List<CodiEspMention>();
         foreach (var name in splits)
         {
             var s = CodiEspSplit.Load(dataDir, name, Language.Spanish);
             if (s.GoldX is null) throw new FileNotFoundException($"{name}X.tsv not found: --adapt-from needs X annotations.");
-            foreach (var (doc, text) in s.Texts) texts[doc] = text;
-            annotations.AddRange(s.GoldX.Select(Accepted));
+            foreach (var (doc, text) in s.Texts.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                if (notes is { } n && texts.Count >= n) break;
+                texts[doc] = text;
+            }
+            gold.AddRange(s.GoldX);
         }
-        return SiteLexiconBuilder.Build(annotations, texts, Language.Spanish, minWeight, genericTerms, codeNamesSide);
+        annotations.AddRange(gold.Where(m => texts.ContainsKey(m.Document)).Select(m => Accepted(m, coder)));
+        return SiteLexiconBuilder.Build(annotations, texts, Language.Spanish, minWeight, coder.GenericTerms(Language.Spanish), coder.NamesSide);
     }
 }

@@ -22,12 +22,24 @@ internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemV
     public HistoryCodes? History { get; } = icd10Cm is null ? null : new HistoryCodes(icd10Cm);
     public StatusCodes? Status { get; } = icd10Cm is null ? null : new StatusCodes(icd10Cm);
 
-    /// <param name="withSynonyms">
-    /// False when a site lexicon covers the language: the site's own phrases replace the generic
-    /// synonym list (measured on CodiEsp: the generic list then costs more precision than it adds).
-    /// </param>
+    /// <param name="withSynonyms">False when a site lexicon covers the language: its coder reads the synonyms the site has not decided on from a matcher of its own.</param>
     public TermMatcher Matcher(Language language, bool withSynonyms = true) =>
         _matchers.GetOrAdd((language, withSynonyms), key => new Lazy<TermMatcher>(() => Build(key.Item1, key.Item2))).Value;
+
+    readonly ConcurrentDictionary<Language, IReadOnlyList<LexiconTerm>> _synonyms = new();
+
+    /// <summary>The generic synonyms a language is read with (none when they are switched off).</summary>
+    public IReadOnlyList<LexiconTerm> SynonymTerms(Language language) => _synonyms.GetOrAdd(language, lang =>
+    {
+        if (sources.HasFlag(TermSources.NoSynonyms)) return [];
+        // The synonym files name ICD codes: only those of a loaded system are read.
+        bool Loaded(LexiconTerm t) => t.System == CodeSystems.Icd10Cm ? icd10Cm is not null : icd10Pcs is not null;
+        var terms = Synonyms(lang).Where(Loaded).ToList();
+        // The English common names are carried over word by word, as the titles are (Spanish zero-shot D F1 on
+        // CodiEsp dev 0.486 → 0.536: common names the titles do not use).
+        if (lang == Language.Spanish && sources.HasFlag(TermSources.SpanishTranslations)) terms.AddRange(Translated(Synonyms(Language.English).Where(Loaded)));
+        return terms;
+    });
 
     /// <summary>A term carried over word by word is less sure than the same term in its own language.</summary>
     const double TranslatedWeight = 0.8;
@@ -36,15 +48,7 @@ internal sealed class TerminologyLexicon(CodeSystemVersion? icd10Cm, CodeSystemV
     {
         var terms = new List<LexiconTerm>();
         var translate = language == Language.Spanish && sources.HasFlag(TermSources.SpanishTranslations);
-        if (withSynonyms && !sources.HasFlag(TermSources.NoSynonyms))
-        {
-            // The synonym files name ICD codes: only those of a loaded system are read.
-            bool Loaded(LexiconTerm t) => t.System == CodeSystems.Icd10Cm ? icd10Cm is not null : icd10Pcs is not null;
-            terms.AddRange(Synonyms(language).Where(Loaded));
-            // The English common names are carried over word by word, as the titles are (Spanish zero-shot D F1 on
-            // CodiEsp dev 0.486 → 0.536: common names the titles do not use).
-            if (translate) terms.AddRange(Translated(Synonyms(Language.English).Where(Loaded)));
-        }
+        if (withSynonyms) terms.AddRange(SynonymTerms(language));
         // Procedure names in the note's language (ecografía renal, nefrectomía), composed with the PCS tables.
         if (icd10Pcs is not null && sources.HasFlag(TermSources.Procedures)) terms.AddRange(ProcedureTerms.Compose(icd10Pcs, language));
         if (language == Language.English) terms.AddRange(TerminologyTerms.Extract(icd10Cm, icd10Pcs, sources));

@@ -159,7 +159,7 @@ public static class ReviewOperation
     /// <summary>Checks one decision against the note (terminology, spans, was it suggested) and adds it, or says what is wrong.</summary>
     static void Check(NoteReview note, ReviewInput input, int n, Reviewer reviewer, DateTimeOffset at, List<string> problems)
     {
-        var display = Display(note.Coder, input.System, input.Code);
+        var display = note.Coder.CodeDisplay(input.System, input.Code);
         if (display is null) { problems.Add($"decision {n}: {input.System}|{input.Code} is not a code of the terminology this note is coded with."); return; }
         var known = note.Before.FirstOrDefault(c => c.Code.System == input.System && c.Code.Code == input.Code);
         if (input.Action != ReviewAction.Add && known is null)
@@ -269,22 +269,6 @@ public static class ReviewOperation
             answer.Parameter.Add(new() { Name = "code", Part = parts });
         }
         return answer;
-    }
-
-    /// <summary>The code's display in the note's terminology; null if it is not a code of it. A partial ICD-10-PCS code is any code's prefix of 3 to 6 characters.</summary>
-    static string? Display(Coder coder, string system, string code)
-    {
-        var terminology = system switch
-        {
-            CodeSystems.Icd10Cm => coder.Icd10Cm,
-            CodeSystems.Icd10Pcs => coder.Icd10Pcs,
-            _ => coder.Systems.GetValueOrDefault(system),
-        };
-        if (terminology is null) return null;
-        if (terminology.Find(code) is { } concept) return concept.Display;
-        if (system == CodeSystems.Icd10Pcs && code.Length is >= 3 and < 7 && terminology.Concepts.Keys.Any(k => k.StartsWith(code, StringComparison.Ordinal)))
-            return $"ICD-10-PCS {code} (partial code)";
-        return null;
     }
 
     static FhirException Unprocessable(OperationOutcome.IssueType type, string message) =>

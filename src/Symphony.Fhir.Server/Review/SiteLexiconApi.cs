@@ -69,7 +69,7 @@ public static class SiteLexiconApi
         return Results.Text(json.ToJsonString(), "application/json; charset=utf-8", Encoding.UTF8);
     }
 
-    public static async Task<IResult> PostAsync(HttpRequest http, IResourceStore store, SiteLexicons lexicons, IOptions<CodingLanguageOptions> languages,
+    public static async Task<IResult> PostAsync(HttpRequest http, IResourceStore store, SiteLexicons lexicons, CoderCatalog coders, IOptions<CodingLanguageOptions> languages,
         IOptions<FhirOptions> fhir, CancellationToken ct)
     {
         var language = LanguageOf(http, languages.Value.Default);
@@ -83,6 +83,18 @@ public static class SiteLexiconApi
             throw FhirException.BadRequest($"Entry '{other.Term}' is in language '{other.Language.ToCode()}', not '{language.ToCode()}': post one language at a time (?language=).");
         if (entries.FirstOrDefault(e => e.Weight is < 0 or > 1 || double.IsNaN(e.Weight)) is { } weighed)
             throw FhirException.BadRequest($"Entry '{weighed.Term}' has weight {weighed.Weight.ToString(CultureInfo.InvariantCulture)}: weights are between 0 and 1.");
+        // The coder would never use an entry whose code its release does not have: refused whole, each such code named.
+        var coder = (await coders.ForAsync(DateOnly.FromDateTime(DateTime.UtcNow), ct)).Coder;
+        var unknown = entries.Where(e => coder.CodeDisplay(e.System, e.Code) is null).DistinctBy(e => (e.System, e.Code)).ToList();
+        if (unknown.Count > 0)
+            throw new FhirException(StatusCodes.Status400BadRequest, new Hl7.Fhir.Model.OperationOutcome
+            {
+                Issue = unknown.Select(e => new Hl7.Fhir.Model.OperationOutcome.IssueComponent
+                {
+                    Severity = Hl7.Fhir.Model.OperationOutcome.IssueSeverity.Error, Code = Hl7.Fhir.Model.OperationOutcome.IssueType.CodeInvalid,
+                    Diagnostics = $"{CodeSystems.ShortName(e.System)} {e.Code} (entry '{e.Term}') is not a code of the {CodeSystems.ShortName(e.System)} release in force: the coder would never give it.",
+                }).ToList(),
+            });
         var by = Reviewer.Of(http.HttpContext).Id;
         var number = 0;
         await store.WriteAsync([], async (tx, c) => number = await SiteLexiconRows.AddAsync(tx, language, entries, SiteLexiconVersion.Posted, 0, by, c), ct);

@@ -107,6 +107,25 @@ public abstract class SiteLexiconTests<TFixture>(TFixture fixture) : IClassFixtu
     }
 
     [BackendFact]
+    public async Task GivenALexiconNamingCodesTheReleaseDoesNotHave_WhenPosted_ThenItIsRefusedNamingEachAndNothingIsStored()
+    {
+        var before = await _coding.Http.GetAsync("/$site-lexicon?language=es");
+        // 3E0T3CZ and 5A1D00Z: CodiEsp gold codes the 2026 ICD-10-PCS release no longer has; S19.9X: a code cut short.
+        var refused = await PostAsync(Tsv + "perfusión\ticd10pcs\t3E0T3CZ\tes\t0.9\nhemodiálisis\ticd10pcs\t5A1D00Z\tes\t0.8\n"
+            + "lesión cervical\ticd10cm\tS19.9X\tes\t0.7\napendicectomía\ticd10pcs\t0DTJ\tes\t0.9\n");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var outcome = Assert.IsType<OperationOutcome>(Json.DeserializeResource(await refused.Content.ReadAsStringAsync()));
+        Assert.Equal(["3E0T3CZ", "5A1D00Z", "S19.9X"], outcome.Issue.Select(i => i.Diagnostics!.Split(' ')[1]).Order(StringComparer.Ordinal));
+        Assert.All(outcome.Issue, i => Assert.Equal(OperationOutcome.IssueType.CodeInvalid, i.Code));
+        var after = await _coding.Http.GetAsync("/$site-lexicon?language=es");
+        Assert.Equal(before.StatusCode, after.StatusCode);
+        if (before.IsSuccessStatusCode)
+            Assert.Equal(Version(await before.Content.ReadAsStringAsync()), Version(await after.Content.ReadAsStringAsync()));
+        // A partial ICD-10-PCS code (a table prefix) is a code sites record: taken.
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Tsv + "apendicectomía\ticd10pcs\t0DTJ\tes\t0.9\n")).StatusCode);
+    }
+
+    [BackendFact]
     public async Task GivenAReviewerAddsACodeWithItsWords_WhenTheLexiconIsRebuilt_ThenTheNextNoteWithThoseWordsIsCodedWithItAndNamesTheVersion()
     {
         const string Phrase = "frobnitz knee syndrome";
