@@ -37,6 +37,29 @@ public class TerminologyDatabaseTests(Icd10Cm2021Fixture fixture) : IClassFixtur
     public Task Postgres_GivenADamagedOldOrMissingSnapshot_WhenLoaded_ThenTheRowsAnswerAndTheSnapshotIsWrittenAgain() => WithPostgres(DamagedOldOrMissingSnapshotFallsBackToRows);
 
     [Fact]
+    public Task Sqlite_GivenAnotherConnectionInTheMiddleOfAWrite_WhenAVersionLoads_ThenTheLoadNeitherWaitsForItNorBlocksIt() => WithSqlite(async store =>
+    {
+        var db = store.Db;
+        await db.ImportAsync(fy2021);
+        await using var writer = store.Connect();
+        await writer.OpenAsync();
+        await using var write = await writer.BeginTransactionAsync(); // BEGIN IMMEDIATE: the database's write lock
+        await using (var command = writer.CreateCommand())
+        {
+            command.Transaction = write;
+            command.CommandText = "UPDATE term_generation SET generation = generation + 1 WHERE id = 1";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        // A load that wanted the write lock would wait for it (the store's busy timeout is a minute) and then fail.
+        var compiled = await db.LoadCompiledAsync(fixture.Cm.Url, fixture.Cm.Version).WaitAsync(TimeSpan.FromSeconds(30));
+        var rows = await db.LoadAsync(fixture.Cm.Url, fixture.Cm.Version).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(fixture.Cm.Concepts.Count, rows.Concepts.Count);
+        Assert.NotNull(compiled);
+        await write.CommitAsync();
+    });
+
+    [Fact]
     public async Task A_corrupt_zip_is_refused_before_the_store_is_touched()
     {
         var zip = Path.Combine(Path.GetTempPath(), $"symphony-corrupt-{Guid.NewGuid():N}.zip");

@@ -65,6 +65,13 @@ public sealed class TerminologyDatabase
         return connection;
     }
 
+    /// <summary>
+    /// A read's transaction: one consistent view of the rows. On SQLite a deferred one, which takes no write lock
+    /// (a plain BEGIN there is IMMEDIATE and would make every write of the server wait for the read).
+    /// </summary>
+    static async Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct) =>
+        connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: true) : await connection.BeginTransactionAsync(ct);
+
     static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
         await using var command = Command(connection, transaction, sql, parameters);
@@ -86,8 +93,13 @@ public sealed class TerminologyDatabase
         return command;
     }
 
+    /// <summary>Set once this instance has made sure of the tables, so that later calls write nothing (on SQLite the
+    /// seed INSERT, even when it changes nothing, waits for the database's write lock).</summary>
+    bool schemaReady;
+
     public async Task EnsureSchemaAsync(CancellationToken ct = default)
     {
+        if (schemaReady) return;
         await using var connection = await OpenAsync(ct);
         var id = postgres ? "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
         var boolean = postgres ? "boolean" : "integer";
@@ -152,6 +164,7 @@ public sealed class TerminologyDatabase
         {
             await ExecuteAsync(connection, null, sql, ct);
         }
+        schemaReady = true;
     }
 
     public async Task<IReadOnlyList<ImportOutcome>> ImportAsync(TerminologyBundle bundle, IProgress<ImportProgress>? progress = null, CancellationToken ct = default)
@@ -213,19 +226,13 @@ public sealed class TerminologyDatabase
         return outcomes;
     }
 
-    bool generationSchemaReady;
-
     /// <summary>
     /// The terminology generation: a number every import that stores or replaces something raises in its own
     /// transaction. A process that remembers it learns cheaply whether the stored terminology changed.
     /// </summary>
     public async Task<long> GenerationAsync(CancellationToken ct = default)
     {
-        if (!generationSchemaReady)
-        {
-            await EnsureSchemaAsync(ct);
-            generationSchemaReady = true;
-        }
+        await EnsureSchemaAsync(ct);
         await using var connection = await OpenAsync(ct);
         await using var command = Command(connection, null, "SELECT generation FROM term_generation WHERE id = 1");
         return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
@@ -432,7 +439,7 @@ public sealed class TerminologyDatabase
     async Task<(CompiledCodeSystem Compiled, bool FromSnapshot)> LoadCompiledCoreAsync(string url, string version, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var tx = await BeginReadAsync(connection, ct);
         var (id, name, effectiveFrom, snapshot) = await ReadHeadAsync(connection, tx, url, version, withSnapshot: true, ct);
         var compiled = snapshot is null ? null : CompiledCodeSystem.FromSnapshot(snapshot, url, version);
         var fromSnapshot = compiled is not null;
@@ -445,7 +452,7 @@ public sealed class TerminologyDatabase
     public async Task<CodeSystemVersion> LoadAsync(string url, string version, CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var tx = await BeginReadAsync(connection, ct);
         var (id, name, effectiveFrom, _) = await ReadHeadAsync(connection, tx, url, version, withSnapshot: false, ct);
         var loaded = await ReadRowsAsync(connection, tx, id, url, version, name, effectiveFrom, ct);
         await tx.CommitAsync(ct);
@@ -520,6 +527,6 @@ public sealed class TerminologyDatabase
     {
         await using var connection = await OpenAsync(ct);
         await ExecuteAsync(connection, null, "DROP TABLE IF EXISTS term_concept; DROP TABLE IF EXISTS term_index_entry; DROP TABLE IF EXISTS term_snapshot; DROP TABLE IF EXISTS term_code_system_version; DROP TABLE IF EXISTS term_value_set; DROP TABLE IF EXISTS term_generation;", ct);
-        generationSchemaReady = false;
+        schemaReady = false;
     }
 }
