@@ -19,14 +19,14 @@ public static class CarriedDecisions
         var carried = new List<CodingDecision>();
         foreach (var code in earlier.GroupBy(d => (d.System, d.Code)))
         {
-            var last = code.Last();
+            var decisions = code.ToList();
+            var last = decisions[^1];
             if (last.Action == ReviewAction.NeedsReview)
             {
                 carried.Add(last with { NoteVersion = newVersion });
                 continue;
             }
-            // The decision that stands is the last review's: one row per mention it decided (ReviewedCodes.Last).
-            var standing = code.Where(d => d.DecidedAt == last.DecidedAt && d.Action == last.Action)
+            var standing = ReviewedCodes.Standing(decisions)
                 .Select(d => (Decision: d, Moved: d.Spans.Select(s => diff?.Map(s)).ToList())).ToList();
             if (standing.All(s => s.Moved.Count > 0 && s.Moved.All(m => m is not null)))
             {
@@ -42,7 +42,7 @@ public static class CarriedDecisions
 
     static string Why(CodingDecision decision, int fromVersion, int newVersion)
     {
-        var done = decision.Action switch { ReviewAction.Accept => "accepted", ReviewAction.Reject => "rejected", _ => "added" };
+        var done = ReviewedCodes.Name(ReviewedCodes.StateOf(decision));
         return $"{TagDisplay(newVersion)}; {decision.Reviewer} {done} it on version {fromVersion}" + (decision.Reason is { } reason ? $" ({reason})." : ".");
     }
 

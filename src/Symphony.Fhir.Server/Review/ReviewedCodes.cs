@@ -39,15 +39,22 @@ public static class ReviewedCodes
     public static Dictionary<(string System, string Code), CodingDecision> Last(IEnumerable<CodingDecision> decisions) =>
         decisions.GroupBy(d => (d.System, d.Code)).ToDictionary(g => g.Key, g =>
         {
-            var last = g.Last();
-            return last with { Spans = g.Where(d => d.DecidedAt == last.DecidedAt && d.Action == last.Action).SelectMany(d => d.Spans).Distinct().ToList() };
+            var standing = Standing(g.ToList());
+            return standing[^1] with { Spans = standing.SelectMany(d => d.Spans).Distinct().ToList() };
         });
+
+    /// <summary>The rows of the decision that stands on one code (its decisions, oldest first): the last review's, one row per mention it decided.</summary>
+    public static IReadOnlyList<CodingDecision> Standing(IReadOnlyList<CodingDecision> ofOneCode)
+    {
+        var last = ofOneCode[^1];
+        return ofOneCode.Where(d => d.DecidedAt == last.DecidedAt && d.Action == last.Action).ToList();
+    }
 
     /// <summary>What the encounter's Claim counts of a note: every code but the rejected ones.</summary>
     public static ClaimSource Claimed(string noteVersion, IReadOnlyList<ReviewedCode> codes) =>
         new(noteVersion, codes.Where(c => c.State != ReviewState.Rejected).Select(c => c.Code).ToList());
 
-    static ReviewState StateOf(CodingDecision decision) => decision.Action switch
+    public static ReviewState StateOf(CodingDecision decision) => decision.Action switch
     {
         ReviewAction.Accept => ReviewState.Accepted,
         ReviewAction.Reject => ReviewState.Rejected,
